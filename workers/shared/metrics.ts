@@ -1,0 +1,28 @@
+/**
+ * Prometheus metric names emitted by the bridge and the worker. Dashboards and PrometheusRules in
+ * stacks/ import these names so that a rename cannot leave a rule watching nothing.
+ */
+export const METRIC_PREFIX = 'sensor_';
+
+export const BRIDGE_METRICS = {
+  eventsConsumed: 'sensor_bridge_events_consumed_total',
+  batchesStarted: 'sensor_bridge_batches_started_total',
+  batchStartDuplicates: 'sensor_bridge_batch_start_duplicates_total',
+  deadLettered: 'sensor_bridge_dead_lettered_total',
+  inFlightBatches: 'sensor_bridge_in_flight_batches',
+  pausedPartitions: 'sensor_bridge_paused_partitions',
+  startLatency: 'sensor_bridge_workflow_start_seconds',
+  consumerLag: 'sensor_bridge_consumer_lag',
+} as const;
+
+export const WORKER_METRICS = {
+  eventsProcessed: 'sensor_worker_events_processed_total',
+  duplicatesSkipped: 'sensor_worker_duplicates_skipped_total',
+  endToEndLatency: 'sensor_worker_end_to_end_latency_seconds',
+  alertsRaised: 'sensor_worker_alerts_raised_total',
+  alertsOpen: 'sensor_worker_alerts_open',
+  eventsParked: 'sensor_worker_events_parked_total',
+} as const;
+
+/** Ports on which each process serves /metrics, /healthz and /readyz. */
+export const METRICS_PORTS = { bridge: 9464, worker: 9465 } as const;
