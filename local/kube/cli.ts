@@ -1,0 +1,22 @@
+/** `npm run kube:up` / `npm run kube:down`: the local Kubernetes API server the IaC tests use. */
+import { ensureKubeApi, stopKubeApi } from './api.js';
+
+async function main(command: string | undefined): Promise<void> {
+  switch (command) {
+    case 'up': {
+      const api = await ensureKubeApi();
+      process.stdout.write(`server:     ${api.server}\nkubeconfig: ${api.kubeconfig}\n`);
+      return;
+    }
+    case 'down':
+      await stopKubeApi();
+      return;
+    default:
+      throw new Error('usage: tsx local/kube/cli.ts up|down');
+  }
+}
+
+main(process.argv[2]).catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

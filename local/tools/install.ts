@@ -1,0 +1,17 @@
+/** `npm run tools:install`: builds every pinned tool into the cache (a no-op when they are there). */
+import { ensureGoTool, ensureKubernetesProviderMirror } from './go.js';
+import { GO_TOOLS, type GoToolName } from './versions.js';
+
+async function main(): Promise<void> {
+  for (const name of Object.keys(GO_TOOLS) as GoToolName[]) {
+    const binary = await ensureGoTool(name);
+    process.stdout.write(`${name}\t${GO_TOOLS[name].version}\t${binary}\n`);
+  }
+  const mirror = await ensureKubernetesProviderMirror();
+  process.stdout.write(`terraform mirror\t${mirror.version}\t${mirror.dir}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+/**
+ * Pinned Go tools the IaC and chart checks run. Each is built from its Go module with
+ * `go install <package>@<version>` (modules without replace directives only), so the pin is the
+ * module version the Go module proxy serves. Bump here; the cache key follows.
+ */
+
+export interface GoToolPin {
+  /** The module whose version is pinned. */
+  readonly module: string;
+  /** Module version as the Go module proxy serves it (a release tag or a pseudo-version). */
+  readonly version: string;
+  /** The main package to install. */
+  readonly pkg: string;
+  /** Name of the binary `go install` produces. */
+  readonly binary: string;
+  /** Extra linker flags (version stamping the upstream build does through its Makefile). */
+  readonly ldflags?: string;
+}
+
+export const GO_TOOLS = {
+  helm: {
+    module: 'helm.sh/helm/v4',
+    version: 'v4.3.1',
+    pkg: 'helm.sh/helm/v4/cmd/helm',
+    binary: 'helm',
+    ldflags: '-X helm.sh/helm/v4/internal/version.version=v4.3.1',
+  },
+  kubeconform: {
+    module: 'github.com/yannh/kubeconform',
+    version: 'v0.8.0',
+    pkg: 'github.com/yannh/kubeconform/cmd/kubeconform',
+    binary: 'kubeconform',
+  },
+  actionlint: {
+    module: 'github.com/rhysd/actionlint',
+    version: 'v1.7.12',
+    pkg: 'github.com/rhysd/actionlint/cmd/actionlint',
+    binary: 'actionlint',
+    ldflags: '-X github.com/rhysd/actionlint.version=v1.7.12',
+  },
+  promtool: {
+    module: 'github.com/prometheus/prometheus',
+    version: 'v0.316.0',
+    pkg: 'github.com/prometheus/prometheus/cmd/promtool',
+    binary: 'promtool',
+  },
+  /**
+   * The provider's release tags (v3.x) are not valid Go module versions (its module path has no
+   * /v3), so the proxy serves the default branch only as a pseudo-version: this one is the main
+   * branch commit of 2026-08-21, after release 3.2.1 (its CHANGELOG's newest entry).
+   */
+  'terraform-provider-kubernetes': {
+    module: 'github.com/hashicorp/terraform-provider-kubernetes',
+    version: 'v1.13.4-0.20260821094251-3a33fb6cc605',
+    pkg: 'github.com/hashicorp/terraform-provider-kubernetes',
+    binary: 'terraform-provider-kubernetes',
+  },
+} as const satisfies Record<string, GoToolPin>;
+
+export type GoToolName = keyof typeof GO_TOOLS;
+
+/**
+ * The version the locally built kubernetes provider is published under in the terraform filesystem
+ * mirror: the release its commit follows. Terraform needs a semantic version there.
+ */
+export const KUBERNETES_PROVIDER_MIRROR_VERSION = '3.2.1';
