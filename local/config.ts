@@ -1,0 +1,71 @@
+/**
+ * Settings of the local stack: ports and sizes, each overridable by an environment variable.
+ * This module is the only reader of process.env for local/; everything else takes a StackConfig.
+ */
+export interface PortSetting {
+  readonly port: number;
+  /** The variable that moves this port, named in "port in use" errors. */
+  readonly envVar: string;
+}
+
+export interface StackConfig {
+  readonly postgres: { readonly port: PortSetting; readonly superPassword: string };
+  readonly kafka: {
+    readonly port: PortSetting;
+    readonly controllerPort: PortSetting;
+    readonly heapMb: number;
+  };
+  readonly temporal: {
+    /** Frontend gRPC port; the other services take the ports right after it. */
+    readonly port: PortSetting;
+    readonly membershipBasePort: PortSetting;
+    readonly metricsPort: PortSetting;
+    readonly numHistoryShards: number;
+  };
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1, max = 65535): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name}=${JSON.stringify(raw)}: expected an integer between ${min} and ${max}`);
+  }
+  return value;
+}
+
+function port(env: NodeJS.ProcessEnv, envVar: string, fallback: number): PortSetting {
+  return { port: intFromEnv(env, envVar, fallback, 1024), envVar };
+}
+
+export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
+  return {
+    postgres: { port: port(env, 'STACK_POSTGRES_PORT', 15432), superPassword: 'postgres' },
+    kafka: {
+      port: port(env, 'STACK_KAFKA_PORT', 19092),
+      controllerPort: port(env, 'STACK_KAFKA_CONTROLLER_PORT', 19093),
+      heapMb: intFromEnv(env, 'STACK_KAFKA_HEAP_MB', 1024, 256, 65536),
+    },
+    temporal: {
+      port: port(env, 'STACK_TEMPORAL_PORT', 17233),
+      membershipBasePort: port(env, 'STACK_TEMPORAL_MEMBERSHIP_PORT', 16933),
+      metricsPort: port(env, 'STACK_TEMPORAL_METRICS_PORT', 18000),
+      numHistoryShards: intFromEnv(env, 'STACK_TEMPORAL_HISTORY_SHARDS', 4, 1, 16384),
+    },
+  };
+}
+
+/** Connection settings that the pipeline processes and tests use to reach the local stack. */
+export interface StackEndpoints {
+  readonly kafkaBrokers: string[];
+  readonly temporalAddress: string;
+  readonly postgres: { host: string; port: number };
+}
+
+export function endpoints(config: StackConfig): StackEndpoints {
+  return {
+    kafkaBrokers: [`127.0.0.1:${config.kafka.port.port}`],
+    temporalAddress: `127.0.0.1:${config.temporal.port.port}`,
+    postgres: { host: '127.0.0.1', port: config.postgres.port.port },
+  };
+}

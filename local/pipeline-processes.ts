@@ -1,0 +1,95 @@
+/**
+ * Runs the deployable processes (bridge, worker) as child processes of `npm run local`, the tests and
+ * the bench, exactly as the charts run them: same entry points, configured by environment variables.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { StackEndpoints } from './config.js';
+import { logDir, repoRoot } from './lib/paths.js';
+import { tailFile } from './lib/proc.js';
+
+export type PipelineRole = 'bridge' | 'worker';
+
+export interface PipelineProcess {
+  readonly role: PipelineRole;
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  readonly exited: Promise<number | null>;
+  readonly metricsPort: number;
+}
+
+const ENTRY: Record<PipelineRole, string> = {
+  bridge: join(repoRoot, 'workers', 'bridge', 'main.ts'),
+  worker: join(repoRoot, 'workers', 'worker', 'main.ts'),
+};
+
+/** Environment that points a pipeline process at the local stack. */
+export function pipelineEnv(ep: StackEndpoints, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    KAFKA_BROKERS: ep.kafkaBrokers.join(','),
+    TEMPORAL_ADDRESS: ep.temporalAddress,
+    DATABASE_URL: `postgres://sensor_app:sensor_app@${ep.postgres.host}:${ep.postgres.port}/sensors`,
+    ...extra,
+  };
+}
+
+export function startPipelineProcess(role: PipelineRole, name: string, env: Record<string, string>, metricsPort: number): PipelineProcess {
+  mkdirSync(logDir(), { recursive: true });
+  const logFile = join(logDir(), `${name}.log`);
+  const out = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY[role]], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, METRICS_PORT: String(metricsPort) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { role, name, child, logFile, exited, metricsPort };
+}
+
+/** Waits for /readyz to answer 200; fails with the log's tail if the process dies first. */
+export async function waitReady(p: PipelineProcess, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void p.exited.then((code) => (exitCode = code));
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`${p.name} exited with ${exitCode}:\n${tailFile(p.logFile, 30)}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${p.metricsPort}/readyz`);
+      if (res.ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(250);
+  }
+  throw new Error(`${p.name} not ready after ${timeoutMs / 1000} s:\n${tailFile(p.logFile, 30)}`);
+}
+
+/** SIGTERM (the Kubernetes way) and wait; SIGKILL after the grace period. */
+export async function stopPipelineProcess(p: PipelineProcess, graceMs = 30_000): Promise<number | null> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return p.child.exitCode;
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+  const code = await p.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+/** Reads one counter or gauge (summed over labels) from a process's /metrics. */
+export async function scrapeMetric(p: PipelineProcess, metric: string): Promise<number> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${p.metricsPort}/metrics`);
+    const text = await res.text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith(`${metric} `) || line.startsWith(`${metric}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return sum;
+  } catch {
+    return 0;
+  }
+}

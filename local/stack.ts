@@ -1,0 +1,72 @@
+/**
+ * The local stack as one unit: Postgres, then Kafka, then Temporal (which needs Postgres), each
+ * reused when already running. Used by `npm run stack:*`, `npm run local`, the tests and the bench.
+ */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { endpoints, loadStackConfig, type StackConfig, type StackEndpoints } from './config.js';
+import { kafkaDown, kafkaStatus, kafkaUp } from './kafka.js';
+import { stateDir } from './lib/paths.js';
+import { isAlive } from './lib/proc.js';
+import { postgresDown, postgresStatus, postgresUp } from './postgres.js';
+import { progress } from './progress.js';
+import { temporalDown, temporalStatus, temporalUp } from './temporal.js';
+import { ensurePipelineTopics } from './topics.js';
+
+/** Serialises stack changes between processes (tests, `npm run local`) with an atomic mkdir. */
+async function withStackLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = join(stateDir(), 'stack.lock');
+  mkdirSync(stateDir(), { recursive: true });
+  for (let waited = 0; ; waited += 200) {
+    try {
+      mkdirSync(lock);
+      mkdirSync(join(lock, String(process.pid)));
+      break;
+    } catch {
+      const holder = Number(readdirSync(lock)[0]);
+      if (Number.isFinite(holder) && !isAlive(holder)) rmSync(lock, { recursive: true, force: true });
+      if (waited % 10_000 === 0 && waited > 0) progress('waiting for another stack:up to finish');
+      await sleep(200);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+export async function stackUp(config: StackConfig = loadStackConfig()): Promise<StackEndpoints> {
+  const started = Date.now();
+  await withStackLock(async () => {
+    await postgresUp(config);
+    await kafkaUp(config);
+    await temporalUp(config);
+  });
+  const ep = endpoints(config);
+  await ensurePipelineTopics(ep.kafkaBrokers);
+  progress(`up in ${((Date.now() - started) / 1000).toFixed(1)} s: kafka ${ep.kafkaBrokers.join(',')}, temporal ${ep.temporalAddress}, postgres ${ep.postgres.host}:${ep.postgres.port}`);
+  return ep;
+}
+
+export async function stackDown(): Promise<void> {
+  await withStackLock(async () => {
+    // Reverse order: Temporal first so that it does not log a storm of Postgres errors.
+    for (const [name, down] of [
+      ['temporal', temporalDown],
+      ['kafka', kafkaDown],
+      ['postgres', postgresDown],
+    ] as const) {
+      progress(`${name}: ${(await down()) ? 'stopped' : 'was not running'}`);
+    }
+  });
+}
+
+export function stackStatus(config: StackConfig = loadStackConfig()): Record<string, string> {
+  return {
+    postgres: postgresStatus(config),
+    kafka: kafkaStatus(config),
+    temporal: temporalStatus(config),
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * Local Temporal: the real server (built from go.temporal.io/server at the chart's version) on the
+ * local Postgres, with the same two databases as the cluster, and the `temporal` CLI as admin tool.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StackConfig } from './config.js';
+import { cacheDir, stateDir } from './lib/paths.js';
+import { StackError, assertPortFree, daemonPid, logFile, run, startDaemon, stopDaemon, waitFor } from './lib/proc.js';
+import { LOCAL_DATABASES } from './postgres.js';
+import { progress } from './progress.js';
+import { requireGo } from './toolchain.js';
+import { TEMPORAL_MODULES, VERSIONS } from './versions.js';
+import { TEMPORAL_NAMESPACE } from '../workers/shared/temporal.js';
+
+const NAME = 'temporal';
+/** Retention of closed workflows in the pipeline namespace, as in the cluster. */
+const NAMESPACE_RETENTION = '72h';
+
+export interface TemporalBinaries {
+  readonly server: string;
+  readonly sqlTool: string;
+  readonly cli: string;
+}
+
+/** `go install`s the given packages at a version into dir/bin, atomically (a killed build leaves no half binary). */
+async function goInstall(dir: string, pkgs: ReadonlyArray<readonly [pkg: string, binName: string, installAs: string]>, version: string): Promise<void> {
+  requireGo();
+  const staging = join(dir, 'bin.partial');
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  await run('go', ['install', ...pkgs.map(([pkg]) => `${pkg}@v${version}`)], {
+    env: { ...process.env, GOBIN: staging, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
+  });
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  for (const [, binName, installAs] of pkgs) renameSync(join(staging, binName), join(bin, installAs));
+  rmSync(staging, { recursive: true, force: true });
+}
+
+/** Binaries from $TEMPORAL_SERVER_BIN / $TEMPORAL_SQL_TOOL_BIN / $TEMPORAL_CLI_BIN, or built once into the cache. */
+export async function ensureTemporalBinaries(): Promise<TemporalBinaries> {
+  const serverDir = join(cacheDir(), `temporal-server-${VERSIONS.temporalServer}`);
+  const cliDir = join(cacheDir(), `temporal-cli-${VERSIONS.temporalCli}`);
+  const server = process.env.TEMPORAL_SERVER_BIN ?? join(serverDir, 'bin', 'temporal-server');
+  const sqlTool = process.env.TEMPORAL_SQL_TOOL_BIN ?? join(serverDir, 'bin', 'temporal-sql-tool');
+  const cli = process.env.TEMPORAL_CLI_BIN ?? join(cliDir, 'bin', 'temporal');
+  if (!existsSync(server) || !existsSync(sqlTool)) {
+    progress(`temporal: building server ${VERSIONS.temporalServer} from its Go module (first run only, ~4-8 min on 2 cores)`);
+    const started = Date.now();
+    await goInstall(
+      serverDir,
+      [
+        [TEMPORAL_MODULES.server, 'server', 'temporal-server'],
+        [TEMPORAL_MODULES.sqlTool, 'sql', 'temporal-sql-tool'],
+      ],
+      VERSIONS.temporalServer,
+    );
+    progress(`temporal: server built in ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+  if (!existsSync(cli)) {
+    progress(`temporal: building CLI ${VERSIONS.temporalCli} (first run only, ~3-5 min)`);
+    const started = Date.now();
+    await goInstall(cliDir, [[TEMPORAL_MODULES.cli, 'temporal', 'temporal']], VERSIONS.temporalCli);
+    progress(`temporal: CLI built in ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+  return { server, sqlTool, cli };
+}
+
+function serverConfig(config: StackConfig, dynamicConfigFile: string): string {
+  const pgPort = config.postgres.port.port;
+  const grpc = config.temporal.port.port;
+  const member = config.temporal.membershipBasePort.port;
+  const store = (db: string, maxConns: number) => `      sql:
+        pluginName: "postgres12"
+        databaseName: "${db}"
+        connectAddr: "127.0.0.1:${pgPort}"
+        connectProtocol: "tcp"
+        user: "temporal"
+        password: "temporal"
+        maxConns: ${maxConns}
+        maxIdleConns: ${maxConns}
+        maxConnLifetime: "1h"`;
+  const service = (name: string, offset: number, extra = '') => `  ${name}:
+    rpc:
+      grpcPort: ${grpc + offset}
+      membershipPort: ${member + offset}
+      bindOnLocalHost: true${extra}`;
+  return `# Written by local/temporal.ts. Same persistence layout as the cluster: postgres12 plugin,
+# databases temporal and temporal_visibility owned by role temporal.
+log:
+  stdout: true
+  level: warn
+persistence:
+  defaultStore: default
+  visibilityStore: visibility
+  numHistoryShards: ${config.temporal.numHistoryShards}
+  datastores:
+    default:
+${store('temporal', 40)}
+    visibility:
+${store('temporal_visibility', 10)}
+global:
+  membership:
+    maxJoinDuration: 30s
+    broadcastAddress: "127.0.0.1"
+  metrics:
+    prometheus:
+      framework: "tally"
+      timerType: "histogram"
+      listenAddress: "127.0.0.1:${config.temporal.metricsPort.port}"
+services:
+${service('frontend', 0, `\n      httpPort: ${grpc + 10}`)}
+${service('history', 1)}
+${service('matching', 2)}
+${service('worker', 6)}
+clusterMetadata:
+  enableGlobalNamespace: false
+  failoverVersionIncrement: 10
+  masterClusterName: "active"
+  currentClusterName: "active"
+  clusterInformation:
+    active:
+      enabled: true
+      initialFailoverVersion: 1
+      rpcName: "frontend"
+      rpcAddress: "127.0.0.1:${grpc}"
+dcRedirectionPolicy:
+  policy: "noop"
+dynamicConfigClient:
+  filepath: "${dynamicConfigFile}"
+  pollInterval: "10s"
+`;
+}
+
+/** Server knobs for a single box; the cluster sets the same keys through the chart's dynamicConfig. */
+const DYNAMIC_CONFIG = `# Written by local/temporal.ts
+frontend.enableUpdateWorkflowExecution:
+  - value: true
+system.forceSearchAttributesCacheRefreshOnRead:
+  - value: true
+`;
+
+/** Creates the schema on first use and upgrades it to the server version on every start (a no-op when current). */
+async function ensureSchema(bins: TemporalBinaries, config: StackConfig): Promise<void> {
+  for (const db of LOCAL_DATABASES.filter((d) => d.owner === 'temporal')) {
+    const schemaName = db.name === 'temporal' ? 'temporal' : 'visibility';
+    const common = ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(config.postgres.port.port), '-u', db.owner, '--pw', db.password, '--db', db.name];
+    const marker = join(stateDir(), 'temporal', `.schema-${db.name}`);
+    if (!existsSync(marker)) {
+      progress(`temporal: setting up schema in ${db.name}`);
+      await run(bins.sqlTool, [...common, 'setup-schema', '-v', '0.0']);
+      writeFileSync(marker, 'setup\n');
+    }
+    await run(bins.sqlTool, [...common, 'update-schema', '--schema-name', `postgresql/v12/${schemaName}`]);
+  }
+}
+
+export async function temporalUp(config: StackConfig): Promise<TemporalBinaries> {
+  const bins = await ensureTemporalBinaries();
+  const address = `127.0.0.1:${config.temporal.port.port}`;
+  if (daemonPid(NAME) === undefined) {
+    await assertPortFree(config.temporal.port.port, config.temporal.port.envVar);
+    await assertPortFree(config.temporal.membershipBasePort.port, config.temporal.membershipBasePort.envVar);
+    await assertPortFree(config.temporal.metricsPort.port, config.temporal.metricsPort.envVar);
+    const dir = join(stateDir(), 'temporal');
+    mkdirSync(dir, { recursive: true });
+    await ensureSchema(bins, config);
+    const dynamicConfigFile = join(dir, 'dynamicconfig.yaml');
+    const configFile = join(dir, 'config.yaml');
+    writeFileSync(dynamicConfigFile, DYNAMIC_CONFIG);
+    writeFileSync(configFile, serverConfig(config, dynamicConfigFile));
+    progress(`temporal: starting server ${VERSIONS.temporalServer} on ${address}`);
+    startDaemon({ name: NAME, cmd: bins.server, args: ['--config-file', configFile, '--allow-no-auth', 'start'], cwd: dir });
+  }
+  await waitFor(
+    `temporal frontend on ${address}`,
+    async () => {
+      await run(bins.cli, ['operator', 'cluster', 'health', '--address', address]);
+      return true;
+    },
+    { timeoutMs: 120_000, daemon: NAME, intervalMs: 1000 },
+  );
+  await ensureNamespace(bins, address);
+  return bins;
+}
+
+/** Creates the pipeline namespace once; ready when `namespace describe` answers. */
+async function ensureNamespace(bins: TemporalBinaries, address: string): Promise<void> {
+  const describe = async () => {
+    await run(bins.cli, ['operator', 'namespace', 'describe', '--namespace', TEMPORAL_NAMESPACE, '--address', address]);
+    return true;
+  };
+  try {
+    await describe();
+    return;
+  } catch {
+    progress(`temporal: creating namespace ${TEMPORAL_NAMESPACE} (retention ${NAMESPACE_RETENTION})`);
+  }
+  try {
+    await run(bins.cli, ['operator', 'namespace', 'create', '--namespace', TEMPORAL_NAMESPACE, '--retention', NAMESPACE_RETENTION, '--address', address]);
+  } catch (err) {
+    if (!(err instanceof StackError && /already (exists|registered)/i.test(err.message))) throw err;
+  }
+  await waitFor(`temporal namespace ${TEMPORAL_NAMESPACE}`, describe, { timeoutMs: 60_000, daemon: NAME, intervalMs: 1000 });
+}
+
+export async function temporalDown(): Promise<boolean> {
+  return stopDaemon(NAME, 30_000);
+}
+
+export function temporalStatus(config: StackConfig): string {
+  const pid = daemonPid(NAME);
+  return pid
+    ? `running (pid ${pid}) on 127.0.0.1:${config.temporal.port.port}, server ${VERSIONS.temporalServer}, namespace ${TEMPORAL_NAMESPACE}`
+    : `stopped (log ${logFile(NAME)})`;
+}

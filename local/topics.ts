@@ -1,0 +1,57 @@
+/**
+ * Creates the pipeline's topics on the local broker, as the KafkaTopic resources do in the cluster.
+ * Partition counts only grow: an existing topic with fewer partitions is extended, never recreated.
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import { TOPICS } from '../workers/shared/topics.js';
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly config?: Record<string, string>;
+}
+
+/** Local partition counts: enough to exercise per-partition batching on a 2-core box. */
+export function pipelineTopicSpecs(names: Record<keyof typeof TOPICS, string> = TOPICS, sensorDataPartitions = 6): TopicSpec[] {
+  return [
+    { topic: names.sensorData, partitions: sensorDataPartitions, config: { 'retention.ms': String(7 * 24 * 3600_000) } },
+    { topic: names.processed, partitions: sensorDataPartitions },
+    { topic: names.alerts, partitions: 3 },
+    { topic: names.deadLetter, partitions: 3, config: { 'retention.ms': String(30 * 24 * 3600_000) } },
+    { topic: names.parking, partitions: 3, config: { 'retention.ms': String(30 * 24 * 3600_000) } },
+  ];
+}
+
+export async function ensureTopics(brokers: string[], specs: readonly TopicSpec[]): Promise<void> {
+  const admin = new Kafka({ clientId: 'topic-setup', brokers, logLevel: logLevel.ERROR }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.partitions,
+          replicationFactor: 1,
+          configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+    const present = specs.filter((s) => existing.has(s.topic));
+    if (present.length > 0) {
+      const meta = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
+      const grow = meta.topics
+        .map((t) => ({ topic: t.name, have: t.partitions.length, want: present.find((s) => s.topic === t.name)?.partitions ?? 0 }))
+        .filter((t) => t.want > t.have);
+      if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.topic, count: t.want })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function ensurePipelineTopics(brokers: string[]): Promise<void> {
+  await ensureTopics(brokers, pipelineTopicSpecs());
+}

@@ -1,0 +1,187 @@
+/**
+ * The ingest bridge: a kafkajs consumer group member that turns each partition's fetched records into
+ * batch workflows. Order of operations per fetch, which the exactly-once invariants rely on:
+ *   1. parse and validate; malformed records → dead-letter topic (acknowledged) with the reason;
+ *   2. start batch workflows covering every offset (batch-starter.ts), retrying until Temporal acks;
+ *   3. only then commit the offsets (invariant 2: a committed offset always has its workflow).
+ * A crash between 2 and 3 redelivers the records; their starts collide and nothing runs twice.
+ */
+import type { Client } from '@temporalio/client';
+import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BridgeConfig } from '../config.js';
+import { deadLetterMessage } from '../lib/dead-letter.js';
+import { errorFields, type Logger } from '../lib/logger.js';
+import { parseSensorData } from '../shared/event-validation.js';
+import type { BridgeMetrics } from './bridge-metrics.js';
+import { Backpressure } from './backpressure.js';
+import { startBatches, type PartitionRecord } from './batch-starter.js';
+
+export interface IngestBridgeDeps {
+  readonly config: BridgeConfig;
+  readonly kafka: Kafka;
+  readonly client: Client;
+  readonly log: Logger;
+  readonly metrics: BridgeMetrics;
+  /** Test hook: called after the workflow starts of a fetch and before its commit. */
+  readonly beforeCommit?: (partition: number) => Promise<void>;
+}
+
+const DLQ_CHUNK = 500;
+
+export class IngestBridge {
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly backpressure: Backpressure;
+  /** Per partition: highest offset known to be covered by a batch workflow (skip at or below it). */
+  private readonly covered = new Map<number, bigint>();
+  private joined = false;
+  private stopping = false;
+
+  constructor(private readonly deps: IngestBridgeDeps) {
+    const { config, kafka } = deps;
+    this.consumer = kafka.consumer({
+      groupId: config.consumerGroup,
+      // The broker holds a fetch until it has a batch's worth of bytes or maxBatchWaitMs passed:
+      // that is the time bound of a batch; maxBatchEvents is its size bound.
+      minBytes: 64 * 1024,
+      maxWaitTimeInMs: config.maxBatchWaitMs,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+    });
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.backpressure = new Backpressure({
+      client: deps.client,
+      taskQueue: config.temporal.taskQueue,
+      maxOpenBatches: config.maxOpenBatches,
+      onCount: (open) => deps.metrics.inFlightBatches.set(open),
+      onChange: (paused, open) => {
+        deps.metrics.pausedPartitions.set(paused ? 1 : 0);
+        const topics = [{ topic: config.topics.sensorData }];
+        if (paused) {
+          deps.log.warn('backpressure: pausing consumption', { openBatches: open, limit: config.maxOpenBatches });
+          this.consumer.pause(topics);
+        } else {
+          deps.log.info('backpressure: resuming consumption', { openBatches: open });
+          this.consumer.resume(topics);
+        }
+      },
+      onError: (err) => deps.log.warn('backpressure: cannot count open batches', errorFields(err)),
+    });
+  }
+
+  get ready(): boolean {
+    return this.joined && !this.stopping;
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this.deps;
+    await this.producer.connect();
+    await this.consumer.connect();
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.joined = true;
+      log.info('joined consumer group', { memberId: e.payload.memberId, assigned: e.payload.memberAssignment });
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.joined = false;
+      log.error('consumer crashed', { error: String(e.payload.error), restart: e.payload.restart });
+    });
+    await this.consumer.subscribe({ topic: config.topics.sensorData, fromBeginning: true });
+    this.backpressure.start();
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    log.info('ingest bridge running', { topic: config.topics.sensorData, group: config.consumerGroup });
+  }
+
+  /** SIGTERM path: stop fetching, let in-flight starts finish and commit, then leave the group. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.backpressure.stop();
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { config, metrics } = this.deps;
+    const { topic, partition } = batch;
+    if (batch.messages.length === 0) return;
+    const records: PartitionRecord[] = [];
+    const deadLetters: Message[] = [];
+    for (const m of batch.messages) {
+      const offset = BigInt(m.offset);
+      const parsed = parseSensorData(m.key, m.value);
+      if (parsed.ok) {
+        records.push({ offset, event: { ...parsed.event, source: { partition, offset: m.offset } } });
+      } else {
+        records.push({ offset });
+        metrics.deadLettered.inc({ kind: parsed.kind });
+        deadLetters.push(deadLetterMessage({ topic, partition, offset: m.offset, key: m.key, value: m.value }, parsed.kind, parsed.reason));
+      }
+    }
+    metrics.eventsConsumed.inc({ partition: String(partition) }, batch.messages.length);
+
+    const covered = await this.untilDone('start batches', isRunning, isStale, heartbeat, async () => {
+      for (let i = 0; i < deadLetters.length; i += DLQ_CHUNK) {
+        await this.producer.send({ topic: config.topics.deadLetter, acks: -1, messages: deadLetters.slice(i, i + DLQ_CHUNK) });
+      }
+      const started = Date.now();
+      const outcome = await startBatches(
+        {
+          client: this.deps.client,
+          taskQueue: config.temporal.taskQueue,
+          maxBatchEvents: config.maxBatchEvents,
+          batchInput: { rules: config.rules, maxEventAgeMs: config.maxEventAgeMs, maxClockSkewMs: config.maxClockSkewMs },
+        },
+        topic,
+        partition,
+        records,
+        this.covered.get(partition) ?? -1n,
+        () => metrics.batchesStarted.inc(),
+      );
+      if (outcome.started > 0) metrics.startLatency.observe((Date.now() - started) / 1000 / outcome.started);
+      if (outcome.collided > 0) {
+        metrics.batchStartDuplicates.inc(outcome.collided);
+        this.deps.log.info('batch start collided with an existing run; continued after it', { partition, collided: outcome.collided });
+      }
+      return outcome.coveredThrough;
+    });
+    if (covered === undefined) return;
+    this.covered.set(partition, covered);
+    await this.deps.beforeCommit?.(partition);
+    resolveOffset(batch.lastOffset());
+    await this.consumer.commitOffsets([{ topic, partition, offset: (covered + 1n).toString() }]);
+    metrics.consumerLag.set({ partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - covered - 1n)));
+    await heartbeat();
+  }
+
+  /**
+   * Retries `fn` with backoff until it succeeds: a dead Temporal or broker means waiting, never
+   * dropping. Gives up (undefined, nothing committed) only when the consumer stops or loses the partition.
+   */
+  private async untilDone<T>(
+    what: string,
+    isRunning: () => boolean,
+    isStale: () => boolean,
+    heartbeat: () => Promise<void>,
+    fn: () => Promise<T>,
+  ): Promise<T | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isRunning() || isStale()) return undefined;
+        const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
+        this.deps.log.warn(`${what} failed; retrying`, { attempt, delayMs: delay, ...errorFields(err) });
+        await heartbeat().catch(() => undefined);
+        await sleep(delay);
+      }
+    }
+  }
+}

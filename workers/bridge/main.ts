@@ -1,0 +1,42 @@
+/** Entry point of the ingest bridge deployment (charts/ingest-bridge). SIGTERM drains and commits. */
+import { loadBridgeConfig } from '../config.js';
+import { startProbeServer } from '../lib/http-server.js';
+import { createKafka } from '../lib/kafka-client.js';
+import { createLogger, errorFields } from '../lib/logger.js';
+import { connectTemporal } from '../lib/temporal-client.js';
+import { createBridgeMetrics } from './bridge-metrics.js';
+import { IngestBridge } from './ingest-bridge.js';
+
+const log = createLogger('ingest-bridge');
+
+async function main(): Promise<void> {
+  const config = loadBridgeConfig();
+  const metrics = createBridgeMetrics();
+  const { connection, client } = await connectTemporal(config.temporal);
+  const bridge = new IngestBridge({ config, kafka: createKafka(config.kafka, log), client, log, metrics });
+  const probes = await startProbeServer(config.metricsPort, metrics.registry, () => bridge.ready);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down: finishing in-flight starts and committing', { signal });
+    bridge
+      .stop()
+      .then(() => connection.close())
+      .then(() => probes.close())
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        log.error('unclean shutdown', errorFields(err));
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  await bridge.start();
+  log.info('ready', { metricsPort: probes.port });
+}
+
+main().catch((err: unknown) => {
+  log.error('ingest bridge failed to start', errorFields(err));
+  process.exit(1);
+});

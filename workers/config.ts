@@ -1,0 +1,188 @@
+/**
+ * Runtime configuration of the bridge and the worker: the only reader of process.env in workers/.
+ * Every value is validated here and named by its variable in the error, so a bad deployment fails
+ * at start with a precise message instead of misbehaving later.
+ */
+import { DEFAULT_ALERT_RULES, DEFAULT_ESCALATION, type AlertRule, type EscalationPolicy } from './shared/alert-rules.js';
+import { READING_NAMES } from './shared/events.js';
+import { METRICS_PORTS } from './shared/metrics.js';
+import { TASK_QUEUE, TEMPORAL_NAMESPACE } from './shared/temporal.js';
+import { BRIDGE_CONSUMER_GROUP, TOPICS } from './shared/topics.js';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type TopicNames = { readonly [K in keyof typeof TOPICS]: string };
+
+export interface KafkaSettings {
+  readonly brokers: string[];
+  readonly clientId: string;
+  readonly sasl?: { readonly mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain'; readonly username: string; readonly password: string };
+  readonly ssl: boolean;
+}
+
+export interface TemporalSettings {
+  readonly address: string;
+  readonly namespace: string;
+  readonly taskQueue: string;
+}
+
+export interface CommonConfig {
+  readonly kafka: KafkaSettings;
+  readonly temporal: TemporalSettings;
+  readonly topics: TopicNames;
+  readonly metricsPort: number;
+}
+
+export interface BridgeConfig extends CommonConfig {
+  readonly consumerGroup: string;
+  /** Upper bound of events per batch workflow. */
+  readonly maxBatchEvents: number;
+  /** How long the broker may hold a fetch to fill it (the time bound of a batch), ms. */
+  readonly maxBatchWaitMs: number;
+  /** Pause consumption while this many batch workflows are open; resume below 3/4 of it. */
+  readonly maxOpenBatches: number;
+  readonly partitionsConsumedConcurrently: number;
+  readonly rules: readonly AlertRule[];
+  readonly maxEventAgeMs: number;
+  readonly maxClockSkewMs: number;
+}
+
+export interface WorkerConfig extends CommonConfig {
+  readonly databaseUrl: string;
+  readonly databasePoolSize: number;
+  readonly escalation: EscalationPolicy;
+  readonly maxConcurrentWorkflowTasks: number;
+  readonly maxConcurrentLocalActivities: number;
+  /** Worker versioning: the build that this process runs (see charts/sensor-worker). */
+  readonly buildId?: string;
+  readonly deploymentName?: string;
+}
+
+type Env = NodeJS.ProcessEnv;
+
+function str(env: Env, name: string, fallback?: string): string {
+  const value = env[name];
+  if (value !== undefined && value !== '') return value;
+  if (fallback !== undefined) return fallback;
+  throw new ConfigError(`${name} is required`);
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected an integer between ${min} and ${max}`);
+  }
+  return value;
+}
+
+function json<T>(env: Env, name: string, fallback: T, check: (value: unknown) => string | undefined): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError(`${name}: not valid JSON (${(err as Error).message})`);
+  }
+  const problem = check(value);
+  if (problem) throw new ConfigError(`${name}${problem}`);
+  return value as T;
+}
+
+export function checkRules(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return ': expected an array of alert rules';
+  const names = new Set<string>();
+  for (const [i, rule] of value.entries()) {
+    const r = rule as Partial<AlertRule>;
+    const at = `[${i}]`;
+    if (typeof r.name !== 'string' || !/^[a-z0-9-]{1,64}$/.test(r.name)) return `${at}.name: expected 1-64 chars of a-z, 0-9, '-'`;
+    if (names.has(r.name)) return `${at}.name: '${r.name}' is defined twice`;
+    names.add(r.name);
+    if (!READING_NAMES.includes(r.reading as never)) return `${at}.reading: expected one of ${READING_NAMES.join(', ')}`;
+    if (r.direction !== 'above' && r.direction !== 'below') return `${at}.direction: expected 'above' or 'below'`;
+    if (typeof r.threshold !== 'number' || !Number.isFinite(r.threshold)) return `${at}.threshold: expected a finite number`;
+    if (typeof r.hysteresis !== 'number' || !(r.hysteresis >= 0)) return `${at}.hysteresis: expected a number >= 0`;
+  }
+  return undefined;
+}
+
+function checkEscalation(value: unknown): string | undefined {
+  const tiers = (value as Partial<EscalationPolicy> | null)?.tiersMs;
+  if (!Array.isArray(tiers) || tiers.some((t) => !Number.isInteger(t) || t < 1)) {
+    return '.tiersMs: expected an array of positive integers (milliseconds)';
+  }
+  return undefined;
+}
+
+function kafkaSettings(env: Env, clientId: string): KafkaSettings {
+  const brokers = str(env, 'KAFKA_BROKERS', '127.0.0.1:19092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  for (const b of brokers) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError(`KAFKA_BROKERS: '${b}' is not host:port`);
+  }
+  const username = env.KAFKA_SASL_USERNAME;
+  const mechanism = str(env, 'KAFKA_SASL_MECHANISM', 'scram-sha-512').toLowerCase();
+  if (!['scram-sha-512', 'scram-sha-256', 'plain'].includes(mechanism)) {
+    throw new ConfigError(`KAFKA_SASL_MECHANISM=${mechanism}: expected scram-sha-512, scram-sha-256 or plain`);
+  }
+  return {
+    brokers,
+    clientId: str(env, 'KAFKA_CLIENT_ID', clientId),
+    ssl: str(env, 'KAFKA_SSL', 'false') === 'true',
+    sasl: username
+      ? { mechanism: mechanism as 'scram-sha-512', username, password: str(env, 'KAFKA_SASL_PASSWORD') }
+      : undefined,
+  };
+}
+
+function common(env: Env, clientId: string, defaultMetricsPort: number): CommonConfig {
+  return {
+    kafka: kafkaSettings(env, clientId),
+    temporal: {
+      address: str(env, 'TEMPORAL_ADDRESS', '127.0.0.1:17233'),
+      namespace: str(env, 'TEMPORAL_NAMESPACE', TEMPORAL_NAMESPACE),
+      taskQueue: str(env, 'TEMPORAL_TASK_QUEUE', TASK_QUEUE),
+    },
+    topics: {
+      sensorData: str(env, 'TOPIC_SENSOR_DATA', TOPICS.sensorData),
+      processed: str(env, 'TOPIC_PROCESSED', TOPICS.processed),
+      alerts: str(env, 'TOPIC_ALERTS', TOPICS.alerts),
+      deadLetter: str(env, 'TOPIC_DEAD_LETTER', TOPICS.deadLetter),
+      parking: str(env, 'TOPIC_PARKING', TOPICS.parking),
+    },
+    metricsPort: int(env, 'METRICS_PORT', defaultMetricsPort, 0, 65535),
+  };
+}
+
+export function loadBridgeConfig(env: Env = process.env): BridgeConfig {
+  return {
+    ...common(env, 'ingest-bridge', METRICS_PORTS.bridge),
+    consumerGroup: str(env, 'BRIDGE_CONSUMER_GROUP', BRIDGE_CONSUMER_GROUP),
+    maxBatchEvents: int(env, 'BRIDGE_MAX_BATCH_EVENTS', 1000, 1, 10_000),
+    maxBatchWaitMs: int(env, 'BRIDGE_MAX_BATCH_WAIT_MS', 250, 1, 60_000),
+    maxOpenBatches: int(env, 'BRIDGE_MAX_OPEN_BATCHES', 200, 1, 1_000_000),
+    partitionsConsumedConcurrently: int(env, 'BRIDGE_PARTITIONS_CONCURRENCY', 6, 1, 1024),
+    rules: json(env, 'ALERT_RULES', DEFAULT_ALERT_RULES, checkRules),
+    maxEventAgeMs: int(env, 'MAX_EVENT_AGE_MS', 7 * 24 * 3600_000, 1000, Number.MAX_SAFE_INTEGER),
+    maxClockSkewMs: int(env, 'MAX_CLOCK_SKEW_MS', 5 * 60_000, 0, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  return {
+    ...common(env, 'sensor-worker', METRICS_PORTS.worker),
+    databaseUrl: str(env, 'DATABASE_URL', 'postgres://sensor_app:sensor_app@127.0.0.1:15432/sensors'),
+    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    escalation: json(env, 'ALERT_ESCALATION', DEFAULT_ESCALATION, checkEscalation),
+    maxConcurrentWorkflowTasks: int(env, 'WORKER_MAX_WORKFLOW_TASKS', 40, 1, 10_000),
+    maxConcurrentLocalActivities: int(env, 'WORKER_MAX_LOCAL_ACTIVITIES', 20, 1, 10_000),
+    buildId: env.WORKER_BUILD_ID || undefined,
+    deploymentName: env.WORKER_DEPLOYMENT_NAME || undefined,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Event contracts of the pipeline. Pure types and constants: the deterministic workflow code imports
+ * this file, so it must stay free of I/O and of libraries that generate code at run time. The JSON
+ * schemas and their compiled validators live in event-validation.ts.
+ */
+
+export const SENSOR_DATA_SCHEMA_VERSION = 1;
+export const PROCESSED_SCHEMA_VERSION = 1;
+export const ALERT_SCHEMA_VERSION = 1;
+
+export const READING_NAMES = ['temperature', 'humidity', 'pressure', 'battery'] as const;
+export type ReadingName = (typeof READING_NAMES)[number];
+
+/** Units: temperature °C, humidity %RH, pressure hPa, battery % of charge. */
+export type Readings = Record<ReadingName, number>;
+
+/** A device's measurement, as produced to `sensor-data` (key = deviceId). */
+export interface SensorData {
+  readonly schemaVersion: 1;
+  /** Unique per reading, assigned by the device; duplicates are dropped by the ledger. */
+  readonly eventId: string;
+  readonly deviceId: string;
+  /** When the device took the reading, epoch milliseconds. */
+  readonly timestamp: number;
+  readonly readings: Readings;
+  readonly firmware?: string;
+}
+
+/** Where an event sits in Kafka: the audit trail's first hop. */
+export interface SourcePosition {
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** A schema-valid event with its position, as handed from the bridge to a batch workflow. */
+export interface IngestedEvent extends SensorData {
+  readonly source: SourcePosition;
+}
+
+/** Published to `sensor-data-processed` once per event's effects (header idempotency-key = eventId). */
+export interface SensorDataProcessed {
+  readonly schemaVersion: 1;
+  readonly eventId: string;
+  readonly deviceId: string;
+  readonly eventTime: number;
+  /** When the effects were committed (from the ledger, so a re-publish carries the same value). */
+  readonly processedAt: number;
+  readonly batchId: string;
+  readonly source: SourcePosition;
+}
+
+export type AlertTransition = 'raised' | 'escalated' | 'acknowledged' | 'resolved';
+
+/** Published to `sensor-alerts` on every transition (idempotency-key = alertId:transition:sequence). */
+export interface AlertEvent {
+  readonly schemaVersion: 1;
+  readonly alertId: string;
+  readonly deviceId: string;
+  readonly rule: string;
+  readonly transition: AlertTransition;
+  readonly sequence: number;
+  readonly level: number;
+  readonly value: number;
+  readonly at: number;
+  readonly by?: string;
+}
+
+/** Why a message went to the dead-letter topic. */
+export type DeadLetterKind = 'malformed-json' | 'schema-violation' | 'invalid-reading' | 'oversize' | 'missing-key' | 'unknown-schema-version';
+
+/** Value of a dead-letter record; the original bytes travel base64-encoded so nothing is lost. */
+export interface DeadLetterEnvelope {
+  readonly kind: DeadLetterKind;
+  readonly reason: string;
+  readonly source: { readonly topic: string; readonly partition: number; readonly offset: string };
+  readonly key: string | null;
+  readonly valueBase64: string;
+  readonly deadLetteredAt: number;
+}

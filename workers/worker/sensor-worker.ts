@@ -1,0 +1,114 @@
+/**
+ * Builds the Temporal worker with its real dependencies: a pg pool, an idempotent kafkajs producer
+ * and a Temporal client for signal-with-start. Used by main.ts, `npm run local` and the tests.
+ */
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { Kafka, Producer } from 'kafkajs';
+import pg from 'pg';
+import { createRequire } from 'node:module';
+import type { WorkerConfig } from '../config.js';
+import { createActivities } from '../activities/index.js';
+import { migrate } from '../db/migrate.js';
+import { dataConverter } from '../lib/payload-codec.js';
+import type { Logger } from '../lib/logger.js';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+const require = createRequire(import.meta.url);
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** Bundles the workflow code once per process (webpack takes seconds; several workers share it). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows/index.ts'), logger: quietBundlerLogger });
+  return bundle;
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
+export interface SensorWorkerDeps {
+  readonly config: WorkerConfig;
+  readonly kafka: Kafka;
+  readonly client: Client;
+  readonly log: Logger;
+  readonly metrics?: WorkerMetrics;
+}
+
+export interface RunningWorker {
+  readonly worker: Worker;
+  readonly pool: pg.Pool;
+  readonly producer: Producer;
+  /** Resolves when the worker has shut down (after shutdown() or a fatal error). */
+  readonly done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startSensorWorker(deps: SensorWorkerDeps): Promise<RunningWorker> {
+  const { config, kafka, client, log, metrics } = deps;
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolSize });
+  pool.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));
+  const applied = await migrate(pool);
+  if (applied.length > 0) log.info('database migrated', { applied });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const admin = kafka.admin();
+  await admin.connect();
+  let processedPartitions: number | undefined;
+  const activities = createActivities({
+    pool,
+    producer,
+    temporal: client,
+    taskQueue: config.temporal.taskQueue,
+    topics: config.topics,
+    escalation: config.escalation,
+    processedPartitions: async () => {
+      if (processedPartitions === undefined) {
+        const meta = await admin.fetchTopicMetadata({ topics: [config.topics.processed] });
+        processedPartitions = meta.topics[0]?.partitions.length ?? 1;
+      }
+      return processedPartitions;
+    },
+    observeLatency: metrics
+      ? (seconds) => {
+          metrics.eventsProcessed.inc();
+          metrics.endToEndLatency.observe(seconds);
+        }
+      : undefined,
+  });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+    dataConverter,
+    maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTasks,
+    maxConcurrentLocalActivityExecutions: config.maxConcurrentLocalActivities,
+    maxCachedWorkflows: 2000,
+    shutdownGraceTime: '20s',
+  });
+  const done = worker.run().finally(async () => {
+    await admin.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+  });
+  return {
+    worker,
+    pool,
+    producer,
+    done,
+    shutdown: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
