@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App } from 'cdktf';
+import { loadEnvironment, selectEnvironments } from './config/load.js';
+import type { EnvironmentName } from './config/types.js';
+import { ObservabilityStack } from './observability.js';
+import { OperatorsStack } from './operators.js';
+import { PipelineStack } from './pipeline.js';
+import { PlatformStack } from './platform.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The four layer stacks of one environment, in apply order. */
+export const LAYERS = ['operators', 'platform', 'pipeline', 'observability'] as const;
+
+export function stackName(layer: (typeof LAYERS)[number], env: EnvironmentName): string {
+  return `${layer}-${env}`;
+}
+
+/** Chart path relative to the stack's synth folder (`<outdir>/stacks/<name>`), where Terraform runs. */
+function chartPath(outdir: string, stack: string, chart: string): string {
+  return path.relative(
+    path.join(path.resolve(outdir), 'stacks', stack),
+    path.join(REPO_ROOT, 'charts', chart),
+  );
+}
+
+/**
+ * Builds every stack of the given environments into an App.
+ * @param environments subset to build; `undefined` asks stacks/config (ENVIRONMENTS or context).
+ */
+export function buildApp(
+  outdir: string,
+  environments?: readonly string[],
+  context: Record<string, unknown> = {},
+): App {
+  const app = new App({ outdir, context, skipValidation: false });
+  const selected = selectEnvironments(environments ?? app.node.tryGetContext('environments'));
+  const contextOverrides: unknown = app.node.tryGetContext('overrides');
+  for (const env of selected) {
+    const config = loadEnvironment(env, { contextOverrides });
+    const operators = new OperatorsStack(app, stackName('operators', env), { config });
+    const platform = new PlatformStack(app, stackName('platform', env), { config });
+    platform.addDependency(operators);
+    const pipelineName = stackName('pipeline', env);
+    const pipeline = new PipelineStack(app, pipelineName, {
+      config,
+      kafka: platform.kafka,
+      postgres: platform.postgres,
+      temporal: platform.temporal,
+      sensorDataPartitions: platform.partitions.sensorData,
+      chartPaths: {
+        bridge: chartPath(outdir, pipelineName, 'ingest-bridge'),
+        worker: chartPath(outdir, pipelineName, 'sensor-worker'),
+      },
+    });
+    pipeline.addDependency(platform);
+    const observability = new ObservabilityStack(app, stackName('observability', env), {
+      config,
+      discovery: operators.discovery,
+      kafka: platform.kafka,
+      postgres: platform.postgres,
+    });
+    observability.addDependency(platform);
+  }
+  return app;
+}
+
+/**
+ * Synthesizes the stacks of the given environments (default: all, or as selected by ENVIRONMENTS /
+ * context `environments`) into `outdir`. Returns the stack names.
+ */
+export function synthAll(outdir: string, environments?: readonly string[]): string[] {
+  const app = buildApp(outdir, environments);
+  app.synth();
+  return app.node.children.map((c) => c.node.id);
+}

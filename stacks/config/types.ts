@@ -1,0 +1,160 @@
+import type { TopicKey } from '../../workers/shared/topics.js';
+
+/** The environments this repository deploys. */
+export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+/** Where Terraform keeps the state of each stack. */
+export type BackendConfig =
+  | {
+      readonly type: 'local';
+      /** Folder for `<stack>.tfstate` files, relative to the stack's synth dir. */ readonly dir: string;
+    }
+  | { readonly type: 's3'; readonly bucket: string; readonly region: string; readonly keyPrefix: string }
+  | { readonly type: 'gcs'; readonly bucket: string; readonly prefix: string };
+
+/** Namespaces of every layer. */
+export interface NamespacesConfig {
+  readonly operators: string;
+  readonly monitoring: string;
+  readonly kafka: string;
+  readonly postgres: string;
+  readonly temporal: string;
+  readonly pipeline: string;
+}
+
+export interface KafkaPoolConfig {
+  /** Number of nodes in the pool. */
+  readonly replicas: number;
+  /** Persistent volume size per node, a Kubernetes quantity (e.g. `100Gi`). */
+  readonly storageSize: string;
+  /** CPU request per node, a Kubernetes quantity. */
+  readonly cpu: string;
+  /** Memory request and limit per node, a Kubernetes quantity. */
+  readonly memory: string;
+}
+
+export interface TopicConfig {
+  /** Partition count. Never decreases: compared against stacks/config/deployed-partitions.json. */
+  readonly partitions: number;
+  /** `retention.ms` expressed in hours. */
+  readonly retentionHours: number;
+}
+
+export interface KafkaConfig {
+  readonly clusterName: string;
+  readonly brokers: KafkaPoolConfig;
+  readonly controllers: KafkaPoolConfig;
+  /** Node label used for `broker.rack` (rack awareness). */
+  readonly rackTopologyKey: string;
+  /** Replication factor of every topic and internal topic. */
+  readonly replicationFactor: number;
+  /** `min.insync.replicas` of every topic. */
+  readonly minInsyncReplicas: number;
+  readonly topics: Readonly<Record<TopicKey, TopicConfig>>;
+  /** Deploy Cruise Control and let it rebalance automatically when brokers are added or removed. */
+  readonly cruiseControl: boolean;
+}
+
+export type PostgresBackupConfig =
+  | { readonly method: 'none' }
+  | { readonly method: 'volumeSnapshot'; readonly snapshotClassName: string; readonly schedule: string }
+  | { readonly method: 'barmanCloudPlugin'; readonly objectStoreName: string; readonly schedule: string };
+
+export interface PostgresConfig {
+  readonly clusterName: string;
+  /** Postgres instances (1 primary + n-1 replicas). */
+  readonly instances: number;
+  /** Data volume per instance, a Kubernetes quantity. */
+  readonly storageSize: string;
+  /** WAL volume per instance, a Kubernetes quantity. */
+  readonly walStorageSize: string;
+  /** Postgres `max_connections`. */
+  readonly maxConnections: number;
+  readonly cpu: string;
+  readonly memory: string;
+  /** Application database (owner has the same name). */
+  readonly appDatabase: string;
+  readonly pooler: {
+    /** PgBouncer pods. */
+    readonly instances: number;
+    /** PgBouncer `default_pool_size`: server connections per (database, user) pair and pod. */
+    readonly defaultPoolSize: number;
+    /** PgBouncer `max_client_conn` per pod. */
+    readonly maxClientConn: number;
+  };
+  readonly backup: PostgresBackupConfig;
+}
+
+export interface TemporalConfig {
+  /** History shards; fixed for the life of a cluster (guarded by stacks/config/deployed-shards.json). */
+  readonly numHistoryShards: number;
+  readonly replicas: {
+    readonly frontend: number;
+    readonly history: number;
+    readonly matching: number;
+    readonly worker: number;
+  };
+  /** Temporal Web UI replicas; 0 disables the UI. */
+  readonly webReplicas: number;
+  /** Retention of closed workflows in the `sensor-pipeline` namespace, in days. */
+  readonly retentionDays: number;
+  /** SQL `maxConns` per Temporal pod and datastore. */
+  readonly maxConns: number;
+  /** SQL `maxIdleConns` per Temporal pod and datastore. */
+  readonly maxIdleConns: number;
+}
+
+export interface ScaledServiceConfig {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  readonly cpu: string;
+  readonly memory: string;
+}
+
+export interface PipelineConfig {
+  /** Container image of the workers (built from the repository Dockerfile). */
+  readonly image: { readonly repository: string; readonly tag: string };
+  readonly bridge: ScaledServiceConfig & {
+    /** KEDA kafka scaler `lagThreshold`: messages of lag per replica. */
+    readonly lagThreshold: number;
+  };
+  readonly worker: ScaledServiceConfig & {
+    /** KEDA temporal scaler `targetQueueSize`: backlog per replica. */
+    readonly targetQueueSize: number;
+    /** Temporal Worker Deployment name (worker versioning). */
+    readonly deploymentName: string;
+    /** Build ID of this rollout; defaults to the image tag. */
+    readonly buildId: string;
+  };
+}
+
+export interface ObservabilityConfig {
+  /** Prometheus retention, e.g. `15d`. */
+  readonly prometheusRetention: string;
+  /** Consumer lag (messages) above which `SensorBridgeConsumerLagHigh` fires. */
+  readonly consumerLagAlert: number;
+  /** DLQ messages per second above which `SensorDeadLetterRateHigh` fires. */
+  readonly dlqRateAlert: number;
+  /** p95 workflow schedule-to-start latency in seconds above which an alert fires. */
+  readonly scheduleToStartAlertSeconds: number;
+}
+
+/** A validated environment: everything the stacks need, nothing read later. */
+export interface EnvironmentConfig {
+  readonly name: EnvironmentName;
+  readonly kubernetes: { readonly configPath: string; readonly context?: string };
+  readonly backend: BackendConfig;
+  readonly namespaces: NamespacesConfig;
+  readonly kafka: KafkaConfig;
+  readonly postgres: PostgresConfig;
+  readonly temporal: TemporalConfig;
+  readonly pipeline: PipelineConfig;
+  readonly observability: ObservabilityConfig;
+}
+
+/** What was deployed last, committed so that synth can refuse irreversible changes. */
+export interface DeployedRecord {
+  readonly partitions: Readonly<Partial<Record<EnvironmentName, Partial<Record<TopicKey, number>>>>>;
+  readonly shards: Readonly<Partial<Record<EnvironmentName, number>>>;
+}

@@ -1,0 +1,283 @@
+import { TOPICS, type TopicKey } from '../../workers/shared/topics.js';
+import { ENVIRONMENT_NAMES, type DeployedRecord, type EnvironmentConfig } from './types.js';
+
+/** Thrown when configuration is invalid; `issues` holds one message per problem, each naming its field path. */
+export class ConfigError extends Error {
+  constructor(
+    readonly environment: string,
+    readonly issues: readonly string[],
+  ) {
+    super(`invalid configuration for environment '${environment}':\n  - ${issues.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const PG_IDENT = /^[a-z_][a-z0-9_]*$/;
+/** Six-field cron (seconds first), as CNPG ScheduledBackup expects. */
+const CRON6 = /^(\S+\s+){5}\S+$/;
+const DURATION = /^[0-9]+(ms|s|m|h|d|w|y)$/;
+
+/** Connections kept free on Postgres for superusers, replication and the operator. */
+export const PG_RESERVED_CONNECTIONS = 20;
+/** Databases that PgBouncer pools: temporal, temporal_visibility and the application's. */
+export const POOLED_DATABASES = 3;
+/** Datastores each Temporal pod opens pools to (default + visibility). */
+export const TEMPORAL_DATASTORES = 2;
+
+class Checker {
+  readonly issues: string[] = [];
+
+  int(path: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.issues.push(
+        `'${path}' (${JSON.stringify(value)}) must be an integer between ${min} and ${max === Number.MAX_SAFE_INTEGER ? 'infinity' : max}`,
+      );
+    }
+  }
+
+  match(path: string, value: unknown, re: RegExp, expected: string): void {
+    if (typeof value !== 'string' || !re.test(value)) {
+      this.issues.push(`'${path}' (${JSON.stringify(value)}) must be ${expected}`);
+    }
+  }
+
+  rule(ok: boolean, message: string): void {
+    if (!ok) this.issues.push(message);
+  }
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+}
+
+/**
+ * Validates an environment against the rules and against what is recorded as deployed.
+ * Pure: reads nothing, so tests call it with hand-made input.
+ * @throws ConfigError listing every problem, each with its field path, value and what was expected.
+ */
+export function validateConfig(config: EnvironmentConfig, deployed: DeployedRecord): EnvironmentConfig {
+  const c = new Checker();
+  const env = config.name;
+  c.rule(
+    (ENVIRONMENT_NAMES as readonly string[]).includes(env),
+    `'name' (${JSON.stringify(env)}) must be one of ${ENVIRONMENT_NAMES.join(', ')}`,
+  );
+
+  for (const [key, ns] of Object.entries(config.namespaces)) {
+    c.match(`namespaces.${key}`, ns, DNS_LABEL, 'a DNS label (lowercase letters, digits and -)');
+  }
+
+  const b = config.backend;
+  switch (b.type) {
+    case 'local':
+      c.rule(b.dir.length > 0, `'backend.dir' ("") must be a non-empty folder name`);
+      break;
+    case 's3':
+      c.match('backend.bucket', b.bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
+      c.match('backend.region', b.region, /^[a-z]{2}-[a-z]+-[0-9]$/, 'an AWS region such as eu-west-1');
+      break;
+    case 'gcs':
+      c.match('backend.bucket', b.bucket, /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, 'a GCS bucket name');
+      break;
+    default:
+      c.rule(
+        false,
+        `'backend.type' (${JSON.stringify((b as { type: unknown }).type)}) must be one of local, s3, gcs`,
+      );
+  }
+  c.rule(
+    env === 'dev' || b.type !== 'local',
+    `'backend.type' ("local") is only allowed for dev: ${env} state must be shared and locked (s3 or gcs)`,
+  );
+
+  // Kafka
+  const k = config.kafka;
+  c.match('kafka.clusterName', k.clusterName, DNS_LABEL, 'a DNS label');
+  for (const pool of ['brokers', 'controllers'] as const) {
+    c.int(`kafka.${pool}.replicas`, k[pool].replicas, 1, 100);
+    for (const q of ['storageSize', 'cpu', 'memory'] as const) {
+      c.match(`kafka.${pool}.${q}`, k[pool][q], QUANTITY, 'a Kubernetes quantity such as 100Gi or 500m');
+    }
+  }
+  c.rule(
+    k.controllers.replicas % 2 === 1,
+    `'kafka.controllers.replicas' (${k.controllers.replicas}) must be odd: a KRaft quorum of n tolerates floor((n-1)/2) failures, an even count adds none`,
+  );
+  c.int('kafka.replicationFactor', k.replicationFactor, 1, 5);
+  c.rule(
+    k.replicationFactor <= k.brokers.replicas,
+    `'kafka.replicationFactor' (${k.replicationFactor}) must be <= 'kafka.brokers.replicas' (${k.brokers.replicas}): each replica needs its own broker`,
+  );
+  c.int('kafka.minInsyncReplicas', k.minInsyncReplicas, 1, 5);
+  c.rule(
+    k.minInsyncReplicas <= k.replicationFactor,
+    `'kafka.minInsyncReplicas' (${k.minInsyncReplicas}) must be <= 'kafka.replicationFactor' (${k.replicationFactor}): otherwise no acks=all write succeeds`,
+  );
+  c.rule(
+    env === 'dev' || k.minInsyncReplicas < k.replicationFactor,
+    `'kafka.minInsyncReplicas' (${k.minInsyncReplicas}) must be < 'kafka.replicationFactor' (${k.replicationFactor}) outside dev: a single broker restart would block every producer`,
+  );
+  const deployedPartitions = deployed.partitions[env] ?? {};
+  for (const key of Object.keys(TOPICS) as TopicKey[]) {
+    const topic = k.topics[key];
+    const path = `kafka.topics.${key}`;
+    if (!topic) {
+      c.rule(
+        false,
+        `'${path}' (undefined) must be set: every topic of workers/shared/topics.ts needs a configuration`,
+      );
+      continue;
+    }
+    c.int(`${path}.partitions`, topic.partitions, 1, 10_000);
+    c.int(`${path}.retentionHours`, topic.retentionHours, 1, 24 * 365);
+    const was = deployedPartitions[key];
+    c.rule(
+      was === undefined || topic.partitions >= was,
+      `'${path}.partitions' (${topic.partitions}) must be >= the deployed count (${was}) recorded in stacks/config/deployed-partitions.json: Kafka cannot remove partitions, and keyed ordering would break`,
+    );
+  }
+  for (const key of Object.keys(k.topics)) {
+    c.rule(
+      key in TOPICS,
+      `'kafka.topics.${key}' is not a topic of workers/shared/topics.ts (expected one of ${Object.keys(TOPICS).join(', ')})`,
+    );
+  }
+
+  // Postgres
+  const p = config.postgres;
+  c.match('postgres.clusterName', p.clusterName, DNS_LABEL, 'a DNS label');
+  c.int('postgres.instances', p.instances, 1, 9);
+  c.rule(
+    env === 'dev' || p.instances >= 2,
+    `'postgres.instances' (${p.instances}) must be >= 2 outside dev: a single instance has no failover`,
+  );
+  for (const q of ['storageSize', 'walStorageSize', 'cpu', 'memory'] as const) {
+    c.match(`postgres.${q}`, p[q], QUANTITY, 'a Kubernetes quantity such as 100Gi or 500m');
+  }
+  c.int('postgres.maxConnections', p.maxConnections, PG_RESERVED_CONNECTIONS + 10, 10_000);
+  c.match('postgres.appDatabase', p.appDatabase, PG_IDENT, 'a lowercase Postgres identifier');
+  c.rule(
+    !['temporal', 'temporal_visibility', 'postgres'].includes(p.appDatabase),
+    `'postgres.appDatabase' (${JSON.stringify(p.appDatabase)}) must not be temporal, temporal_visibility or postgres`,
+  );
+  c.int('postgres.pooler.instances', p.pooler.instances, 1, 20);
+  c.int('postgres.pooler.defaultPoolSize', p.pooler.defaultPoolSize, 1, 1000);
+  c.int('postgres.pooler.maxClientConn', p.pooler.maxClientConn, 1, 100_000);
+  const serverConns = p.pooler.instances * p.pooler.defaultPoolSize * POOLED_DATABASES;
+  c.rule(
+    serverConns <= p.maxConnections - PG_RESERVED_CONNECTIONS,
+    `'postgres.pooler.defaultPoolSize' (${p.pooler.defaultPoolSize}) x 'postgres.pooler.instances' (${p.pooler.instances}) x ${POOLED_DATABASES} databases = ${serverConns} server connections must be <= 'postgres.maxConnections' (${p.maxConnections}) - ${PG_RESERVED_CONNECTIONS} reserved`,
+  );
+  if (p.backup.method === 'volumeSnapshot') {
+    c.match(
+      'postgres.backup.snapshotClassName',
+      p.backup.snapshotClassName,
+      DNS_LABEL,
+      'a VolumeSnapshotClass name',
+    );
+    c.match(
+      'postgres.backup.schedule',
+      p.backup.schedule,
+      CRON6,
+      'a six-field cron expression (seconds first)',
+    );
+  } else if (p.backup.method === 'barmanCloudPlugin') {
+    c.match('postgres.backup.objectStoreName', p.backup.objectStoreName, DNS_LABEL, 'an ObjectStore name');
+    c.match(
+      'postgres.backup.schedule',
+      p.backup.schedule,
+      CRON6,
+      'a six-field cron expression (seconds first)',
+    );
+  } else if (p.backup.method !== 'none') {
+    c.rule(
+      false,
+      `'postgres.backup.method' (${JSON.stringify((p.backup as { method: unknown }).method)}) must be one of none, volumeSnapshot, barmanCloudPlugin`,
+    );
+  }
+  c.rule(
+    env !== 'prod' || p.backup.method !== 'none',
+    `'postgres.backup.method' ("none") is not allowed for prod: choose volumeSnapshot or barmanCloudPlugin`,
+  );
+
+  // Temporal
+  const t = config.temporal;
+  c.rule(
+    isPowerOfTwo(t.numHistoryShards) && t.numHistoryShards <= 16_384,
+    `'temporal.numHistoryShards' (${t.numHistoryShards}) must be a power of two between 1 and 16384`,
+  );
+  const deployedShards = deployed.shards[env];
+  c.rule(
+    deployedShards === undefined || deployedShards === t.numHistoryShards,
+    `'temporal.numHistoryShards' (${t.numHistoryShards}) must equal the deployed value (${deployedShards}) recorded in stacks/config/deployed-shards.json: the shard count of a Temporal cluster is fixed at creation; changing it needs a new cluster and a migration (docs/sre-guide.md)`,
+  );
+  for (const svc of ['frontend', 'history', 'matching', 'worker'] as const) {
+    c.int(`temporal.replicas.${svc}`, t.replicas[svc], 1, 100);
+  }
+  c.int('temporal.webReplicas', t.webReplicas, 0, 10);
+  c.int('temporal.retentionDays', t.retentionDays, 1, 3650);
+  c.int('temporal.maxConns', t.maxConns, 1, 1000);
+  c.int('temporal.maxIdleConns', t.maxIdleConns, 0, 1000);
+  c.rule(
+    t.maxIdleConns <= t.maxConns,
+    `'temporal.maxIdleConns' (${t.maxIdleConns}) must be <= 'temporal.maxConns' (${t.maxConns})`,
+  );
+  const temporalPods = t.replicas.frontend + t.replicas.history + t.replicas.matching + t.replicas.worker;
+  const clientConns = temporalPods * TEMPORAL_DATASTORES * t.maxConns;
+  const poolerCapacity = p.pooler.instances * p.pooler.maxClientConn;
+  c.rule(
+    clientConns <= poolerCapacity,
+    `'temporal.maxConns' (${t.maxConns}) x ${temporalPods} Temporal pods x ${TEMPORAL_DATASTORES} datastores = ${clientConns} client connections must be <= 'postgres.pooler.maxClientConn' (${p.pooler.maxClientConn}) x 'postgres.pooler.instances' (${p.pooler.instances}) = ${poolerCapacity}`,
+  );
+
+  // Pipeline
+  const pl = config.pipeline;
+  c.match('pipeline.image.tag', pl.image.tag, /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an OCI image tag');
+  for (const svc of ['bridge', 'worker'] as const) {
+    c.int(`pipeline.${svc}.minReplicas`, pl[svc].minReplicas, 0, 1000);
+    c.int(`pipeline.${svc}.maxReplicas`, pl[svc].maxReplicas, 1, 1000);
+    c.rule(
+      pl[svc].minReplicas <= pl[svc].maxReplicas,
+      `'pipeline.${svc}.minReplicas' (${pl[svc].minReplicas}) must be <= 'pipeline.${svc}.maxReplicas' (${pl[svc].maxReplicas})`,
+    );
+    c.match(`pipeline.${svc}.cpu`, pl[svc].cpu, QUANTITY, 'a Kubernetes quantity such as 500m');
+    c.match(`pipeline.${svc}.memory`, pl[svc].memory, QUANTITY, 'a Kubernetes quantity such as 512Mi');
+  }
+  const partitions = k.topics.sensorData?.partitions ?? 0;
+  c.rule(
+    pl.bridge.maxReplicas <= partitions,
+    `'pipeline.bridge.maxReplicas' (${pl.bridge.maxReplicas}) must be <= 'kafka.topics.sensorData.partitions' (${partitions}): consumers beyond the partition count idle`,
+  );
+  c.int('pipeline.bridge.lagThreshold', pl.bridge.lagThreshold, 1);
+  c.int('pipeline.worker.targetQueueSize', pl.worker.targetQueueSize, 1);
+  c.match('pipeline.worker.deploymentName', pl.worker.deploymentName, DNS_LABEL, 'a DNS label');
+  c.match(
+    'pipeline.worker.buildId',
+    pl.worker.buildId,
+    /^[A-Za-z0-9_.-]{1,255}$/,
+    'a build ID of letters, digits, _ . -',
+  );
+
+  // Observability
+  const o = config.observability;
+  c.match(
+    'observability.prometheusRetention',
+    o.prometheusRetention,
+    DURATION,
+    'a Prometheus duration such as 15d',
+  );
+  c.int('observability.consumerLagAlert', o.consumerLagAlert, 1);
+  c.rule(
+    typeof o.dlqRateAlert === 'number' && o.dlqRateAlert > 0,
+    `'observability.dlqRateAlert' (${JSON.stringify(o.dlqRateAlert)}) must be a number > 0 (messages per second)`,
+  );
+  c.rule(
+    typeof o.scheduleToStartAlertSeconds === 'number' && o.scheduleToStartAlertSeconds > 0,
+    `'observability.scheduleToStartAlertSeconds' (${JSON.stringify(o.scheduleToStartAlertSeconds)}) must be a number > 0 (seconds)`,
+  );
+
+  if (c.issues.length > 0) throw new ConfigError(env, c.issues);
+  return config;
+}

@@ -1,0 +1,288 @@
+import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1/index.js';
+import { Fn, type ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import type { PostgresBackupConfig } from '../config/types.js';
+import type { PostgresConnection, PostgresCredentials } from '../lib/connections.js';
+import { MANAGED_LABELS, kubeManifest } from '../lib/kube-manifest.js';
+
+const DEFAULTS = {
+  instances: 3,
+  storageSize: '100Gi',
+  walStorageSize: '20Gi',
+  maxConnections: 500,
+  cpu: '2',
+  memory: '8Gi',
+  topologyKey: 'topology.kubernetes.io/zone',
+  pooler: { instances: 2, defaultPoolSize: 40, maxClientConn: 1000, poolMode: 'transaction' as const },
+  backup: { method: 'none' } as PostgresBackupConfig,
+  /** Plugin name of the Barman Cloud CNPG-I plugin. */
+  barmanPluginName: 'barman-cloud.cloudnative-pg.io',
+};
+
+/** A login role, the databases it owns, and the namespace that receives a copy of its credentials. */
+export interface PostgresRoleSpec {
+  readonly name: string;
+  readonly databases: readonly string[];
+  /** Namespace of the consuming workload; a Secret `<cluster>-<role>` is written there. */
+  readonly consumerNamespace: string;
+}
+
+export interface CnpgPostgresProps {
+  readonly clusterName: string;
+  readonly namespace: string;
+  /**
+   * Roles and their databases. The first role's first database is bootstrapped with initdb; every
+   * database also gets a Database resource.
+   */
+  readonly roles: readonly PostgresRoleSpec[];
+  /** @default 3 */
+  readonly instances?: number;
+  /** @default '100Gi' */
+  readonly storageSize?: string;
+  /** @default '20Gi' */
+  readonly walStorageSize?: string;
+  /** Postgres `max_connections`. @default 500 */
+  readonly maxConnections?: number;
+  /** @default '2' */
+  readonly cpu?: string;
+  /** @default '8Gi' */
+  readonly memory?: string;
+  /**
+   * PgBouncer sizing.
+   * @default { instances: 2, defaultPoolSize: 40, maxClientConn: 1000, poolMode: 'transaction' }
+   * @see https://cloudnative-pg.io/documentation/current/connection_pooling/
+   */
+  readonly pooler?: {
+    readonly instances: number;
+    readonly defaultPoolSize: number;
+    readonly maxClientConn: number;
+    readonly poolMode?: 'session' | 'transaction';
+  };
+  /**
+   * Backups: CSI volume snapshots or the Barman Cloud plugin (an ObjectStore of that name must exist).
+   * @default { method: 'none' }
+   * @see https://cloudnative-pg.io/documentation/current/backup/
+   */
+  readonly backup?: PostgresBackupConfig;
+  /** Extra `postgresql.parameters`, merged last. @default {} */
+  readonly parameters?: Readonly<Record<string, string>>;
+  /** @default [] */
+  readonly dependsOn?: readonly ITerraformDependable[];
+}
+
+/**
+ * A CloudNativePG Cluster with managed roles, Database resources, a PgBouncer Pooler and optional
+ * scheduled backups. Role passwords are generated once by Terraform (`uuid()`, then ignored) so that
+ * no password is committed; the Secret is copied into each consumer's namespace.
+ *
+ * @example
+ * const pg = new CnpgPostgres(this, 'pg', { clusterName: 'sensor-pg', namespace: 'postgres',
+ *   roles: [{ name: 'temporal', databases: ['temporal', 'temporal_visibility'], consumerNamespace: 'temporal' }] });
+ * new TemporalServer(this, 'temporal', { database: pg.connection, ... });
+ */
+export class CnpgPostgres extends Construct {
+  public readonly connection: PostgresConnection;
+  /** The Cluster resource, for dependsOn. */
+  public readonly cluster: ITerraformDependable;
+  /** Cluster (waited for Ready), Databases and Pooler: depend on these before connecting. */
+  public readonly ready: ITerraformDependable[] = [];
+
+  constructor(scope: Construct, id: string, props: CnpgPostgresProps) {
+    super(scope, id);
+    const p = { ...DEFAULTS, ...props, pooler: { ...DEFAULTS.pooler, ...props.pooler } };
+    const first = p.roles[0];
+    if (!first || !first.databases[0]) {
+      throw new Error(
+        `'roles' (${JSON.stringify(p.roles)}) must contain at least one role with one database`,
+      );
+    }
+    const seen = new Set<string>();
+    for (const [i, role] of p.roles.entries()) {
+      for (const db of role.databases) {
+        if (seen.has(db))
+          throw new Error(`'roles[${i}].databases' names '${db}' twice: a database has one owner`);
+        seen.add(db);
+      }
+    }
+    const dependsOn = [...(p.dependsOn ?? [])];
+    const poolerName = `${p.clusterName}-pooler-rw`;
+    const host = `${poolerName}.${p.namespace}.svc`;
+    const port = 5432;
+
+    const credentials: Record<string, PostgresCredentials> = {};
+    const sources = p.roles.map((role) => {
+      const secretName = `${p.clusterName}-${role.name.replace(/_/g, '-')}`;
+      const source = new SecretV1(this, `secret-${role.name}`, {
+        metadata: {
+          name: secretName,
+          namespace: p.namespace,
+          labels: { ...MANAGED_LABELS, 'cnpg.io/reload': 'true' },
+        },
+        type: 'kubernetes.io/basic-auth',
+        data: { username: role.name, password: Fn.replace(Fn.uuid(), '-', '') },
+        // Generated once: later plans must not rotate it behind the database's back.
+        lifecycle: { ignoreChanges: ['data'] },
+        dependsOn,
+      });
+      const password = Fn.lookup(source.data, 'password', '');
+      const database = role.databases[0] ?? role.name;
+      new SecretV1(this, `consumer-secret-${role.name}`, {
+        metadata: { name: secretName, namespace: role.consumerNamespace, labels: { ...MANAGED_LABELS } },
+        type: 'Opaque',
+        data: {
+          username: role.name,
+          password,
+          host,
+          port: String(port),
+          dbname: database,
+          uri: `postgresql://${role.name}:${password}@${host}:${port}/${database}`,
+        },
+      });
+      credentials[role.name] = {
+        username: role.name,
+        database,
+        secretName,
+        namespace: role.consumerNamespace,
+      };
+      return { role, secretName, source };
+    });
+
+    const backup = p.backup;
+    const cluster = kubeManifest(
+      this,
+      'cluster',
+      {
+        apiVersion: 'postgresql.cnpg.io/v1',
+        kind: 'Cluster',
+        metadata: { name: p.clusterName, namespace: p.namespace },
+        spec: {
+          instances: p.instances,
+          primaryUpdateStrategy: 'unsupervised',
+          postgresql: { parameters: { max_connections: String(p.maxConnections), ...p.parameters } },
+          bootstrap: {
+            initdb: {
+              database: first.databases[0],
+              owner: first.name,
+              secret: { name: sources[0]?.secretName ?? '' },
+            },
+          },
+          managed: {
+            roles: sources.slice(1).map(({ role, secretName }) => ({
+              name: role.name,
+              ensure: 'present',
+              login: true,
+              passwordSecret: { name: secretName },
+            })),
+          },
+          storage: { size: p.storageSize },
+          walStorage: { size: p.walStorageSize },
+          resources: { requests: { cpu: p.cpu, memory: p.memory }, limits: { memory: p.memory } },
+          affinity: {
+            enablePodAntiAffinity: true,
+            podAntiAffinityType: 'required',
+            topologyKey: p.topologyKey,
+          },
+          // We write our own PodMonitor (observability layer); the built-in one is deprecated.
+          monitoring: { enablePodMonitor: false },
+          ...(backup.method === 'volumeSnapshot'
+            ? { backup: { volumeSnapshot: { className: backup.snapshotClassName, online: true } } }
+            : {}),
+          ...(backup.method === 'barmanCloudPlugin'
+            ? {
+                plugins: [
+                  {
+                    name: p.barmanPluginName,
+                    isWALArchiver: true,
+                    parameters: { barmanObjectName: backup.objectStoreName },
+                  },
+                ],
+              }
+            : {}),
+        },
+      },
+      [...dependsOn, ...sources.map((s) => s.source)],
+      { type: 'Ready', status: 'True' },
+    );
+    this.cluster = cluster;
+    this.ready.push(cluster);
+
+    for (const { role } of sources) {
+      for (const db of role.databases) {
+        const database = kubeManifest(
+          this,
+          `database-${db}`,
+          {
+            apiVersion: 'postgresql.cnpg.io/v1',
+            kind: 'Database',
+            metadata: { name: `${p.clusterName}-${db.replace(/_/g, '-')}`, namespace: p.namespace },
+            spec: {
+              name: db,
+              owner: role.name,
+              cluster: { name: p.clusterName },
+              ensure: 'present',
+              databaseReclaimPolicy: 'retain',
+            },
+          },
+          [cluster],
+        );
+        this.ready.push(database);
+      }
+    }
+
+    const pooler = kubeManifest(
+      this,
+      'pooler',
+      {
+        apiVersion: 'postgresql.cnpg.io/v1',
+        kind: 'Pooler',
+        metadata: { name: poolerName, namespace: p.namespace },
+        spec: {
+          cluster: { name: p.clusterName },
+          instances: p.pooler.instances,
+          type: 'rw',
+          pgbouncer: {
+            poolMode: p.pooler.poolMode,
+            parameters: {
+              default_pool_size: String(p.pooler.defaultPoolSize),
+              max_client_conn: String(p.pooler.maxClientConn),
+              // Protocol-level prepared statements survive transaction pooling (PgBouncer >= 1.21).
+              max_prepared_statements: '200',
+            },
+          },
+        },
+      },
+      [cluster],
+    );
+    this.ready.push(pooler);
+
+    if (backup.method !== 'none') {
+      kubeManifest(
+        this,
+        'scheduled-backup',
+        {
+          apiVersion: 'postgresql.cnpg.io/v1',
+          kind: 'ScheduledBackup',
+          metadata: { name: `${p.clusterName}-daily`, namespace: p.namespace },
+          spec: {
+            schedule: backup.schedule,
+            cluster: { name: p.clusterName },
+            backupOwnerReference: 'self',
+            ...(backup.method === 'volumeSnapshot'
+              ? { method: 'volumeSnapshot' }
+              : { method: 'plugin', pluginConfiguration: { name: p.barmanPluginName } }),
+          },
+        },
+        [cluster],
+      );
+    }
+
+    this.connection = {
+      clusterName: p.clusterName,
+      namespace: p.namespace,
+      poolerName,
+      host,
+      port,
+      credentials,
+    };
+  }
+}

@@ -1,0 +1,188 @@
+import { Release } from '@cdktf/provider-helm/lib/release/index.js';
+import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1/index.js';
+import type { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { METRICS_PORTS } from '../../workers/shared/metrics.js';
+import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
+import type { KafkaConnection, KafkaCredentials, TemporalConnection } from '../lib/connections.js';
+import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
+import { MANAGED_LABELS, kubeManifest } from '../lib/kube-manifest.js';
+
+const DEFAULTS = {
+  releaseName: 'ingest-bridge',
+  minReplicas: 1,
+  maxReplicas: 6,
+  lagThreshold: 10_000,
+  cpu: '500m',
+  memory: '512Mi',
+  pollingIntervalSeconds: 15,
+  cooldownSeconds: 300,
+};
+
+export interface IngestBridgeProps {
+  readonly namespace: string;
+  /** Path of charts/ingest-bridge as Terraform sees it (relative to the stack's synth folder). */
+  readonly chartPath: string;
+  readonly image: { readonly repository: string; readonly tag: string };
+  readonly kafka: KafkaConnection;
+  /** The bridge's own KafkaUser. */
+  readonly credentials: KafkaCredentials;
+  /** A KafkaUser allowed to Describe the topic and group, used by KEDA to read lag. */
+  readonly lagReader: KafkaCredentials;
+  readonly temporal: TemporalConnection;
+  readonly taskQueue: string;
+  /** Partitions of the consumed topic: the ceiling for `maxReplicas`. */
+  readonly partitions: number;
+  /** @default 1 */
+  readonly minReplicas?: number;
+  /** Must be <= `partitions`. @default 6 */
+  readonly maxReplicas?: number;
+  /**
+   * Lag (messages) per replica that KEDA aims for.
+   * @default 10000
+   * @see https://keda.sh/docs/2.20/scalers/apache-kafka/
+   */
+  readonly lagThreshold?: number;
+  /** @default '500m' */
+  readonly cpu?: string;
+  /** @default '512Mi' */
+  readonly memory?: string;
+  /** Raw chart values, merged last. @default {} */
+  readonly values?: Record<string, unknown>;
+  /** @default [] */
+  readonly dependsOn?: readonly ITerraformDependable[];
+}
+
+/**
+ * The ingest bridge chart plus its KEDA ScaledObject on the consumer group's lag.
+ *
+ * @example
+ * new IngestBridge(this, 'bridge', { namespace: 'sensor-pipeline', chartPath, image, kafka, credentials,
+ *   lagReader, temporal, taskQueue: TASK_QUEUE, partitions: 48, maxReplicas: 48 });
+ */
+export class IngestBridge extends Construct {
+  public readonly release: Release;
+  public readonly deploymentName: string;
+
+  constructor(scope: Construct, id: string, props: IngestBridgeProps) {
+    super(scope, id);
+    const p = { ...DEFAULTS, ...props };
+    if (p.maxReplicas > p.partitions) {
+      throw new Error(
+        `'maxReplicas' (${p.maxReplicas}) must be <= 'partitions' of topic '${TOPICS.sensorData}' (${p.partitions}): consumers beyond the partition count idle`,
+      );
+    }
+    if (p.minReplicas > p.maxReplicas) {
+      throw new Error(`'minReplicas' (${p.minReplicas}) must be <= 'maxReplicas' (${p.maxReplicas})`);
+    }
+    for (const [field, creds] of [
+      ['credentials', p.credentials],
+      ['lagReader', p.lagReader],
+    ] as const) {
+      if (creds.namespace !== p.namespace) {
+        throw new Error(
+          `'${field}.namespace' (${JSON.stringify(creds.namespace)}) must equal 'namespace' (${JSON.stringify(p.namespace)}): pods and KEDA read the Secret from their own namespace`,
+        );
+      }
+    }
+    this.deploymentName = p.releaseName;
+    const dependsOn = [...(p.dependsOn ?? [])];
+    const values = {
+      image: { repository: p.image.repository, tag: p.image.tag },
+      autoscaling: { enabled: true },
+      resources: { requests: { cpu: p.cpu, memory: p.memory }, limits: { memory: p.memory } },
+      metrics: { port: METRICS_PORTS.bridge },
+      kafka: {
+        brokers: p.kafka.bootstrapServers,
+        sasl: {
+          mechanism: p.kafka.saslMechanism,
+          username: p.credentials.username,
+          existingSecret: p.credentials.secretName,
+          passwordKey: p.credentials.passwordKey,
+        },
+      },
+      temporal: { address: p.temporal.address, namespace: p.temporal.namespace, taskQueue: p.taskQueue },
+      networkPolicy: {
+        enabled: true,
+        kafkaNamespace: p.kafka.namespace,
+        temporalNamespace: p.temporal.releaseNamespace,
+      },
+    };
+    this.release = new Release(this, 'release', {
+      name: p.releaseName,
+      chart: p.chartPath,
+      namespace: p.namespace,
+      createNamespace: false,
+      atomic: true,
+      wait: true,
+      timeout: 600,
+      values: [toValuesYaml(mergeValues(values, p.values))],
+      dependsOn,
+    });
+
+    // KEDA reads the username from this Secret and the password from the User Operator's Secret.
+    const usernameSecret = new SecretV1(this, 'keda-username', {
+      metadata: {
+        name: `${p.lagReader.username}-keda`,
+        namespace: p.namespace,
+        labels: { ...MANAGED_LABELS },
+      },
+      data: { username: p.lagReader.username },
+      dependsOn,
+    });
+    const auth = kubeManifest(
+      this,
+      'trigger-auth',
+      {
+        apiVersion: 'keda.sh/v1alpha1',
+        kind: 'TriggerAuthentication',
+        metadata: { name: `${p.releaseName}-kafka`, namespace: p.namespace },
+        spec: {
+          secretTargetRef: [
+            { parameter: 'username', name: `${p.lagReader.username}-keda`, key: 'username' },
+            { parameter: 'password', name: p.lagReader.secretName, key: p.lagReader.passwordKey },
+          ],
+        },
+      },
+      [...dependsOn, usernameSecret],
+    );
+    kubeManifest(
+      this,
+      'scaled-object',
+      {
+        apiVersion: 'keda.sh/v1alpha1',
+        kind: 'ScaledObject',
+        metadata: { name: p.releaseName, namespace: p.namespace },
+        spec: {
+          scaleTargetRef: { name: this.deploymentName },
+          minReplicaCount: p.minReplicas,
+          maxReplicaCount: p.maxReplicas,
+          pollingInterval: p.pollingIntervalSeconds,
+          cooldownPeriod: p.cooldownSeconds,
+          advanced: {
+            horizontalPodAutoscalerConfig: {
+              behavior: { scaleDown: { stabilizationWindowSeconds: p.cooldownSeconds } },
+            },
+          },
+          triggers: [
+            {
+              type: 'kafka',
+              metadata: {
+                bootstrapServers: p.kafka.bootstrapServers,
+                consumerGroup: BRIDGE_CONSUMER_GROUP,
+                topic: TOPICS.sensorData,
+                lagThreshold: String(p.lagThreshold),
+                offsetResetPolicy: 'earliest',
+                allowIdleConsumers: 'false',
+                sasl: 'scram_sha512',
+                tls: 'disable',
+              },
+              authenticationRef: { name: `${p.releaseName}-kafka` },
+            },
+          ],
+        },
+      },
+      [this.release, auth],
+    );
+  }
+}

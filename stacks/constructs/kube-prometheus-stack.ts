@@ -1,0 +1,91 @@
+import type { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { OperatorRelease } from './operator-release.js';
+
+/**
+ * kube-prometheus-stack 88.5.3 (prometheus-operator v0.93.1), the newest in
+ * prometheus-community/helm-charts charts/kube-prometheus-stack/Chart.yaml when pinned.
+ */
+const DEFAULTS = {
+  chart: 'kube-prometheus-stack',
+  repository: 'https://prometheus-community.github.io/helm-charts',
+  version: '88.5.3',
+  namespace: 'monitoring',
+  releaseName: 'kps',
+  timeoutSeconds: 900,
+  retention: '15d',
+} as const;
+
+/** How the stack discovers dashboards: a ConfigMap with this label is loaded by the Grafana sidecar. */
+export interface MonitoringDiscovery {
+  readonly dashboardLabel: { readonly key: string; readonly value: string };
+  readonly namespace: string;
+}
+
+export interface KubePrometheusStackProps {
+  /** @default 'monitoring' */
+  readonly namespace?: string;
+  /** @default '88.5.3' */
+  readonly version?: string;
+  /**
+   * Prometheus TSDB retention (a Prometheus duration).
+   * @default '15d'
+   * @see https://prometheus-operator.dev/docs/api-reference/api/#monitoring.coreos.com/v1.PrometheusSpec
+   */
+  readonly retention?: string;
+  /** Raw Helm values, merged last. @default {} */
+  readonly values?: Record<string, unknown>;
+  /** @default [] */
+  readonly dependsOn?: readonly ITerraformDependable[];
+}
+
+/**
+ * Prometheus Operator, Prometheus, Alertmanager and Grafana, configured to select every
+ * ServiceMonitor, PodMonitor and PrometheusRule in every namespace (not only those labelled with the
+ * release), and to load dashboards from labelled ConfigMaps in every namespace.
+ *
+ * @example
+ * const kps = new KubePrometheusStack(this, 'kps', { retention: '7d' });
+ * new GrafanaDashboards(this, 'dashboards', { discovery: kps.discovery, ... });
+ */
+export class KubePrometheusStack extends Construct {
+  public readonly release: OperatorRelease['release'];
+  public readonly discovery: MonitoringDiscovery;
+
+  constructor(scope: Construct, id: string, props: KubePrometheusStackProps = {}) {
+    super(scope, id);
+    const p = { ...DEFAULTS, ...props };
+    if (!/^[0-9]+(ms|s|m|h|d|w|y)$/.test(p.retention)) {
+      throw new Error(
+        `'retention' (${JSON.stringify(p.retention)}) must be a Prometheus duration such as 15d`,
+      );
+    }
+    this.discovery = { dashboardLabel: { key: 'grafana_dashboard', value: '1' }, namespace: p.namespace };
+    const selectAll = {
+      serviceMonitorSelectorNilUsesHelmValues: false,
+      podMonitorSelectorNilUsesHelmValues: false,
+      ruleSelectorNilUsesHelmValues: false,
+      probeSelectorNilUsesHelmValues: false,
+      serviceMonitorNamespaceSelector: {},
+      podMonitorNamespaceSelector: {},
+      ruleNamespaceSelector: {},
+    };
+    this.release = new OperatorRelease(this, 'chart', {
+      ...p,
+      values: {
+        prometheus: { prometheusSpec: { ...selectAll, retention: p.retention } },
+        grafana: {
+          sidecar: {
+            dashboards: {
+              enabled: true,
+              label: this.discovery.dashboardLabel.key,
+              labelValue: this.discovery.dashboardLabel.value,
+              searchNamespace: 'ALL',
+            },
+          },
+        },
+      },
+      userValues: p.values,
+    }).release;
+  }
+}

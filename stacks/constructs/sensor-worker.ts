@@ -1,0 +1,169 @@
+import { Release } from '@cdktf/provider-helm/lib/release/index.js';
+import type { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { METRICS_PORTS } from '../../workers/shared/metrics.js';
+import type {
+  KafkaConnection,
+  KafkaCredentials,
+  PostgresCredentials,
+  TemporalConnection,
+} from '../lib/connections.js';
+import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
+import { kubeManifest } from '../lib/kube-manifest.js';
+
+const DEFAULTS = {
+  releaseName: 'sensor-worker',
+  minReplicas: 1,
+  maxReplicas: 10,
+  targetQueueSize: 20,
+  cpu: '1',
+  memory: '1Gi',
+  pollingIntervalSeconds: 15,
+  cooldownSeconds: 300,
+  queueTypes: 'workflow,activity',
+};
+
+export interface SensorWorkerProps {
+  readonly namespace: string;
+  /** Path of charts/sensor-worker as Terraform sees it (relative to the stack's synth folder). */
+  readonly chartPath: string;
+  readonly image: { readonly repository: string; readonly tag: string };
+  readonly kafka: KafkaConnection;
+  readonly credentials: KafkaCredentials;
+  readonly database: PostgresCredentials;
+  /** Namespace of the Postgres Pooler, allowed by the NetworkPolicy. */
+  readonly postgresNamespace: string;
+  readonly temporal: TemporalConnection;
+  readonly taskQueue: string;
+  /**
+   * Worker versioning: the Temporal Worker Deployment name and this rollout's build ID.
+   * @see https://docs.temporal.io/production-deployment/worker-deployments/worker-versioning
+   */
+  readonly versioning: { readonly deploymentName: string; readonly buildId: string };
+  /** @default 1 */
+  readonly minReplicas?: number;
+  /** @default 10 */
+  readonly maxReplicas?: number;
+  /**
+   * Task-queue backlog per replica that KEDA aims for.
+   * @default 20
+   * @see https://keda.sh/docs/2.20/scalers/temporal/
+   */
+  readonly targetQueueSize?: number;
+  /** @default '1' */
+  readonly cpu?: string;
+  /** @default '1Gi' */
+  readonly memory?: string;
+  /** Raw chart values, merged last. @default {} */
+  readonly values?: Record<string, unknown>;
+  /** @default [] */
+  readonly dependsOn?: readonly ITerraformDependable[];
+}
+
+/**
+ * The Temporal worker chart plus its KEDA ScaledObject on the task queue's backlog.
+ *
+ * @example
+ * new SensorWorker(this, 'worker', { namespace: 'sensor-pipeline', chartPath, image, kafka, credentials,
+ *   database, temporal, taskQueue: TASK_QUEUE, versioning: { deploymentName: 'sensor-worker', buildId: '1.4.0' } });
+ */
+export class SensorWorker extends Construct {
+  public readonly release: Release;
+  public readonly deploymentName: string;
+
+  constructor(scope: Construct, id: string, props: SensorWorkerProps) {
+    super(scope, id);
+    const p = { ...DEFAULTS, ...props };
+    if (p.minReplicas > p.maxReplicas) {
+      throw new Error(`'minReplicas' (${p.minReplicas}) must be <= 'maxReplicas' (${p.maxReplicas})`);
+    }
+    if (!Number.isInteger(p.targetQueueSize) || p.targetQueueSize < 1) {
+      throw new Error(`'targetQueueSize' (${p.targetQueueSize}) must be an integer >= 1`);
+    }
+    for (const [field, ns] of [
+      ['credentials', p.credentials.namespace],
+      ['database', p.database.namespace],
+    ] as const) {
+      if (ns !== p.namespace) {
+        throw new Error(
+          `'${field}.namespace' (${JSON.stringify(ns)}) must equal 'namespace' (${JSON.stringify(p.namespace)}): pods read Secrets from their own namespace`,
+        );
+      }
+    }
+    this.deploymentName = p.releaseName;
+    const values = {
+      image: { repository: p.image.repository, tag: p.image.tag },
+      autoscaling: { enabled: true },
+      resources: { requests: { cpu: p.cpu, memory: p.memory }, limits: { memory: p.memory } },
+      metrics: { port: METRICS_PORTS.worker },
+      kafka: {
+        brokers: p.kafka.bootstrapServers,
+        sasl: {
+          mechanism: p.kafka.saslMechanism,
+          username: p.credentials.username,
+          existingSecret: p.credentials.secretName,
+          passwordKey: p.credentials.passwordKey,
+        },
+      },
+      temporal: { address: p.temporal.address, namespace: p.temporal.namespace, taskQueue: p.taskQueue },
+      database: { existingSecret: p.database.secretName },
+      versioning: {
+        enabled: true,
+        deploymentName: p.versioning.deploymentName,
+        buildId: p.versioning.buildId,
+      },
+      networkPolicy: {
+        enabled: true,
+        kafkaNamespace: p.kafka.namespace,
+        temporalNamespace: p.temporal.releaseNamespace,
+        postgresNamespace: p.postgresNamespace,
+      },
+    };
+    this.release = new Release(this, 'release', {
+      name: p.releaseName,
+      chart: p.chartPath,
+      namespace: p.namespace,
+      createNamespace: false,
+      atomic: true,
+      wait: true,
+      timeout: 600,
+      values: [toValuesYaml(mergeValues(values, p.values))],
+      dependsOn: [...(p.dependsOn ?? [])],
+    });
+    kubeManifest(
+      this,
+      'scaled-object',
+      {
+        apiVersion: 'keda.sh/v1alpha1',
+        kind: 'ScaledObject',
+        metadata: { name: p.releaseName, namespace: p.namespace },
+        spec: {
+          scaleTargetRef: { name: this.deploymentName },
+          minReplicaCount: p.minReplicas,
+          maxReplicaCount: p.maxReplicas,
+          pollingInterval: p.pollingIntervalSeconds,
+          cooldownPeriod: p.cooldownSeconds,
+          advanced: {
+            horizontalPodAutoscalerConfig: {
+              behavior: { scaleDown: { stabilizationWindowSeconds: p.cooldownSeconds } },
+            },
+          },
+          triggers: [
+            {
+              type: 'temporal',
+              metadata: {
+                endpoint: p.temporal.address,
+                namespace: p.temporal.namespace,
+                taskQueue: p.taskQueue,
+                queueTypes: p.queueTypes,
+                targetQueueSize: String(p.targetQueueSize),
+                activationTargetQueueSize: '0',
+              },
+            },
+          ],
+        },
+      },
+      [this.release],
+    );
+  }
+}

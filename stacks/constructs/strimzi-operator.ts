@@ -1,0 +1,65 @@
+import type { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { OperatorRelease } from './operator-release.js';
+
+/**
+ * Strimzi 1.2.0: serves `kafka.strimzi.io/v1` and supports Kafka 4.3.1 (its default).
+ * Verified against kafka-versions.yaml, packaging/install and the chart README (OCI chart) at tag 1.2.0
+ * of strimzi/strimzi-kafka-operator.
+ */
+const DEFAULTS = {
+  chart: 'strimzi-kafka-operator',
+  repository: 'oci://quay.io/strimzi-helm',
+  version: '1.2.0',
+  namespace: 'operators',
+  releaseName: 'strimzi',
+  timeoutSeconds: 600,
+} as const;
+
+export interface StrimziOperatorProps {
+  /**
+   * Namespaces the cluster operator watches: where Kafka, KafkaNodePool, KafkaTopic and KafkaUser live.
+   * @see https://strimzi.io/docs/operators/latest/deploying#deploying-cluster-operator-helm-chart-str
+   */
+  readonly watchNamespaces: readonly string[];
+  /** @default 'operators' */
+  readonly namespace?: string;
+  /** Chart version (= Strimzi version). @default '1.2.0' */
+  readonly version?: string;
+  /** Raw Helm values, merged last. @default {} */
+  readonly values?: Record<string, unknown>;
+  /** @default [] */
+  readonly dependsOn?: readonly ITerraformDependable[];
+}
+
+/**
+ * The Strimzi cluster operator (and its CRDs) via Helm.
+ *
+ * @example
+ * new StrimziOperator(this, 'strimzi', { watchNamespaces: ['kafka', 'sensor-pipeline'] });
+ */
+export class StrimziOperator extends Construct {
+  public readonly release: OperatorRelease['release'];
+  public readonly version: string;
+
+  constructor(scope: Construct, id: string, props: StrimziOperatorProps) {
+    super(scope, id);
+    const p = { ...DEFAULTS, ...props };
+    if (p.watchNamespaces.length === 0) {
+      throw new Error(
+        `'watchNamespaces' ([]) must name at least one namespace: the operator would watch nothing`,
+      );
+    }
+    this.version = p.version;
+    this.release = new OperatorRelease(this, 'chart', {
+      ...p,
+      values: {
+        watchNamespaces: [...p.watchNamespaces],
+        watchAnyNamespace: false,
+        // Operands get restricted-compliant security contexts, so their namespaces can enforce `restricted`.
+        extraEnvs: [{ name: 'STRIMZI_POD_SECURITY_PROVIDER_CLASS', value: 'restricted' }],
+      },
+      userValues: p.values,
+    }).release;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * What one construct hands to the next. Plain strings only (no Terraform tokens), so passing them
+ * between stacks creates no cross-stack outputs.
+ */
+
+/** A Strimzi Kafka cluster as its clients see it. */
+export interface KafkaConnection {
+  readonly clusterName: string;
+  readonly namespace: string;
+  /** SASL/SCRAM-SHA-512 bootstrap address, `host:port`. */
+  readonly bootstrapServers: string;
+  readonly saslMechanism: 'scram-sha-512';
+  /** Namespace where the User Operator reconciles KafkaUsers (and writes their Secrets). */
+  readonly userNamespace: string;
+}
+
+/** A KafkaUser's credentials: the Secret the User Operator writes (key `password`). */
+export interface KafkaCredentials {
+  readonly username: string;
+  readonly secretName: string;
+  readonly passwordKey: 'password';
+  readonly namespace: string;
+}
+
+/** Credentials of one Postgres role, copied into the namespace of its consumer. */
+export interface PostgresCredentials {
+  readonly username: string;
+  readonly database: string;
+  /** Secret in `namespace` with keys username, password, host, port, dbname, uri. */
+  readonly secretName: string;
+  readonly namespace: string;
+}
+
+/** A CNPG cluster behind its PgBouncer Pooler. */
+export interface PostgresConnection {
+  readonly clusterName: string;
+  readonly namespace: string;
+  /** Name of the Pooler resource (and its pods' `cnpg.io/poolerName` label). */
+  readonly poolerName: string;
+  /** Pooler (PgBouncer, rw) service host. */
+  readonly host: string;
+  readonly port: number;
+  /** Credentials per role name. */
+  readonly credentials: Readonly<Record<string, PostgresCredentials>>;
+}
+
+/** A Temporal frontend and the namespace the pipeline uses. */
+export interface TemporalConnection {
+  /** gRPC frontend, `host:port`. */
+  readonly address: string;
+  readonly namespace: string;
+  readonly releaseNamespace: string;
+}

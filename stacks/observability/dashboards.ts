@@ -1,0 +1,274 @@
+/**
+ * Grafana dashboards as data (JSON models), loaded by the Grafana sidecar from ConfigMaps.
+ * Metric names: ours from workers/shared/metrics.ts; exporters' as documented in rules.ts, plus
+ * KEDA 2.20 operator metrics (keda_scaler_metrics_value, keda_scaler_active, keda_scaled_object_errors_total).
+ */
+import { BRIDGE_METRICS, WORKER_METRICS } from '../../workers/shared/metrics.js';
+import { TASK_QUEUE, TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
+import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
+
+export interface Target {
+  readonly expr: string;
+  readonly legendFormat: string;
+}
+
+export interface Panel {
+  readonly id: number;
+  readonly type: 'timeseries' | 'stat';
+  readonly title: string;
+  readonly gridPos: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
+  readonly datasource: { readonly type: 'prometheus'; readonly uid: string };
+  readonly fieldConfig: {
+    readonly defaults: { readonly unit: string };
+    readonly overrides: readonly unknown[];
+  };
+  readonly targets: readonly (Target & { readonly refId: string })[];
+}
+
+export interface Dashboard {
+  readonly uid: string;
+  readonly title: string;
+  readonly tags: readonly string[];
+  readonly schemaVersion: number;
+  readonly refresh: string;
+  readonly time: { readonly from: string; readonly to: string };
+  readonly templating: { readonly list: readonly unknown[] };
+  readonly panels: readonly Panel[];
+}
+
+const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
+
+function dashboard(
+  uid: string,
+  title: string,
+  panels: readonly [string, string, readonly Target[], Panel['type']?][],
+): Dashboard {
+  return {
+    uid,
+    title,
+    tags: ['sensor-pipeline'],
+    schemaVersion: 39,
+    refresh: '30s',
+    time: { from: 'now-3h', to: 'now' },
+    templating: {
+      list: [{ name: 'datasource', type: 'datasource', query: 'prometheus', label: 'Data source' }],
+    },
+    panels: panels.map(([panelTitle, unit, targets, type], i) => ({
+      id: i + 1,
+      type: type ?? 'timeseries',
+      title: panelTitle,
+      gridPos: { x: (i % 2) * 12, y: Math.floor(i / 2) * 8, w: 12, h: 8 },
+      datasource: DATASOURCE,
+      fieldConfig: { defaults: { unit }, overrides: [] },
+      targets: targets.map((t, j) => ({ ...t, refId: String.fromCharCode(65 + j) })),
+    })),
+  };
+}
+
+const lag = `kafka_consumergroup_lag{consumergroup="${BRIDGE_CONSUMER_GROUP}",topic="${TOPICS.sensorData}"}`;
+
+/** Every dashboard, keyed by the ConfigMap file name. */
+export function dashboards(): Record<string, Dashboard> {
+  return {
+    'sensor-pipeline.json': dashboard('sensor-pipeline', 'Sensor pipeline', [
+      [
+        'Throughput',
+        'ops',
+        [
+          { expr: `sum(rate(${BRIDGE_METRICS.eventsConsumed}[1m]))`, legendFormat: 'consumed' },
+          { expr: `sum(rate(${WORKER_METRICS.eventsProcessed}[1m]))`, legendFormat: 'processed' },
+          { expr: `sum(rate(${BRIDGE_METRICS.batchesStarted}[1m]))`, legendFormat: 'batches started' },
+        ],
+      ],
+      [
+        'End-to-end latency',
+        's',
+        [0.5, 0.95, 0.99].map((q) => ({
+          expr: `histogram_quantile(${q}, sum by (le) (rate(${WORKER_METRICS.endToEndLatency}_bucket[5m])))`,
+          legendFormat: `p${q * 100}`,
+        })),
+      ],
+      [
+        'Consumer lag',
+        'short',
+        [
+          { expr: `sum(${lag})`, legendFormat: 'lag (Kafka Exporter)' },
+          { expr: `sum(${BRIDGE_METRICS.consumerLag})`, legendFormat: 'lag (bridge)' },
+        ],
+      ],
+      [
+        'DLQ and parking rates',
+        'ops',
+        [
+          { expr: `sum(rate(${BRIDGE_METRICS.deadLettered}[5m]))`, legendFormat: 'dead-lettered' },
+          { expr: `sum(rate(${WORKER_METRICS.eventsParked}[5m]))`, legendFormat: 'parked' },
+          { expr: `sum(rate(${WORKER_METRICS.duplicatesSkipped}[5m]))`, legendFormat: 'duplicates skipped' },
+        ],
+      ],
+      [
+        'Open alerts',
+        'short',
+        [
+          { expr: `sum(${WORKER_METRICS.alertsOpen})`, legendFormat: 'device alerts open' },
+          {
+            expr: `count(ALERTS{alertstate="firing",alertname=~"Sensor.*|Kafka.*|Postgres.*"}) or vector(0)`,
+            legendFormat: 'platform alerts firing',
+          },
+        ],
+        'stat',
+      ],
+      [
+        'Workflow start latency (bridge)',
+        's',
+        [
+          {
+            expr: `histogram_quantile(0.95, sum by (le) (rate(${BRIDGE_METRICS.startLatency}_bucket[5m])))`,
+            legendFormat: 'p95',
+          },
+        ],
+      ],
+      [
+        'In-flight batches and paused partitions',
+        'short',
+        [
+          { expr: `sum(${BRIDGE_METRICS.inFlightBatches})`, legendFormat: 'in flight' },
+          { expr: `sum(${BRIDGE_METRICS.pausedPartitions})`, legendFormat: 'paused partitions' },
+        ],
+      ],
+    ]),
+    'sensor-kafka.json': dashboard('sensor-kafka', 'Kafka (Strimzi)', [
+      [
+        'Under-replicated partitions',
+        'short',
+        [
+          {
+            expr: 'sum by (topic) (kafka_topic_partition_under_replicated_partition)',
+            legendFormat: '{{topic}}',
+          },
+        ],
+      ],
+      [
+        'Produce rate by topic',
+        'ops',
+        [
+          {
+            expr: 'sum by (topic) (rate(kafka_topic_partition_current_offset[5m]))',
+            legendFormat: '{{topic}}',
+          },
+        ],
+      ],
+      [
+        'Consumer lag by group',
+        'short',
+        [
+          {
+            expr: 'sum by (consumergroup, topic) (kafka_consumergroup_lag)',
+            legendFormat: '{{consumergroup}} / {{topic}}',
+          },
+        ],
+      ],
+      ['Brokers', 'short', [{ expr: 'max(kafka_brokers)', legendFormat: 'brokers' }], 'stat'],
+    ]),
+    'sensor-postgres.json': dashboard('sensor-postgres', 'Postgres (CloudNativePG)', [
+      ['Replication lag', 's', [{ expr: 'max by (pod) (cnpg_pg_replication_lag)', legendFormat: '{{pod}}' }]],
+      [
+        'Backends by database',
+        'short',
+        [{ expr: 'sum by (datname) (cnpg_backends_total)', legendFormat: '{{datname}}' }],
+      ],
+      [
+        'Database size',
+        'bytes',
+        [{ expr: 'max by (datname) (cnpg_pg_database_size_bytes)', legendFormat: '{{datname}}' }],
+      ],
+      [
+        'Exporter up',
+        'short',
+        [{ expr: 'min by (pod) (cnpg_collector_up)', legendFormat: '{{pod}}' }],
+        'stat',
+      ],
+    ]),
+    'sensor-temporal.json': dashboard('sensor-temporal', 'Temporal', [
+      [
+        'Requests by service',
+        'reqps',
+        [{ expr: 'sum by (service_name) (rate(service_requests[5m]))', legendFormat: '{{service_name}}' }],
+      ],
+      [
+        'Workflow outcomes',
+        'ops',
+        [
+          {
+            expr: `sum(rate(workflow_success{temporal_namespace="${TEMPORAL_NAMESPACE}"}[5m]))`,
+            legendFormat: 'success',
+          },
+          {
+            expr: `sum(rate(workflow_failed{temporal_namespace="${TEMPORAL_NAMESPACE}"}[5m]))`,
+            legendFormat: 'failed',
+          },
+          {
+            expr: `sum(rate(workflow_timeout{temporal_namespace="${TEMPORAL_NAMESPACE}"}[5m]))`,
+            legendFormat: 'timeout',
+          },
+        ],
+      ],
+      [
+        'Persistence latency p95',
+        's',
+        [
+          {
+            expr: 'histogram_quantile(0.95, sum by (operation, le) (rate(persistence_latency_bucket[5m])))',
+            legendFormat: '{{operation}}',
+          },
+        ],
+      ],
+      [
+        'Workflow task schedule-to-start p95 (worker SDK)',
+        'ms',
+        [
+          {
+            expr: `histogram_quantile(0.95, sum by (le) (rate(temporal_workflow_task_schedule_to_start_latency_bucket{namespace="${TEMPORAL_NAMESPACE}",task_queue="${TASK_QUEUE}"}[5m])))`,
+            legendFormat: 'p95',
+          },
+        ],
+      ],
+    ]),
+    'sensor-keda.json': dashboard('sensor-keda', 'KEDA autoscaling', [
+      [
+        'Scaler metric value',
+        'short',
+        [
+          {
+            expr: 'sum by (scaledObject, scaler) (keda_scaler_metrics_value)',
+            legendFormat: '{{scaledObject}} / {{scaler}}',
+          },
+        ],
+      ],
+      [
+        'Scaler active',
+        'short',
+        [{ expr: 'max by (scaledObject) (keda_scaler_active)', legendFormat: '{{scaledObject}}' }],
+      ],
+      [
+        'ScaledObject errors',
+        'ops',
+        [
+          {
+            expr: 'sum by (scaledObject) (rate(keda_scaled_object_errors_total[5m]))',
+            legendFormat: '{{scaledObject}}',
+          },
+        ],
+      ],
+      [
+        'Scaler latency',
+        's',
+        [
+          {
+            expr: 'max by (scaledObject) (keda_scaler_metrics_latency_seconds)',
+            legendFormat: '{{scaledObject}}',
+          },
+        ],
+      ],
+    ]),
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * Alerting rules as data, so tests can write them out for `promtool check rules` and the
+ * PrometheusRules construct can apply them. Our own metric names come from workers/shared/metrics.ts;
+ * exporter metrics are those the pinned exporters emit:
+ * - Kafka Exporter (Strimzi 1.2.0): kafka_consumergroup_lag, kafka_topic_partition_under_replicated_partition
+ * - CloudNativePG 1.30 default queries: cnpg_pg_replication_lag (seconds), cnpg_collector_up
+ * - Temporal server 1.31: workflow_failed, workflow_timeout (counters, no _total suffix; label temporal_namespace)
+ * - Temporal Core SDK (TypeScript worker): temporal_workflow_task_schedule_to_start_latency (histogram, ms)
+ */
+import { BRIDGE_METRICS, WORKER_METRICS } from '../../workers/shared/metrics.js';
+import { TASK_QUEUE, TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
+import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
+
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: { readonly severity: 'warning' | 'critical' };
+  readonly annotations: { readonly summary: string; readonly description: string };
+}
+
+export interface RuleGroup {
+  readonly name: string;
+  readonly rules: readonly AlertRule[];
+}
+
+export interface RuleThresholds {
+  /** Messages of lag on the bridge's consumer group. */
+  readonly consumerLag: number;
+  /** DLQ messages per second. */
+  readonly dlqRate: number;
+  /** p95 workflow task schedule-to-start, seconds. */
+  readonly scheduleToStartSeconds: number;
+  /** Replica lag behind the primary, seconds. */
+  readonly replicationLagSeconds: number;
+}
+
+export const DEFAULT_THRESHOLDS: RuleThresholds = {
+  consumerLag: 1_000_000,
+  dlqRate: 10,
+  scheduleToStartSeconds: 1,
+  replicationLagSeconds: 30,
+};
+
+const lagSelector = `consumergroup="${BRIDGE_CONSUMER_GROUP}",topic="${TOPICS.sensorData}"`;
+
+/** Every alerting rule group of the pipeline. */
+export function ruleGroups(t: RuleThresholds = DEFAULT_THRESHOLDS): RuleGroup[] {
+  return [
+    {
+      name: 'sensor-pipeline.ingest',
+      rules: [
+        {
+          alert: 'SensorBridgeConsumerLagGrowing',
+          expr: `sum(kafka_consumergroup_lag{${lagSelector}}) > ${t.consumerLag} and deriv(sum(kafka_consumergroup_lag{${lagSelector}})[15m:1m]) > 0`,
+          for: '10m',
+          labels: { severity: 'critical' },
+          annotations: {
+            summary: 'Ingest bridge falls behind on sensor-data',
+            description:
+              'Lag of {{ $value | humanize }} messages and still growing for 10 minutes: KEDA is at maxReplicas or the bridge is blocked (see docs/sre-guide.md).',
+          },
+        },
+        {
+          alert: 'SensorBridgeStalled',
+          expr: `sum(rate(${BRIDGE_METRICS.eventsConsumed}[5m])) == 0 and sum(kafka_consumergroup_lag{${lagSelector}}) > 0`,
+          for: '5m',
+          labels: { severity: 'critical' },
+          annotations: {
+            summary: 'Ingest bridge consumes nothing while lag exists',
+            description: 'No events consumed for 5 minutes with a non-zero lag.',
+          },
+        },
+        {
+          alert: 'SensorDeadLetterRateHigh',
+          expr: `sum(rate(${BRIDGE_METRICS.deadLettered}[5m])) > ${t.dlqRate}`,
+          for: '10m',
+          labels: { severity: 'warning' },
+          annotations: {
+            summary: 'Malformed sensor events are dead-lettered',
+            description: '{{ $value | humanize }} messages/s go to the DLQ; check the dlq-reason header.',
+          },
+        },
+        {
+          alert: 'SensorEventsParked',
+          expr: `sum(rate(${WORKER_METRICS.eventsParked}[15m])) > 0`,
+          for: '15m',
+          labels: { severity: 'warning' },
+          annotations: {
+            summary: 'Events fail permanently and are parked',
+            description: 'Valid events are being parked; fix the cause, then re-drive the parking topic.',
+          },
+        },
+      ],
+    },
+    {
+      name: 'sensor-pipeline.temporal',
+      rules: [
+        {
+          alert: 'SensorWorkflowTaskScheduleToStartSlow',
+          expr: `histogram_quantile(0.95, sum by (le) (rate(temporal_workflow_task_schedule_to_start_latency_bucket{namespace="${TEMPORAL_NAMESPACE}",task_queue="${TASK_QUEUE}"}[5m]))) > ${t.scheduleToStartSeconds * 1000}`,
+          for: '10m',
+          labels: { severity: 'warning' },
+          annotations: {
+            summary: 'Workflow tasks wait for workers',
+            description:
+              'p95 schedule-to-start is {{ $value | humanize }} ms: workers are saturated or KEDA is at maxReplicas.',
+          },
+        },
+        {
+          alert: 'SensorWorkflowFailures',
+          expr: `(sum(rate(workflow_failed{temporal_namespace="${TEMPORAL_NAMESPACE}"}[5m])) or vector(0)) + (sum(rate(workflow_timeout{temporal_namespace="${TEMPORAL_NAMESPACE}"}[5m])) or vector(0)) > 0`,
+          for: '5m',
+          labels: { severity: 'critical' },
+          annotations: {
+            summary: 'Sensor workflows fail or time out',
+            description: 'Batch workflows end in failure: their events are not processed until re-driven.',
+          },
+        },
+      ],
+    },
+    {
+      name: 'sensor-pipeline.data-plane',
+      rules: [
+        {
+          alert: 'KafkaUnderReplicatedPartitions',
+          expr: 'sum by (topic) (kafka_topic_partition_under_replicated_partition) > 0',
+          for: '5m',
+          labels: { severity: 'critical' },
+          annotations: {
+            summary: 'Topic {{ $labels.topic }} has under-replicated partitions',
+            description: 'A broker is down or cannot keep up; one more failure can lose acknowledged writes.',
+          },
+        },
+        {
+          alert: 'PostgresReplicationLagHigh',
+          expr: `max by (namespace, pod) (cnpg_pg_replication_lag) > ${t.replicationLagSeconds}`,
+          for: '5m',
+          labels: { severity: 'warning' },
+          annotations: {
+            summary: 'Postgres replica {{ $labels.pod }} lags the primary',
+            description:
+              'Replica is {{ $value | humanize }} s behind; failover would lose or wait for that much.',
+          },
+        },
+      ],
+    },
+  ];
+}

@@ -1,0 +1,42 @@
+import { TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from './config/types.js';
+import { CnpgOperator } from './constructs/cnpg-operator.js';
+import { KedaOperator } from './constructs/keda-operator.js';
+import { KubePrometheusStack, type MonitoringDiscovery } from './constructs/kube-prometheus-stack.js';
+import { PlatformNamespaces } from './constructs/platform-namespaces.js';
+import { StrimziOperator } from './constructs/strimzi-operator.js';
+import { setupStack } from './lib/stack-setup.js';
+
+export interface OperatorsStackProps {
+  readonly config: EnvironmentConfig;
+}
+
+/**
+ * Layer 1: namespaces and every operator with its CRDs. kube-prometheus-stack goes first because the
+ * other charts create ServiceMonitors/PodMonitors.
+ */
+export class OperatorsStack extends TerraformStack {
+  public readonly discovery: MonitoringDiscovery;
+
+  constructor(scope: Construct, id: string, props: OperatorsStackProps) {
+    super(scope, id);
+    const { config } = props;
+    setupStack(this, config, id, true);
+    const ns = new PlatformNamespaces(this, 'namespaces', { namespaces: config.namespaces });
+    const kps = new KubePrometheusStack(this, 'kube-prometheus-stack', {
+      namespace: ns.names.monitoring,
+      retention: config.observability.prometheusRetention,
+      dependsOn: ns.all,
+    });
+    this.discovery = kps.discovery;
+    const afterMonitoring = [...ns.all, kps.release];
+    new StrimziOperator(this, 'strimzi', {
+      namespace: ns.names.operators,
+      watchNamespaces: [ns.names.kafka, ns.names.pipeline],
+      dependsOn: afterMonitoring,
+    });
+    new CnpgOperator(this, 'cnpg', { namespace: ns.names.operators, dependsOn: afterMonitoring });
+    new KedaOperator(this, 'keda', { namespace: ns.names.operators, dependsOn: afterMonitoring });
+  }
+}

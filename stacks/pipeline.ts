@@ -1,0 +1,112 @@
+import { TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { TASK_QUEUE } from '../workers/shared/temporal.js';
+import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../workers/shared/topics.js';
+import type { EnvironmentConfig } from './config/types.js';
+import { IngestBridge } from './constructs/ingest-bridge.js';
+import { KafkaUser } from './constructs/kafka-user.js';
+import { SensorWorker } from './constructs/sensor-worker.js';
+import type { KafkaConnection, PostgresConnection, TemporalConnection } from './lib/connections.js';
+import { setupStack } from './lib/stack-setup.js';
+
+export interface PipelineStackProps {
+  readonly config: EnvironmentConfig;
+  readonly kafka: KafkaConnection;
+  readonly postgres: PostgresConnection;
+  readonly temporal: TemporalConnection;
+  /** Partitions of sensor-data as deployed by the platform layer. */
+  readonly sensorDataPartitions: number;
+  /** Chart folders as Terraform sees them from this stack's synth folder. */
+  readonly chartPaths: { readonly bridge: string; readonly worker: string };
+}
+
+/** Kafka user names, one per client. */
+export const KAFKA_USERS = {
+  bridge: 'sensor-bridge',
+  worker: 'sensor-worker',
+  lagReader: 'keda-lag-reader',
+} as const;
+
+/** Layer 3: KafkaUsers, our two charts and their KEDA ScaledObjects. */
+export class PipelineStack extends TerraformStack {
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id);
+    const { config, kafka } = props;
+    setupStack(this, config, id, true);
+    const topic = (name: string, ops: ('Read' | 'Write' | 'Describe')[]) => ({
+      resource: { type: 'topic' as const, name },
+      operations: ops,
+    });
+
+    const bridgeUser = new KafkaUser(this, 'user-bridge', {
+      kafka,
+      userName: KAFKA_USERS.bridge,
+      acls: [
+        topic(TOPICS.sensorData, ['Read', 'Describe']),
+        topic(TOPICS.deadLetter, ['Write', 'Describe']),
+        { resource: { type: 'group', name: BRIDGE_CONSUMER_GROUP }, operations: ['Read'] },
+      ],
+    });
+    const workerUser = new KafkaUser(this, 'user-worker', {
+      kafka,
+      userName: KAFKA_USERS.worker,
+      acls: [
+        topic(TOPICS.processed, ['Write', 'Describe']),
+        topic(TOPICS.alerts, ['Write', 'Describe']),
+        topic(TOPICS.parking, ['Write', 'Describe']),
+      ],
+    });
+    const lagReader = new KafkaUser(this, 'user-lag-reader', {
+      kafka,
+      userName: KAFKA_USERS.lagReader,
+      acls: [
+        topic(TOPICS.sensorData, ['Describe']),
+        { resource: { type: 'group', name: BRIDGE_CONSUMER_GROUP }, operations: ['Describe'] },
+      ],
+    });
+
+    const image = config.pipeline.image;
+    const b = config.pipeline.bridge;
+    new IngestBridge(this, 'bridge', {
+      namespace: config.namespaces.pipeline,
+      chartPath: props.chartPaths.bridge,
+      image,
+      kafka,
+      credentials: bridgeUser.credentials,
+      lagReader: lagReader.credentials,
+      temporal: props.temporal,
+      taskQueue: TASK_QUEUE,
+      partitions: props.sensorDataPartitions,
+      minReplicas: b.minReplicas,
+      maxReplicas: b.maxReplicas,
+      lagThreshold: b.lagThreshold,
+      cpu: b.cpu,
+      memory: b.memory,
+    });
+
+    const w = config.pipeline.worker;
+    const database = props.postgres.credentials[config.postgres.appDatabase];
+    if (!database) {
+      throw new Error(
+        `'postgres.appDatabase' (${JSON.stringify(config.postgres.appDatabase)}) has no credentials in the platform layer (roles: ${Object.keys(props.postgres.credentials).join(', ')})`,
+      );
+    }
+    new SensorWorker(this, 'worker', {
+      namespace: config.namespaces.pipeline,
+      chartPath: props.chartPaths.worker,
+      image,
+      kafka,
+      credentials: workerUser.credentials,
+      database,
+      postgresNamespace: props.postgres.namespace,
+      temporal: props.temporal,
+      taskQueue: TASK_QUEUE,
+      versioning: { deploymentName: w.deploymentName, buildId: w.buildId },
+      minReplicas: w.minReplicas,
+      maxReplicas: w.maxReplicas,
+      targetQueueSize: w.targetQueueSize,
+      cpu: w.cpu,
+      memory: w.memory,
+    });
+  }
+}

@@ -1,0 +1,104 @@
+import { TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { TEMPORAL_NAMESPACE } from '../workers/shared/temporal.js';
+import { TOPICS, type TopicKey } from '../workers/shared/topics.js';
+import type { EnvironmentConfig } from './config/types.js';
+import { CnpgPostgres } from './constructs/cnpg-postgres.js';
+import { KafkaTopic } from './constructs/kafka-topic.js';
+import { StrimziKafka } from './constructs/strimzi-kafka.js';
+import { TemporalServer } from './constructs/temporal-server.js';
+import type { KafkaConnection, PostgresConnection, TemporalConnection } from './lib/connections.js';
+import { setupStack } from './lib/stack-setup.js';
+
+export interface PlatformStackProps {
+  readonly config: EnvironmentConfig;
+}
+
+/** Role names in Postgres. */
+export const PG_ROLES = { temporal: 'temporal' } as const;
+
+/** Layer 2: Kafka (+ topics), Postgres, Temporal. Needs the operators layer's CRDs. */
+export class PlatformStack extends TerraformStack {
+  public readonly kafka: KafkaConnection;
+  public readonly postgres: PostgresConnection;
+  public readonly temporal: TemporalConnection;
+  /** Partitions per topic key, as deployed by this stack. */
+  public readonly partitions: Readonly<Record<TopicKey, number>>;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id);
+    const { config } = props;
+    const ns = config.namespaces;
+    setupStack(this, config, id, true);
+
+    const kafka = new StrimziKafka(this, 'kafka', {
+      clusterName: config.kafka.clusterName,
+      namespace: ns.kafka,
+      userNamespace: ns.pipeline,
+      clientNamespaces: [ns.pipeline, ns.operators],
+      brokers: config.kafka.brokers,
+      controllers: config.kafka.controllers,
+      rackTopologyKey: config.kafka.rackTopologyKey,
+      replicationFactor: config.kafka.replicationFactor,
+      minInsyncReplicas: config.kafka.minInsyncReplicas,
+      cruiseControl: config.kafka.cruiseControl,
+    });
+    this.kafka = kafka.connection;
+    const partitions = {} as Record<TopicKey, number>;
+    for (const key of Object.keys(TOPICS) as TopicKey[]) {
+      const topic = config.kafka.topics[key];
+      new KafkaTopic(this, `topic-${key}`, {
+        kafka: kafka.connection,
+        topicName: TOPICS[key],
+        partitions: topic.partitions,
+        retentionHours: topic.retentionHours,
+        replicas: config.kafka.replicationFactor,
+        minInsyncReplicas: config.kafka.minInsyncReplicas,
+        dependsOn: [kafka.resource],
+      });
+      partitions[key] = topic.partitions;
+    }
+    this.partitions = partitions;
+
+    const pg = new CnpgPostgres(this, 'postgres', {
+      clusterName: config.postgres.clusterName,
+      namespace: ns.postgres,
+      roles: [
+        {
+          name: config.postgres.appDatabase,
+          databases: [config.postgres.appDatabase],
+          consumerNamespace: ns.pipeline,
+        },
+        {
+          name: PG_ROLES.temporal,
+          databases: ['temporal', 'temporal_visibility'],
+          consumerNamespace: ns.temporal,
+        },
+      ],
+      instances: config.postgres.instances,
+      storageSize: config.postgres.storageSize,
+      walStorageSize: config.postgres.walStorageSize,
+      maxConnections: config.postgres.maxConnections,
+      cpu: config.postgres.cpu,
+      memory: config.postgres.memory,
+      pooler: config.postgres.pooler,
+      backup: config.postgres.backup,
+    });
+    this.postgres = pg.connection;
+
+    const temporal = new TemporalServer(this, 'temporal', {
+      namespace: ns.temporal,
+      database: pg.connection,
+      databaseRole: PG_ROLES.temporal,
+      temporalNamespace: TEMPORAL_NAMESPACE,
+      numHistoryShards: config.temporal.numHistoryShards,
+      replicas: config.temporal.replicas,
+      webReplicas: config.temporal.webReplicas,
+      retentionDays: config.temporal.retentionDays,
+      maxConns: config.temporal.maxConns,
+      maxIdleConns: config.temporal.maxIdleConns,
+      dependsOn: pg.ready,
+    });
+    this.temporal = temporal.connection;
+  }
+}
