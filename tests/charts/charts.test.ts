@@ -1,0 +1,124 @@
+/**
+ * Our two charts: `helm lint` and `helm template` under every ci/*.yaml value set, then every rendered
+ * object through strict server-side apply (dry-run) against the real API server with the operators'
+ * CRDs (KEDA ScaledObject, ServiceMonitor, ...), plus the proof that values.schema.json rejects a typo.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { ensureKubeApi } from '../../local/kube/api.js';
+import { KubeClient, type KubeObject } from '../../local/kube/client.js';
+import { KUBERNETES_VERSION } from '../../local/kube/versions.js';
+import { repoRoot } from '../../local/lib/paths.js';
+import { run } from '../../local/lib/proc.js';
+import { ensureGoTool } from '../../local/tools/go.js';
+import { applyAll, formatFailures } from '../iac/lib/kube-apply.js';
+
+const CHARTS = ['ingest-bridge', 'sensor-worker'] as const;
+const NAMESPACE = 'chart-tests';
+
+let helm: string;
+let client: KubeClient;
+/** --api-versions for every group/version the server serves, so capability checks see the CRDs. */
+let apiVersions: string[];
+
+before(async () => {
+  [helm, client] = await Promise.all([
+    ensureGoTool('helm'),
+    ensureKubeApi().then((api) => new KubeClient(api)),
+  ]);
+  const groups = await client.json<{ groups: { versions: { groupVersion: string }[] }[] }>('GET', '/apis');
+  apiVersions = ['v1', ...groups.groups.flatMap((g) => g.versions.map((v) => v.groupVersion))];
+});
+
+function chartDir(chart: string): string {
+  return join(repoRoot, 'charts', chart);
+}
+
+function valueSets(chart: string): string[] {
+  const dir = join(chartDir(chart), 'ci');
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+    : [];
+}
+
+async function helmRun(args: readonly string[]): Promise<{ ok: boolean; output: string }> {
+  try {
+    return {
+      ok: true,
+      output: await run(helm, args, {
+        env: { ...process.env, HELM_CACHE_HOME: join(repoRoot, '.stack', 'helm-cache') },
+      }),
+    };
+  } catch (err) {
+    return { ok: false, output: (err as Error).message };
+  }
+}
+
+function template(chart: string, extra: readonly string[]): Promise<{ ok: boolean; output: string }> {
+  return helmRun([
+    'template',
+    'test',
+    chartDir(chart),
+    '--namespace',
+    NAMESPACE,
+    '--kube-version',
+    KUBERNETES_VERSION,
+    ...apiVersions.flatMap((v) => ['--api-versions', v]),
+    ...extra,
+  ]);
+}
+
+for (const chart of CHARTS) {
+  test(`${chart}: has values.schema.json and ci value sets`, () => {
+    assert.ok(existsSync(join(chartDir(chart), 'values.schema.json')), 'values.schema.json missing');
+    assert.ok(valueSets(chart).length > 0, 'no ci/*.yaml value sets');
+  });
+
+  test(`${chart}: helm lint passes with the defaults and every ci value set`, async () => {
+    for (const values of [undefined, ...valueSets(chart)]) {
+      const args = [
+        'lint',
+        chartDir(chart),
+        '--strict',
+        ...(values ? ['-f', join(chartDir(chart), 'ci', values)] : []),
+      ];
+      const { ok, output } = await helmRun(args);
+      assert.ok(ok, `${values ?? 'defaults'}:\n${output}`);
+    }
+  });
+
+  test(`${chart}: every ci value set renders objects the API server accepts (strict, dry-run)`, async () => {
+    for (const values of valueSets(chart)) {
+      const { ok, output } = await template(chart, ['-f', join(chartDir(chart), 'ci', values)]);
+      assert.ok(ok, `${values}: helm template failed:\n${output}`);
+      const objects = parseAllDocuments(output)
+        .map((d) => d.toJS() as KubeObject | null)
+        .filter((o): o is KubeObject => o !== null && typeof o === 'object' && 'kind' in o);
+      assert.ok(objects.length > 0, `${values}: rendered nothing`);
+      for (const o of objects) {
+        // helm install sets the release namespace on namespaced objects that name none.
+        if ((await client.resourceFor(o.apiVersion, o.kind))?.namespaced) o.metadata.namespace ??= NAMESPACE;
+      }
+      const failures = await applyAll(
+        client,
+        objects.map((object) => ({ origin: `${chart} ${values}`, object })),
+      );
+      assert.equal(
+        failures.length,
+        0,
+        `${values}: ${failures.length} of ${objects.length} objects rejected:\n${formatFailures(failures)}`,
+      );
+    }
+  });
+
+  test(`${chart}: values.schema.json rejects a misspelled value`, async () => {
+    const { ok, output } = await template(chart, ['--set', 'replicaCountt=2']);
+    assert.equal(ok, false, 'a top-level typo (replicaCountt) rendered without error');
+    assert.match(output, /replicaCountt|additional propert/i);
+  });
+}
