@@ -1,5 +1,6 @@
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1/index.js';
-import { Fn, type ITerraformDependable } from 'cdktf';
+import { randomBytes } from 'node:crypto';
+import { Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { PostgresBackupConfig } from '../config/types.js';
 import type { PostgresConnection, PostgresCredentials } from '../lib/connections.js';
@@ -64,6 +65,12 @@ export interface CnpgPostgresProps {
    * @see https://cloudnative-pg.io/documentation/current/backup/
    */
   readonly backup?: PostgresBackupConfig;
+  /**
+   * Produces the initial password of each role. Used once: the Secret ignores later changes, so
+   * re-synthesizing never rotates a password (docs/decisions/0103-postgres-role-passwords.md).
+   * @default 24 random bytes, base64url
+   */
+  readonly generatePassword?: () => string;
   /** Extra `postgresql.parameters`, merged last. @default {} */
   readonly parameters?: Readonly<Record<string, string>>;
   /** @default [] */
@@ -105,6 +112,7 @@ export class CnpgPostgres extends Construct {
       }
     }
     const dependsOn = [...(p.dependsOn ?? [])];
+    const generatePassword = p.generatePassword ?? (() => randomBytes(24).toString('base64url'));
     const poolerName = `${p.clusterName}-pooler-rw`;
     const host = `${poolerName}.${p.namespace}.svc`;
     const port = 5432;
@@ -119,12 +127,13 @@ export class CnpgPostgres extends Construct {
           labels: { ...MANAGED_LABELS, 'cnpg.io/reload': 'true' },
         },
         type: 'kubernetes.io/basic-auth',
-        data: { username: role.name, password: Fn.replace(Fn.uuid(), '-', '') },
-        // Generated once: later plans must not rotate it behind the database's back.
+        data: { username: role.name, password: generatePassword() },
+        // Set at creation only: later plans must not rotate it behind the database's back.
         lifecycle: { ignoreChanges: ['data'] },
         dependsOn,
       });
-      const password = Fn.lookup(source.data, 'password', '');
+      // The value in state (the one Postgres knows), not this synth's fresh one.
+      const password = Token.asString(source.interpolationForAttribute('data.password'));
       const database = role.databases[0] ?? role.name;
       new SecretV1(this, `consumer-secret-${role.name}`, {
         metadata: { name: secretName, namespace: role.consumerNamespace, labels: { ...MANAGED_LABELS } },

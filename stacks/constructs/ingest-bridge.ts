@@ -31,6 +31,8 @@ export interface IngestBridgeProps {
   readonly lagReader: KafkaCredentials;
   readonly temporal: TemporalConnection;
   readonly taskQueue: string;
+  /** Namespace of Prometheus, allowed to scrape the metrics port. */
+  readonly monitoringNamespace: string;
   /** Partitions of the consumed topic: the ceiling for `maxReplicas`. */
   readonly partitions: number;
   /** @default 1 */
@@ -106,6 +108,7 @@ export class IngestBridge extends Construct {
         enabled: true,
         kafkaNamespace: p.kafka.namespace,
         temporalNamespace: p.temporal.releaseNamespace,
+        monitoringNamespace: p.monitoringNamespace,
       },
     };
     this.release = new Release(this, 'release', {

@@ -35,6 +35,8 @@ export interface SensorWorkerProps {
   readonly postgresNamespace: string;
   readonly temporal: TemporalConnection;
   readonly taskQueue: string;
+  /** Namespace of Prometheus, allowed to scrape the metrics port. */
+  readonly monitoringNamespace: string;
   /**
    * Worker versioning: the Temporal Worker Deployment name and this rollout's build ID.
    * @see https://docs.temporal.io/production-deployment/worker-deployments/worker-versioning
@@ -116,6 +118,7 @@ export class SensorWorker extends Construct {
         enabled: true,
         kafkaNamespace: p.kafka.namespace,
         temporalNamespace: p.temporal.releaseNamespace,
+        monitoringNamespace: p.monitoringNamespace,
         postgresNamespace: p.postgresNamespace,
       },
     };

@@ -36,7 +36,9 @@ export interface Dashboard {
   readonly panels: readonly Panel[];
 }
 
-const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
+/** kube-prometheus-stack provisions its Prometheus data source with this uid (grafana.sidecar.datasources.uid). */
+export const PROMETHEUS_DATASOURCE_UID = 'prometheus';
+const DATASOURCE = { type: 'prometheus', uid: PROMETHEUS_DATASOURCE_UID } as const;
 
 function dashboard(
   uid: string,
@@ -50,9 +52,7 @@ function dashboard(
     schemaVersion: 39,
     refresh: '30s',
     time: { from: 'now-3h', to: 'now' },
-    templating: {
-      list: [{ name: 'datasource', type: 'datasource', query: 'prometheus', label: 'Data source' }],
-    },
+    templating: { list: [] },
     panels: panels.map(([panelTitle, unit, targets, type], i) => ({
       id: i + 1,
       type: type ?? 'timeseries',
