@@ -1,0 +1,275 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dev } from '../../../stacks/config/dev.js';
+import {
+  deepMerge,
+  loadEnvironment,
+  readDeployedRecord,
+  selectEnvironments,
+} from '../../../stacks/config/load.js';
+import { prod } from '../../../stacks/config/prod.js';
+import { staging } from '../../../stacks/config/staging.js';
+import type { DeployedRecord, EnvironmentConfig } from '../../../stacks/config/types.js';
+import { ConfigError, validateConfig } from '../../../stacks/config/validate.js';
+
+const NOTHING_DEPLOYED: DeployedRecord = { partitions: {}, shards: {} };
+
+/** Validates `base` with `override` deep-merged and returns the error message (fails if valid). */
+function errorOf(
+  base: EnvironmentConfig,
+  override: unknown,
+  deployed: DeployedRecord = NOTHING_DEPLOYED,
+): string {
+  const config = deepMerge(base, override);
+  try {
+    validateConfig(config, deployed);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.message;
+  }
+  assert.fail(`configuration ${JSON.stringify(override)} was accepted`);
+}
+
+test('the committed environments are valid against the committed deployed record', () => {
+  const deployed = readDeployedRecord();
+  for (const env of [dev, staging, prod]) assert.equal(validateConfig(env, deployed), env);
+});
+
+test('partitions below the deployed count are refused with the field path', () => {
+  const deployed: DeployedRecord = { partitions: { prod: { sensorData: 48 } }, shards: {} };
+  const msg = errorOf(
+    prod,
+    {
+      kafka: { topics: { sensorData: { partitions: 24 } } },
+      pipeline: { bridge: { maxReplicas: 24, minReplicas: 12 } },
+    },
+    deployed,
+  );
+  assert.match(
+    msg,
+    /'kafka\.topics\.sensorData\.partitions' \(24\) must be >= the deployed count \(48\) recorded in stacks\/config\/deployed-partitions\.json/,
+  );
+});
+
+test('increasing partitions beyond the deployed count is allowed', () => {
+  const deployed: DeployedRecord = { partitions: { prod: { sensorData: 48 } }, shards: { prod: 4096 } };
+  const config = deepMerge(prod, { kafka: { topics: { sensorData: { partitions: 96 } } } });
+  assert.equal(validateConfig(config, deployed).kafka.topics.sensorData.partitions, 96);
+});
+
+test('bridge maxReplicas above the partition count is refused', () => {
+  const msg = errorOf(dev, { pipeline: { bridge: { maxReplicas: 7 } } });
+  assert.match(
+    msg,
+    /'pipeline\.bridge\.maxReplicas' \(7\) must be <= 'kafka\.topics\.sensorData\.partitions' \(6\): consumers beyond the partition count idle/,
+  );
+});
+
+test('changing numHistoryShards against the deployed value is refused with an explanation', () => {
+  const msg = errorOf(
+    prod,
+    { temporal: { numHistoryShards: 8192 } },
+    { partitions: {}, shards: { prod: 4096 } },
+  );
+  assert.match(
+    msg,
+    /'temporal\.numHistoryShards' \(8192\) must equal the deployed value \(4096\) recorded in stacks\/config\/deployed-shards\.json/,
+  );
+  assert.match(msg, /fixed at creation/);
+});
+
+test('numHistoryShards must be a power of two', () => {
+  assert.match(
+    errorOf(dev, { temporal: { numHistoryShards: 100 } }),
+    /'temporal\.numHistoryShards' \(100\) must be a power of two/,
+  );
+});
+
+test('an even KRaft controller count is refused', () => {
+  assert.match(
+    errorOf(dev, { kafka: { controllers: { replicas: 2 } } }),
+    /'kafka\.controllers\.replicas' \(2\) must be odd/,
+  );
+});
+
+test('replication factor above the broker count is refused', () => {
+  assert.match(
+    errorOf(dev, { kafka: { replicationFactor: 3 } }),
+    /'kafka\.replicationFactor' \(3\) must be <= 'kafka\.brokers\.replicas' \(1\)/,
+  );
+});
+
+test('min.insync.replicas equal to the replication factor is refused outside dev', () => {
+  assert.match(
+    errorOf(staging, { kafka: { minInsyncReplicas: 3 } }),
+    /'kafka\.minInsyncReplicas' \(3\) must be < 'kafka\.replicationFactor' \(3\) outside dev/,
+  );
+});
+
+test('a malformed quantity names its path and expectation', () => {
+  assert.match(
+    errorOf(dev, { kafka: { brokers: { storageSize: '20 GB' } } }),
+    /'kafka\.brokers\.storageSize' \("20 GB"\) must be a Kubernetes quantity/,
+  );
+});
+
+test('an unknown topic key is refused', () => {
+  assert.match(
+    errorOf(dev, { kafka: { topics: { sensorDta: { partitions: 1, retentionHours: 1 } } } }),
+    /'kafka\.topics\.sensorDta' is not a topic of workers\/shared\/topics\.ts/,
+  );
+});
+
+test('a non-integer partition count is refused', () => {
+  assert.match(
+    errorOf(dev, { kafka: { topics: { alerts: { partitions: 2.5 } } } }),
+    /'kafka\.topics\.alerts\.partitions' \(2\.5\) must be an integer between 1 and 10000/,
+  );
+});
+
+test('a local backend outside dev is refused', () => {
+  assert.match(
+    errorOf(staging, { backend: { type: 'local', dir: 'x' } }),
+    /'backend\.type' \("local"\) is only allowed for dev/,
+  );
+});
+
+test('an unknown backend type is refused', () => {
+  assert.match(
+    errorOf(dev, { backend: { type: 'ftp' } }),
+    /'backend\.type' \("ftp"\) must be one of local, s3, gcs/,
+  );
+});
+
+test('a single Postgres instance is refused outside dev', () => {
+  assert.match(
+    errorOf(staging, { postgres: { instances: 1 } }),
+    /'postgres\.instances' \(1\) must be >= 2 outside dev/,
+  );
+});
+
+test('prod without Postgres backups is refused', () => {
+  assert.match(
+    errorOf(prod, { postgres: { backup: { method: 'none' } } }),
+    /'postgres\.backup\.method' \("none"\) is not allowed for prod/,
+  );
+});
+
+test('a five-field backup schedule is refused', () => {
+  assert.match(
+    errorOf(staging, { postgres: { backup: { schedule: '0 3 * * *' } } }),
+    /'postgres\.backup\.schedule' \("0 3 \* \* \*"\) must be a six-field cron expression/,
+  );
+});
+
+test('PgBouncer server connections beyond max_connections are refused', () => {
+  assert.match(
+    errorOf(prod, { postgres: { pooler: { defaultPoolSize: 100 } } }),
+    /'postgres\.pooler\.defaultPoolSize' \(100\) x 'postgres\.pooler\.instances' \(3\) x 3 databases = 900 server connections must be <= 'postgres\.maxConnections' \(500\) - 20 reserved/,
+  );
+});
+
+test("Temporal's connections beyond PgBouncer's max_client_conn are refused", () => {
+  assert.match(
+    errorOf(dev, { temporal: { maxConns: 60, maxIdleConns: 10 } }),
+    /'temporal\.maxConns' \(60\) x 4 Temporal pods x 2 datastores = 480 client connections must be <= 'postgres\.pooler\.maxClientConn' \(400\) x 'postgres\.pooler\.instances' \(1\) = 400/,
+  );
+});
+
+test('maxIdleConns above maxConns is refused', () => {
+  assert.match(
+    errorOf(dev, { temporal: { maxIdleConns: 11 } }),
+    /'temporal\.maxIdleConns' \(11\) must be <= 'temporal\.maxConns' \(10\)/,
+  );
+});
+
+test('minReplicas above maxReplicas is refused', () => {
+  assert.match(
+    errorOf(dev, { pipeline: { worker: { minReplicas: 4 } } }),
+    /'pipeline\.worker\.minReplicas' \(4\) must be <= 'pipeline\.worker\.maxReplicas' \(3\)/,
+  );
+});
+
+test('a reserved application database name is refused', () => {
+  assert.match(
+    errorOf(dev, { postgres: { appDatabase: 'temporal' } }),
+    /'postgres\.appDatabase' \("temporal"\) must not be temporal/,
+  );
+});
+
+test('an invalid namespace is refused', () => {
+  assert.match(
+    errorOf(dev, { namespaces: { kafka: 'Kafka_NS' } }),
+    /'namespaces\.kafka' \("Kafka_NS"\) must be a DNS label/,
+  );
+});
+
+test('observability thresholds must be positive', () => {
+  assert.match(
+    errorOf(dev, { observability: { dlqRateAlert: 0 } }),
+    /'observability\.dlqRateAlert' \(0\) must be a number > 0/,
+  );
+  assert.match(
+    errorOf(dev, { observability: { prometheusRetention: '15 days' } }),
+    /'observability\.prometheusRetention' \("15 days"\) must be a Prometheus duration/,
+  );
+});
+
+test('every problem is reported at once', () => {
+  try {
+    validateConfig(
+      deepMerge(dev, { kafka: { controllers: { replicas: 2 } }, temporal: { numHistoryShards: 3 } }),
+      NOTHING_DEPLOYED,
+    );
+    assert.fail('accepted');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.issues.length, 2);
+  }
+});
+
+test('loadEnvironment applies context overrides and then PLATFORM_OVERRIDES', (t) => {
+  t.after(() => delete process.env.PLATFORM_OVERRIDES);
+  process.env.PLATFORM_OVERRIDES = JSON.stringify({ dev: { pipeline: { image: { tag: 'sha-abc' } } } });
+  const config = loadEnvironment('dev', {
+    contextOverrides: { dev: { pipeline: { image: { tag: 'from-context' }, bridge: { lagThreshold: 7 } } } },
+  });
+  assert.equal(config.pipeline.image.tag, 'sha-abc');
+  assert.equal(config.pipeline.bridge.lagThreshold, 7);
+  assert.equal(config.pipeline.image.repository, dev.pipeline.image.repository);
+  assert.equal(dev.pipeline.image.tag, 'dev', 'the data file must not be mutated');
+});
+
+test('loadEnvironment validates overrides', () => {
+  assert.throws(
+    () =>
+      loadEnvironment('dev', { contextOverrides: { dev: { pipeline: { bridge: { maxReplicas: 100 } } } } }),
+    /'pipeline\.bridge\.maxReplicas' \(100\) must be <= 'kafka\.topics\.sensorData\.partitions' \(6\)/,
+  );
+});
+
+test('malformed PLATFORM_OVERRIDES names the variable', (t) => {
+  t.after(() => delete process.env.PLATFORM_OVERRIDES);
+  process.env.PLATFORM_OVERRIDES = '{not json';
+  assert.throws(
+    () => loadEnvironment('dev'),
+    /'PLATFORM_OVERRIDES' must be a JSON object keyed by environment/,
+  );
+});
+
+test('selectEnvironments: ENVIRONMENTS wins over context, unknown names are refused', (t) => {
+  t.after(() => delete process.env.ENVIRONMENTS);
+  delete process.env.ENVIRONMENTS;
+  assert.deepEqual(selectEnvironments(), ['dev', 'staging', 'prod']);
+  assert.deepEqual(selectEnvironments('staging'), ['staging']);
+  assert.deepEqual(selectEnvironments(['dev', 'prod']), ['dev', 'prod']);
+  process.env.ENVIRONMENTS = 'prod';
+  assert.deepEqual(selectEnvironments('dev'), ['prod']);
+  process.env.ENVIRONMENTS = 'dev,qa';
+  assert.throws(() => selectEnvironments(), /'ENVIRONMENTS' \("qa"\) must be one of dev, staging, prod/);
+  delete process.env.ENVIRONMENTS;
+  assert.throws(
+    () => selectEnvironments('qa'),
+    /'context\.environments' \("qa"\) must be one of dev, staging, prod/,
+  );
+});

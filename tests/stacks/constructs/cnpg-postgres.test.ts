@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CnpgPostgres, type CnpgPostgresProps } from '../../../stacks/constructs/cnpg-postgres.js';
+import { manifests, only, resources, synth } from '../helpers.js';
+
+const base: CnpgPostgresProps = {
+  clusterName: 'pg',
+  namespace: 'postgres',
+  roles: [
+    { name: 'sensor', databases: ['sensor'], consumerNamespace: 'apps' },
+    { name: 'temporal', databases: ['temporal', 'temporal_visibility'], consumerNamespace: 'temporal' },
+  ],
+  generatePassword: () => 'pw',
+};
+
+test('Cluster: instances, initdb owner, managed roles with basic-auth secrets, anti-affinity', () => {
+  const json = synth((s) => new CnpgPostgres(s, 'pg', { ...base, instances: 3, maxConnections: 300 }));
+  const cluster = only(manifests(json, 'Cluster'), 'Cluster');
+  assert.equal(cluster.apiVersion, 'postgresql.cnpg.io/v1');
+  assert.equal(cluster.spec.instances, 3);
+  assert.equal(cluster.spec.postgresql.parameters.max_connections, '300');
+  assert.deepEqual(cluster.spec.bootstrap.initdb, {
+    database: 'sensor',
+    owner: 'sensor',
+    secret: { name: 'pg-sensor' },
+  });
+  assert.deepEqual(cluster.spec.managed.roles, [
+    { name: 'temporal', ensure: 'present', login: true, passwordSecret: { name: 'pg-temporal' } },
+  ]);
+  assert.equal(cluster.spec.affinity.enablePodAntiAffinity, true);
+  assert.equal(cluster.spec.monitoring.enablePodMonitor, false);
+  const secrets = resources(json, 'kubernetes_secret_v1') as {
+    metadata: { name: string; namespace: string };
+    type: string;
+    lifecycle?: unknown;
+  }[];
+  const source = secrets.find(
+    (s) => s.metadata.namespace === 'postgres' && s.metadata.name === 'pg-temporal',
+  );
+  assert.equal(source?.type, 'kubernetes.io/basic-auth');
+  assert.deepEqual(source?.lifecycle, { ignore_changes: ['data'] });
+});
+
+test('role credentials are copied into the consumer namespace, referencing the source secret', () => {
+  let pg: CnpgPostgres | undefined;
+  const json = synth((s) => (pg = new CnpgPostgres(s, 'pg', base)));
+  const copies = (
+    resources(json, 'kubernetes_secret_v1') as {
+      metadata: { namespace: string };
+      data: Record<string, string>;
+    }[]
+  ).filter((s) => s.metadata.namespace === 'temporal');
+  const copy = only(copies, 'temporal credentials copy');
+  assert.match(copy.data.password!, /^\$\{kubernetes_secret_v1\.[^.]+\.data\.password\}$/);
+  assert.equal(copy.data.host, 'pg-pooler-rw.postgres.svc');
+  assert.match(
+    copy.data.uri!,
+    /^postgresql:\/\/temporal:\$\{.+\}@pg-pooler-rw\.postgres\.svc:5432\/temporal$/,
+  );
+  assert.deepEqual(pg!.connection.credentials.temporal, {
+    username: 'temporal',
+    database: 'temporal',
+    secretName: 'pg-temporal',
+    namespace: 'temporal',
+  });
+  assert.equal(pg!.connection.host, 'pg-pooler-rw.postgres.svc');
+});
+
+test('Database resources with owners, including temporal_visibility', () => {
+  const dbs = manifests(
+    synth((s) => new CnpgPostgres(s, 'pg', base)),
+    'Database',
+  );
+  assert.deepEqual(dbs.map((d) => [d.metadata.name, d.spec.name, d.spec.owner, d.spec.cluster.name]).sort(), [
+    ['pg-sensor', 'sensor', 'sensor', 'pg'],
+    ['pg-temporal', 'temporal', 'temporal', 'pg'],
+    ['pg-temporal-visibility', 'temporal_visibility', 'temporal', 'pg'],
+  ]);
+});
+
+test('Pooler: PgBouncer rw in transaction mode with the configured sizes', () => {
+  const json = synth(
+    (s) =>
+      new CnpgPostgres(s, 'pg', {
+        ...base,
+        pooler: { instances: 3, defaultPoolSize: 40, maxClientConn: 1000 },
+      }),
+  );
+  const pooler = only(manifests(json, 'Pooler'), 'Pooler');
+  assert.equal(pooler.spec.type, 'rw');
+  assert.equal(pooler.spec.instances, 3);
+  assert.equal(pooler.spec.pgbouncer.poolMode, 'transaction');
+  assert.equal(pooler.spec.pgbouncer.parameters.default_pool_size, '40');
+  assert.equal(pooler.spec.pgbouncer.parameters.max_client_conn, '1000');
+});
+
+test('backups: volume snapshots, the Barman Cloud plugin, or none', () => {
+  const none = synth((s) => new CnpgPostgres(s, 'pg', base));
+  assert.equal(manifests(none, 'ScheduledBackup').length, 0);
+
+  const snap = synth(
+    (s) =>
+      new CnpgPostgres(s, 'pg', {
+        ...base,
+        backup: { method: 'volumeSnapshot', snapshotClassName: 'csi', schedule: '0 0 3 * * *' },
+      }),
+  );
+  assert.deepEqual(only(manifests(snap, 'Cluster'), 'Cluster').spec.backup, {
+    volumeSnapshot: { className: 'csi', online: true },
+  });
+  assert.equal(only(manifests(snap, 'ScheduledBackup'), 'ScheduledBackup').spec.method, 'volumeSnapshot');
+
+  const barman = synth(
+    (s) =>
+      new CnpgPostgres(s, 'pg', {
+        ...base,
+        backup: { method: 'barmanCloudPlugin', objectStoreName: 'store', schedule: '0 0 2 * * *' },
+      }),
+  );
+  assert.deepEqual(only(manifests(barman, 'Cluster'), 'Cluster').spec.plugins, [
+    {
+      name: 'barman-cloud.cloudnative-pg.io',
+      isWALArchiver: true,
+      parameters: { barmanObjectName: 'store' },
+    },
+  ]);
+  const sb = only(manifests(barman, 'ScheduledBackup'), 'ScheduledBackup');
+  assert.equal(sb.spec.method, 'plugin');
+  assert.deepEqual(sb.spec.pluginConfiguration, { name: 'barman-cloud.cloudnative-pg.io' });
+});
+
+test('validation: no roles, a database owned twice', () => {
+  assert.throws(
+    () => synth((s) => new CnpgPostgres(s, 'pg', { ...base, roles: [] })),
+    /'roles' \(\[\]\) must contain at least one role with one database/,
+  );
+  assert.throws(
+    () =>
+      synth(
+        (s) =>
+          new CnpgPostgres(s, 'pg', {
+            ...base,
+            roles: [
+              { name: 'a', databases: ['x'], consumerNamespace: 'n' },
+              { name: 'b', databases: ['x'], consumerNamespace: 'n' },
+            ],
+          }),
+      ),
+    /'roles\[1\]\.databases' names 'x' twice: a database has one owner/,
+  );
+});

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { TemporalServer, type TemporalServerProps } from '../../../stacks/constructs/temporal-server.js';
+import type { PostgresConnection } from '../../../stacks/lib/connections.js';
+import { TEMPORAL_NAMESPACE } from '../../../workers/shared/temporal.js';
+import { only, resources, synth } from '../helpers.js';
+
+const database: PostgresConnection = {
+  clusterName: 'pg',
+  namespace: 'postgres',
+  poolerName: 'pg-pooler-rw',
+  host: 'pg-pooler-rw.postgres.svc',
+  port: 5432,
+  credentials: {
+    temporal: {
+      username: 'temporal',
+      database: 'temporal',
+      secretName: 'pg-temporal',
+      namespace: 'temporal',
+    },
+  },
+};
+const base: TemporalServerProps = {
+  namespace: 'temporal',
+  database,
+  databaseRole: 'temporal',
+  temporalNamespace: TEMPORAL_NAMESPACE,
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function valuesOf(props: TemporalServerProps): { release: Record<string, any>; values: any } {
+  const release = only(
+    resources(
+      synth((s) => new TemporalServer(s, 't', props)),
+      'helm_release',
+    ),
+    'helm_release',
+  );
+  return { release, values: parse((release.values as string[])[0]!) };
+}
+
+test('the pinned chart 1.6.0 with CNPG datastores through PgBouncer and existing secrets', () => {
+  const { release, values } = valuesOf({ ...base, numHistoryShards: 4096, maxConns: 25 });
+  assert.equal(release.chart, 'temporal');
+  assert.equal(release.version, '1.6.0');
+  const p = values.server.config.persistence;
+  assert.equal(p.numHistoryShards, 4096);
+  for (const [store, db] of [
+    ['default', 'temporal'],
+    ['visibility', 'temporal_visibility'],
+  ] as const) {
+    const sql = p.datastores[store].sql;
+    assert.equal(sql.pluginName, 'postgres12');
+    assert.equal(sql.databaseName, db);
+    assert.equal(sql.connectAddr, 'pg-pooler-rw.postgres.svc:5432');
+    assert.equal(sql.existingSecret, 'pg-temporal');
+    assert.equal(sql.maxConns, 25);
+    assert.equal(sql.createDatabase, false);
+  }
+});
+
+test('schema without Helm hooks, the pipeline namespace with retention, per-service replicas, ServiceMonitors', () => {
+  const { values } = valuesOf({
+    ...base,
+    retentionDays: 5,
+    replicas: { frontend: 2, history: 6, matching: 3, worker: 1 },
+  });
+  assert.equal(values.schema.useHelmHooks, false);
+  assert.deepEqual(values.server.config.namespaces, {
+    create: true,
+    useHelmHooks: false,
+    namespace: [{ name: 'sensor-pipeline', retention: '5d' }],
+  });
+  assert.equal(values.server.history.replicaCount, 6);
+  assert.equal(values.server.matching.replicaCount, 3);
+  assert.equal(values.server.metrics.serviceMonitor.enabled, true);
+  assert.equal(values.web.enabled, true);
+});
+
+test('raw values merge last', () => {
+  const { values } = valuesOf({ ...base, values: { server: { history: { replicaCount: 9 } } } });
+  assert.equal(values.server.history.replicaCount, 9);
+  assert.equal(values.server.matching.replicaCount, 2, 'sibling defaults survive the merge');
+});
+
+test('connection: frontend address and namespace', () => {
+  let t: TemporalServer | undefined;
+  synth((s) => (t = new TemporalServer(s, 't', base)));
+  assert.deepEqual(t!.connection, {
+    address: 'temporal-frontend.temporal.svc:7233',
+    namespace: 'sensor-pipeline',
+    releaseNamespace: 'temporal',
+  });
+});
+
+test('validation: unknown role, credentials in another namespace', () => {
+  assert.throws(
+    () => synth((s) => new TemporalServer(s, 't', { ...base, databaseRole: 'nope' })),
+    /'databaseRole' \("nope"\) must be one of the database's roles \(temporal\)/,
+  );
+  assert.throws(
+    () => synth((s) => new TemporalServer(s, 't', { ...base, namespace: 'other' })),
+    /'database\.credentials\.temporal\.namespace' \("temporal"\) must equal 'namespace' \("other"\)/,
+  );
+});
