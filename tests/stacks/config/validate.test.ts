@@ -30,12 +30,12 @@ function errorOf(
   assert.fail(`configuration ${JSON.stringify(override)} was accepted`);
 }
 
-test('the committed environments are valid against the committed deployed record', () => {
+void test('the committed environments are valid against the committed deployed record', () => {
   const deployed = readDeployedRecord();
   for (const env of [dev, staging, prod]) assert.equal(validateConfig(env, deployed), env);
 });
 
-test('partitions below the deployed count are refused with the field path', () => {
+void test('partitions below the deployed count are refused with the field path', () => {
   const deployed: DeployedRecord = { partitions: { prod: { sensorData: 48 } }, shards: {} };
   const msg = errorOf(
     prod,
@@ -51,13 +51,13 @@ test('partitions below the deployed count are refused with the field path', () =
   );
 });
 
-test('increasing partitions beyond the deployed count is allowed', () => {
+void test('increasing partitions beyond the deployed count is allowed', () => {
   const deployed: DeployedRecord = { partitions: { prod: { sensorData: 48 } }, shards: { prod: 4096 } };
   const config = deepMerge(prod, { kafka: { topics: { sensorData: { partitions: 96 } } } });
   assert.equal(validateConfig(config, deployed).kafka.topics.sensorData.partitions, 96);
 });
 
-test('bridge maxReplicas above the partition count is refused', () => {
+void test('bridge maxReplicas above the partition count is refused', () => {
   const msg = errorOf(dev, { pipeline: { bridge: { maxReplicas: 7 } } });
   assert.match(
     msg,
@@ -65,7 +65,7 @@ test('bridge maxReplicas above the partition count is refused', () => {
   );
 });
 
-test('changing numHistoryShards against the deployed value is refused with an explanation', () => {
+void test('changing numHistoryShards against the deployed value is refused with an explanation', () => {
   const msg = errorOf(
     prod,
     { temporal: { numHistoryShards: 8192 } },
@@ -78,133 +78,133 @@ test('changing numHistoryShards against the deployed value is refused with an ex
   assert.match(msg, /fixed at creation/);
 });
 
-test('numHistoryShards must be a power of two', () => {
+void test('numHistoryShards must be a power of two', () => {
   assert.match(
     errorOf(dev, { temporal: { numHistoryShards: 100 } }),
     /'temporal\.numHistoryShards' \(100\) must be a power of two/,
   );
 });
 
-test('an even KRaft controller count is refused', () => {
+void test('an even KRaft controller count is refused', () => {
   assert.match(
     errorOf(dev, { kafka: { controllers: { replicas: 2 } } }),
     /'kafka\.controllers\.replicas' \(2\) must be odd/,
   );
 });
 
-test('replication factor above the broker count is refused', () => {
+void test('replication factor above the broker count is refused', () => {
   assert.match(
     errorOf(dev, { kafka: { replicationFactor: 3 } }),
     /'kafka\.replicationFactor' \(3\) must be <= 'kafka\.brokers\.replicas' \(1\)/,
   );
 });
 
-test('min.insync.replicas equal to the replication factor is refused outside dev', () => {
+void test('min.insync.replicas equal to the replication factor is refused outside dev', () => {
   assert.match(
     errorOf(staging, { kafka: { minInsyncReplicas: 3 } }),
     /'kafka\.minInsyncReplicas' \(3\) must be < 'kafka\.replicationFactor' \(3\) outside dev/,
   );
 });
 
-test('a malformed quantity names its path and expectation', () => {
+void test('a malformed quantity names its path and expectation', () => {
   assert.match(
     errorOf(dev, { kafka: { brokers: { storageSize: '20 GB' } } }),
     /'kafka\.brokers\.storageSize' \("20 GB"\) must be a Kubernetes quantity/,
   );
 });
 
-test('an unknown topic key is refused', () => {
+void test('an unknown topic key is refused', () => {
   assert.match(
     errorOf(dev, { kafka: { topics: { sensorDta: { partitions: 1, retentionHours: 1 } } } }),
     /'kafka\.topics\.sensorDta' is not a topic of workers\/shared\/topics\.ts/,
   );
 });
 
-test('a non-integer partition count is refused', () => {
+void test('a non-integer partition count is refused', () => {
   assert.match(
     errorOf(dev, { kafka: { topics: { alerts: { partitions: 2.5 } } } }),
     /'kafka\.topics\.alerts\.partitions' \(2\.5\) must be an integer between 1 and 10000/,
   );
 });
 
-test('a local backend outside dev is refused', () => {
+void test('a local backend outside dev is refused', () => {
   assert.match(
     errorOf(staging, { backend: { type: 'local', dir: 'x' } }),
     /'backend\.type' \("local"\) is only allowed for dev/,
   );
 });
 
-test('an unknown backend type is refused', () => {
+void test('an unknown backend type is refused', () => {
   assert.match(
     errorOf(dev, { backend: { type: 'ftp' } }),
     /'backend\.type' \("ftp"\) must be one of local, s3, gcs/,
   );
 });
 
-test('a single Postgres instance is refused outside dev', () => {
+void test('a single Postgres instance is refused outside dev', () => {
   assert.match(
     errorOf(staging, { postgres: { instances: 1 } }),
     /'postgres\.instances' \(1\) must be >= 2 outside dev/,
   );
 });
 
-test('prod without Postgres backups is refused', () => {
+void test('prod without Postgres backups is refused', () => {
   assert.match(
     errorOf(prod, { postgres: { backup: { method: 'none' } } }),
     /'postgres\.backup\.method' \("none"\) is not allowed for prod/,
   );
 });
 
-test('a five-field backup schedule is refused', () => {
+void test('a five-field backup schedule is refused', () => {
   assert.match(
     errorOf(staging, { postgres: { backup: { schedule: '0 3 * * *' } } }),
     /'postgres\.backup\.schedule' \("0 3 \* \* \*"\) must be a six-field cron expression/,
   );
 });
 
-test('PgBouncer server connections beyond max_connections are refused', () => {
+void test('PgBouncer server connections beyond max_connections are refused', () => {
   assert.match(
     errorOf(prod, { postgres: { pooler: { defaultPoolSize: 100 } } }),
     /'postgres\.pooler\.defaultPoolSize' \(100\) x 'postgres\.pooler\.instances' \(3\) x 3 databases = 900 server connections must be <= 'postgres\.maxConnections' \(500\) - 20 reserved/,
   );
 });
 
-test("Temporal's connections beyond PgBouncer's max_client_conn are refused", () => {
+void test("Temporal's connections beyond PgBouncer's max_client_conn are refused", () => {
   assert.match(
     errorOf(dev, { temporal: { maxConns: 60, maxIdleConns: 10 } }),
     /'temporal\.maxConns' \(60\) x 4 Temporal pods x 2 datastores = 480 client connections must be <= 'postgres\.pooler\.maxClientConn' \(400\) x 'postgres\.pooler\.instances' \(1\) = 400/,
   );
 });
 
-test('maxIdleConns above maxConns is refused', () => {
+void test('maxIdleConns above maxConns is refused', () => {
   assert.match(
     errorOf(dev, { temporal: { maxIdleConns: 11 } }),
     /'temporal\.maxIdleConns' \(11\) must be <= 'temporal\.maxConns' \(10\)/,
   );
 });
 
-test('minReplicas above maxReplicas is refused', () => {
+void test('minReplicas above maxReplicas is refused', () => {
   assert.match(
     errorOf(dev, { pipeline: { worker: { minReplicas: 4 } } }),
     /'pipeline\.worker\.minReplicas' \(4\) must be <= 'pipeline\.worker\.maxReplicas' \(3\)/,
   );
 });
 
-test('a reserved application database name is refused', () => {
+void test('a reserved application database name is refused', () => {
   assert.match(
     errorOf(dev, { postgres: { appDatabase: 'temporal' } }),
     /'postgres\.appDatabase' \("temporal"\) must not be temporal/,
   );
 });
 
-test('an invalid namespace is refused', () => {
+void test('an invalid namespace is refused', () => {
   assert.match(
     errorOf(dev, { namespaces: { kafka: 'Kafka_NS' } }),
     /'namespaces\.kafka' \("Kafka_NS"\) must be a DNS label/,
   );
 });
 
-test('observability thresholds must be positive', () => {
+void test('observability thresholds must be positive', () => {
   assert.match(
     errorOf(dev, { observability: { dlqRateAlert: 0 } }),
     /'observability\.dlqRateAlert' \(0\) must be a number > 0/,
@@ -215,7 +215,7 @@ test('observability thresholds must be positive', () => {
   );
 });
 
-test('every problem is reported at once', () => {
+void test('every problem is reported at once', () => {
   try {
     validateConfig(
       deepMerge(dev, { kafka: { controllers: { replicas: 2 } }, temporal: { numHistoryShards: 3 } }),
@@ -228,7 +228,7 @@ test('every problem is reported at once', () => {
   }
 });
 
-test('loadEnvironment applies context overrides and then PLATFORM_OVERRIDES', (t) => {
+void test('loadEnvironment applies context overrides and then PLATFORM_OVERRIDES', (t) => {
   t.after(() => delete process.env.PLATFORM_OVERRIDES);
   process.env.PLATFORM_OVERRIDES = JSON.stringify({ dev: { pipeline: { image: { tag: 'sha-abc' } } } });
   const config = loadEnvironment('dev', {
@@ -240,7 +240,7 @@ test('loadEnvironment applies context overrides and then PLATFORM_OVERRIDES', (t
   assert.equal(dev.pipeline.image.tag, 'dev', 'the data file must not be mutated');
 });
 
-test('loadEnvironment validates overrides', () => {
+void test('loadEnvironment validates overrides', () => {
   assert.throws(
     () =>
       loadEnvironment('dev', { contextOverrides: { dev: { pipeline: { bridge: { maxReplicas: 100 } } } } }),
@@ -248,7 +248,7 @@ test('loadEnvironment validates overrides', () => {
   );
 });
 
-test('malformed PLATFORM_OVERRIDES names the variable', (t) => {
+void test('malformed PLATFORM_OVERRIDES names the variable', (t) => {
   t.after(() => delete process.env.PLATFORM_OVERRIDES);
   process.env.PLATFORM_OVERRIDES = '{not json';
   assert.throws(
@@ -257,7 +257,7 @@ test('malformed PLATFORM_OVERRIDES names the variable', (t) => {
   );
 });
 
-test('selectEnvironments: ENVIRONMENTS wins over context, unknown names are refused', (t) => {
+void test('selectEnvironments: ENVIRONMENTS wins over context, unknown names are refused', (t) => {
   t.after(() => delete process.env.ENVIRONMENTS);
   delete process.env.ENVIRONMENTS;
   assert.deepEqual(selectEnvironments(), ['dev', 'staging', 'prod']);

@@ -13,7 +13,7 @@ const base: CnpgPostgresProps = {
   generatePassword: () => 'pw',
 };
 
-test('Cluster: instances, initdb owner, managed roles with basic-auth secrets, anti-affinity', () => {
+void test('Cluster: instances, initdb owner, managed roles with basic-auth secrets, anti-affinity', () => {
   const json = synth((s) => new CnpgPostgres(s, 'pg', { ...base, instances: 3, maxConnections: 300 }));
   const cluster = only(manifests(json, 'Cluster'), 'Cluster');
   assert.equal(cluster.apiVersion, 'postgresql.cnpg.io/v1');
@@ -41,7 +41,7 @@ test('Cluster: instances, initdb owner, managed roles with basic-auth secrets, a
   assert.deepEqual(source?.lifecycle, { ignore_changes: ['data'] });
 });
 
-test('role credentials are copied into the consumer namespace, referencing the source secret', () => {
+void test('role credentials are copied into the consumer namespace, referencing the source secret', () => {
   let pg: CnpgPostgres | undefined;
   const json = synth((s) => (pg = new CnpgPostgres(s, 'pg', base)));
   const copies = (
@@ -66,7 +66,7 @@ test('role credentials are copied into the consumer namespace, referencing the s
   assert.equal(pg!.connection.host, 'pg-pooler-rw.postgres.svc');
 });
 
-test('Database resources with owners, including temporal_visibility', () => {
+void test('Database resources with owners, including temporal_visibility', () => {
   const dbs = manifests(
     synth((s) => new CnpgPostgres(s, 'pg', base)),
     'Database',
@@ -78,7 +78,7 @@ test('Database resources with owners, including temporal_visibility', () => {
   ]);
 });
 
-test('Pooler: PgBouncer rw in transaction mode with the configured sizes', () => {
+void test('Pooler: PgBouncer rw in transaction mode with the configured sizes', () => {
   const json = synth(
     (s) =>
       new CnpgPostgres(s, 'pg', {
@@ -94,7 +94,7 @@ test('Pooler: PgBouncer rw in transaction mode with the configured sizes', () =>
   assert.equal(pooler.spec.pgbouncer.parameters.max_client_conn, '1000');
 });
 
-test('backups: volume snapshots, the Barman Cloud plugin, or none', () => {
+void test('backups: volume snapshots, the Barman Cloud plugin, or none', () => {
   const none = synth((s) => new CnpgPostgres(s, 'pg', base));
   assert.equal(manifests(none, 'ScheduledBackup').length, 0);
 
@@ -129,7 +129,7 @@ test('backups: volume snapshots, the Barman Cloud plugin, or none', () => {
   assert.deepEqual(sb.spec.pluginConfiguration, { name: 'barman-cloud.cloudnative-pg.io' });
 });
 
-test('validation: no roles, a database owned twice', () => {
+void test('validation: no roles, a database owned twice', () => {
   assert.throws(
     () => synth((s) => new CnpgPostgres(s, 'pg', { ...base, roles: [] })),
     /'roles' \(\[\]\) must contain at least one role with one database/,

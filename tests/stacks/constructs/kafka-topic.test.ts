@@ -13,7 +13,7 @@ const kafka: KafkaConnection = {
   userNamespace: 'apps',
 };
 
-test('KafkaTopic carries partitions, replicas, retention and the cluster label', () => {
+void test('KafkaTopic carries partitions, replicas, retention and the cluster label', () => {
   const json = synth(
     (s) => new KafkaTopic(s, 't', { kafka, topicName: TOPICS.sensorData, partitions: 48, retentionHours: 2 }),
   );
@@ -27,7 +27,7 @@ test('KafkaTopic carries partitions, replicas, retention and the cluster label',
   assert.equal(topic.spec.config['min.insync.replicas'], 2);
 });
 
-test('validation: partitions and min ISR', () => {
+void test('validation: partitions and min ISR', () => {
   assert.throws(
     () => synth((s) => new KafkaTopic(s, 't', { kafka, topicName: 'x', partitions: 0 })),
     /'partitions' \(0\) of topic 'x' must be an integer >= 1/,

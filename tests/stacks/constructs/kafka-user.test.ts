@@ -12,7 +12,7 @@ const kafka: KafkaConnection = {
   userNamespace: 'apps',
 };
 
-test('KafkaUser: SCRAM-SHA-512, simple authorization, literal ACLs, in the user namespace', () => {
+void test('KafkaUser: SCRAM-SHA-512, simple authorization, literal ACLs, in the user namespace', () => {
   let user: KafkaUser | undefined;
   const json = synth(
     (s) =>
@@ -42,7 +42,7 @@ test('KafkaUser: SCRAM-SHA-512, simple authorization, literal ACLs, in the user 
   });
 });
 
-test('validation: no ACLs, All, missing resource name', () => {
+void test('validation: no ACLs, All, missing resource name', () => {
   assert.throws(
     () => synth((s) => new KafkaUser(s, 'u', { kafka, userName: 'x', acls: [] })),
     /'acls' of KafkaUser 'x' \(\[\]\) must grant at least one operation/,

@@ -13,7 +13,7 @@ const base: StrimziKafkaProps = {
   controllers: pool,
 };
 
-test('KRaft: separate controller and broker node pools labelled with the cluster', () => {
+void test('KRaft: separate controller and broker node pools labelled with the cluster', () => {
   const json = synth((s) => new StrimziKafka(s, 'kafka', base));
   const pools = manifests(json, 'KafkaNodePool');
   assert.deepEqual(pools.map((p) => p.spec.roles).sort(), [['broker'], ['controller']]);
@@ -25,7 +25,7 @@ test('KRaft: separate controller and broker node pools labelled with the cluster
   }
 });
 
-test('Kafka 4.3.1, rack awareness, SCRAM listeners, authorization, exporter and metrics', () => {
+void test('Kafka 4.3.1, rack awareness, SCRAM listeners, authorization, exporter and metrics', () => {
   const kafka = only(
     manifests(
       synth((s) => new StrimziKafka(s, 'kafka', base)),
@@ -51,7 +51,7 @@ test('Kafka 4.3.1, rack awareness, SCRAM listeners, authorization, exporter and 
   assert.equal(spec.replicas, undefined, 'replicas belong to node pools in v1');
 });
 
-test('Cruise Control auto-rebalance references two rebalance templates', () => {
+void test('Cruise Control auto-rebalance references two rebalance templates', () => {
   const json = synth((s) => new StrimziKafka(s, 'kafka', base));
   const kafka = only(manifests(json, 'Kafka'), 'Kafka');
   const templates = manifests(json, 'KafkaRebalance');
@@ -69,13 +69,13 @@ test('Cruise Control auto-rebalance references two rebalance templates', () => {
   for (const t of templates) assert.equal(t.metadata.annotations?.['strimzi.io/rebalance-template'], 'true');
 });
 
-test('cruiseControl: false leaves Cruise Control and templates out', () => {
+void test('cruiseControl: false leaves Cruise Control and templates out', () => {
   const json = synth((s) => new StrimziKafka(s, 'kafka', { ...base, cruiseControl: false }));
   assert.equal(only(manifests(json, 'Kafka'), 'Kafka').spec.cruiseControl, undefined);
   assert.equal(manifests(json, 'KafkaRebalance').length, 0);
 });
 
-test('connection points clients at the SCRAM bootstrap service', () => {
+void test('connection points clients at the SCRAM bootstrap service', () => {
   let kafka: StrimziKafka | undefined;
   synth((s) => (kafka = new StrimziKafka(s, 'kafka', base)));
   assert.deepEqual(kafka!.connection, {
@@ -87,7 +87,7 @@ test('connection points clients at the SCRAM bootstrap service', () => {
   });
 });
 
-test('validation: min ISR above replication factor, replication factor above brokers', () => {
+void test('validation: min ISR above replication factor, replication factor above brokers', () => {
   assert.throws(
     () => synth((s) => new StrimziKafka(s, 'k', { ...base, minInsyncReplicas: 4 })),
     /'minInsyncReplicas' \(4\) must be <= 'replicationFactor' \(3\)/,

@@ -40,7 +40,7 @@ function valuesOf(props: TemporalServerProps): { release: Record<string, any>; v
   return { release, values: parse((release.values as string[])[0]!) };
 }
 
-test('the pinned chart 1.6.0 with CNPG datastores through PgBouncer and existing secrets', () => {
+void test('the pinned chart 1.6.0 with CNPG datastores through PgBouncer and existing secrets', () => {
   const { release, values } = valuesOf({ ...base, numHistoryShards: 4096, maxConns: 25 });
   assert.equal(release.chart, 'temporal');
   assert.equal(release.version, '1.6.0');
@@ -60,7 +60,7 @@ test('the pinned chart 1.6.0 with CNPG datastores through PgBouncer and existing
   }
 });
 
-test('schema without Helm hooks, the pipeline namespace with retention, per-service replicas, ServiceMonitors', () => {
+void test('schema without Helm hooks, the pipeline namespace with retention, per-service replicas, ServiceMonitors', () => {
   const { values } = valuesOf({
     ...base,
     retentionDays: 5,
@@ -78,13 +78,13 @@ test('schema without Helm hooks, the pipeline namespace with retention, per-serv
   assert.equal(values.web.enabled, true);
 });
 
-test('raw values merge last', () => {
+void test('raw values merge last', () => {
   const { values } = valuesOf({ ...base, values: { server: { history: { replicaCount: 9 } } } });
   assert.equal(values.server.history.replicaCount, 9);
   assert.equal(values.server.matching.replicaCount, 2, 'sibling defaults survive the merge');
 });
 
-test('connection: frontend address and namespace', () => {
+void test('connection: frontend address and namespace', () => {
   let t: TemporalServer | undefined;
   synth((s) => (t = new TemporalServer(s, 't', base)));
   assert.deepEqual(t!.connection, {
@@ -94,7 +94,7 @@ test('connection: frontend address and namespace', () => {
   });
 });
 
-test('validation: unknown role, credentials in another namespace', () => {
+void test('validation: unknown role, credentials in another namespace', () => {
   assert.throws(
     () => synth((s) => new TemporalServer(s, 't', { ...base, databaseRole: 'nope' })),
     /'databaseRole' \("nope"\) must be one of the database's roles \(temporal\)/,
