@@ -235,6 +235,8 @@ async function start(): Promise<KubeApi> {
       `--etcd-servers=${etcdUrl}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
+      // No kubernetes Service endpoints: loopback is not a routable endpoint and nothing would use it.
+      '--endpoint-reconciler-type=none',
       `--secure-port=${ports.apiserver}`,
       `--tls-cert-file=${f.cert}`,
       `--tls-private-key-file=${f.key}`,

@@ -199,8 +199,6 @@ export interface StackJson {
   [k: string]: unknown;
 }
 
-const REF = /\$\{([^{}]+)\}/g;
-
 /** Walks `path` (e.g. `metadata[0].name`) through a resource body. */
 function walk(body: unknown, path: string): unknown {
   let cur: unknown = body;
@@ -218,30 +216,51 @@ function walk(body: unknown, path: string): unknown {
   return cur;
 }
 
-/** Replaces `${type.name.path}` references to resources of the same stack with their values. */
+/** What stands for a value terraform computes during apply (a function call such as uuid()). */
+export const COMPUTED_PLACEHOLDER = 'computed-at-apply';
+
+/**
+ * Evaluates the terraform template syntax in strings, as far as a static copy can: `$${` is a literal
+ * `${`; `${type.name.path}` is read from the same stack; a function call is computed at apply time
+ * and becomes COMPUTED_PLACEHOLDER. Anything else (a bare name such as `${datasource}`) is no valid
+ * terraform reference: terraform itself rejects it, and so does this.
+ */
 export function resolveRefs<T>(value: T, stack: StackJson, where: string): T {
-  const lookup = (expr: string): unknown => {
-    const m = /^([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.(.+)$/.exec(expr.trim());
-    if (!m) return undefined;
-    const body = stack.resource?.[m[1]!]?.[m[2]!];
-    if (body === undefined) return undefined;
-    const v = walk(resolveRefs(body, stack, where), m[3]!);
-    return v;
+  const evaluate = (expr: string): unknown => {
+    const ref = /^([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.(.+)$/.exec(expr.trim());
+    if (ref && stack.resource?.[ref[1]!]?.[ref[2]!] !== undefined) {
+      const v = walk(resolveRefs(stack.resource[ref[1]!]![ref[2]!], stack, where), ref[3]!);
+      if (v !== undefined) return v;
+    }
+    if (/^[A-Za-z_][A-Za-z0-9_]*\(/.test(expr.trim())) return COMPUTED_PLACEHOLDER;
+    throw new Error(
+      `${where}: cannot resolve \${${expr}} (terraform reads \${...} in a string as an interpolation; write $\${ for a literal \${)`,
+    );
+  };
+  const template = (s: string): unknown => {
+    let out = '';
+    let i = 0;
+    while (i < s.length) {
+      if (s.startsWith('$${', i)) {
+        out += '${';
+        i += 3;
+      } else if (s.startsWith('${', i)) {
+        const end = s.indexOf('}', i);
+        if (end < 0) throw new Error(`${where}: unterminated \${ in ${JSON.stringify(s.slice(0, 80))}`);
+        const v = evaluate(s.slice(i + 2, end));
+        if (i === 0 && end === s.length - 1) return v;
+        if (typeof v === 'object') throw new Error(`${where}: \${${s.slice(i + 2, end)}} is not a string`);
+        out += String(v);
+        i = end + 1;
+      } else {
+        out += s[i];
+        i += 1;
+      }
+    }
+    return out;
   };
   const visit = (v: unknown): unknown => {
-    if (typeof v === 'string' && v.includes('${')) {
-      const whole = /^\$\{([^{}]+)\}$/.exec(v);
-      if (whole) {
-        const r = lookup(whole[1]!);
-        if (r === undefined) throw new Error(`${where}: cannot resolve ${v}`);
-        return r;
-      }
-      return v.replace(REF, (_m, expr: string) => {
-        const r = lookup(expr);
-        if (r === undefined || typeof r === 'object') throw new Error(`${where}: cannot resolve \${${expr}}`);
-        return String(r);
-      });
-    }
+    if (typeof v === 'string' && v.includes('${')) return template(v);
     if (Array.isArray(v)) return v.map(visit);
     if (v !== null && typeof v === 'object') {
       return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, visit(x)]));
@@ -251,22 +270,40 @@ export function resolveRefs<T>(value: T, stack: StackJson, where: string): T {
   return visit(value) as T;
 }
 
+export interface Extraction {
+  readonly objects: ExtractedObject[];
+  /** Resources whose object cannot be formed (an unresolvable reference, an unknown type). */
+  readonly errors: { readonly address: string; readonly message: string }[];
+}
+
 /** Every Kubernetes object a synthesized stack manages through the kubernetes provider. */
-export function extractObjects(stackName: string, stack: StackJson): ExtractedObject[] {
-  const out: ExtractedObject[] = [];
+export function extractAll(stackName: string, stack: StackJson): Extraction {
+  const objects: ExtractedObject[] = [];
+  const errors: { address: string; message: string }[] = [];
   for (const [type, byName] of Object.entries(stack.resource ?? {})) {
     if (type !== 'kubernetes_manifest' && !/^kubernetes_.+_v\d+$/.test(type)) continue;
     for (const [name, body] of Object.entries(byName)) {
       const address = `${type}.${name}`;
-      const resolved = resolveRefs(body, stack, `${stackName}: ${address}`);
-      if (type === 'kubernetes_manifest') {
-        const manifest = resolved.manifest as KubeObject | undefined;
-        if (!manifest) throw new Error(`${stackName}: ${address} has no manifest`);
-        out.push({ address, stack: stackName, source: 'manifest', object: manifest });
-      } else {
-        out.push({ address, stack: stackName, source: 'typed', object: typedToObject(type, resolved) });
+      try {
+        const resolved = resolveRefs(body, stack, `${stackName}: ${address}`);
+        if (type === 'kubernetes_manifest') {
+          const manifest = resolved.manifest as KubeObject | undefined;
+          if (!manifest) throw new Error(`${stackName}: ${address} has no manifest`);
+          objects.push({ address, stack: stackName, source: 'manifest', object: manifest });
+        } else {
+          objects.push({ address, stack: stackName, source: 'typed', object: typedToObject(type, resolved) });
+        }
+      } catch (err) {
+        errors.push({ address: `${stackName}: ${address}`, message: (err as Error).message });
       }
     }
   }
-  return out;
+  return { objects, errors };
+}
+
+/** Like extractAll, but any resource that cannot be converted is an error. */
+export function extractObjects(stackName: string, stack: StackJson): ExtractedObject[] {
+  const { objects, errors } = extractAll(stackName, stack);
+  if (errors.length) throw new Error(errors.map((e) => e.message).join('\n'));
+  return objects;
 }
