@@ -24,7 +24,7 @@ export interface GrafanaDashboardsProps {
 
 /** Escapes Terraform interpolation: Grafana's `${datasource}` must reach the ConfigMap verbatim. */
 export function escapeTerraform(text: string): string {
-  return text.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+  return text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
 }
 
 /**

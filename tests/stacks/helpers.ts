@@ -39,3 +39,7 @@ export function only<T>(items: T[], what: string): T {
   if (items.length !== 1) throw new Error(`expected exactly one ${what}, found ${items.length}`);
   return items[0]!;
 }
+
+/** Parsed YAML/JSON whose shape a test asserts on field by field. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Loose = Record<string, any>;

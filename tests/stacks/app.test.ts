@@ -1,0 +1,157 @@
+/** stacks/app.ts: synth of every environment, stack layout, and the contract with our charts. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import { LAYERS, synthAll } from '../../stacks/app.js';
+import { METRICS_PORTS } from '../../workers/shared/metrics.js';
+import { TASK_QUEUE, TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
+import type { TfJson } from './helpers.js';
+
+const ENVS = ['dev', 'staging', 'prod'] as const;
+let outdir: string;
+let stacks: string[];
+let elapsedMs: number;
+
+function stackJson(name: string): TfJson {
+  return JSON.parse(readFileSync(join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8')) as TfJson;
+}
+
+before(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'stacks-synth-'));
+  const started = Date.now();
+  stacks = synthAll(outdir);
+  elapsedMs = Date.now() - started;
+});
+after(() => rmSync(outdir, { recursive: true, force: true }));
+
+void test('synth of all environments writes the four layers of each', () => {
+  const expected = ENVS.flatMap((e) => LAYERS.map((l) => `${l}-${e}`));
+  assert.deepEqual([...stacks].sort(), [...expected].sort());
+  assert.deepEqual(readdirSync(join(outdir, 'stacks')).sort(), [...expected].sort());
+});
+
+void test('synth of every environment takes well under 30 s', () => {
+  assert.ok(elapsedMs < 15_000, `synth took ${elapsedMs} ms`);
+});
+
+void test('layers are ordered: platform after operators, pipeline and observability after platform', () => {
+  const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
+    stacks: Record<string, { dependencies: string[] }>;
+  };
+  for (const e of ENVS) {
+    assert.deepEqual(manifest.stacks[`platform-${e}`]!.dependencies, [`operators-${e}`]);
+    assert.deepEqual(manifest.stacks[`pipeline-${e}`]!.dependencies, [`platform-${e}`]);
+    assert.deepEqual(manifest.stacks[`observability-${e}`]!.dependencies, [`platform-${e}`]);
+  }
+});
+
+void test('stacks share no Terraform state: no cross-stack outputs or remote state', () => {
+  for (const name of stacks) {
+    const json = stackJson(name);
+    assert.equal(json.output, undefined, `${name} has outputs`);
+    assert.equal((json.data as Record<string, unknown> | undefined)?.terraform_remote_state, undefined, name);
+  }
+});
+
+void test('backends: local for dev, locked S3 for staging and prod; kubernetes provider 3.x', () => {
+  const tf = (n: string) =>
+    stackJson(n).terraform as {
+      backend: Record<string, Record<string, unknown>>;
+      required_providers: Record<string, { version: string }>;
+    };
+  assert.deepEqual(Object.keys(tf('platform-dev').backend), ['local']);
+  for (const e of ['staging', 'prod']) {
+    const s3 = tf(`platform-${e}`).backend.s3!;
+    assert.equal(s3.key, `${e}/platform-${e}.tfstate`);
+    assert.equal(s3.use_lockfile, true);
+  }
+  assert.equal(tf('pipeline-prod').required_providers.kubernetes!.version, '~> 3.0');
+});
+
+void test('only _v1 typed resources and kubernetes_manifest for Kubernetes objects', () => {
+  for (const name of stacks) {
+    for (const type of Object.keys(stackJson(name).resource ?? {})) {
+      if (type.startsWith('kubernetes_'))
+        assert.match(type, /^kubernetes_(manifest|[a-z_]+_v1)$/, `${name}: ${type}`);
+    }
+  }
+});
+
+void test('ENVIRONMENTS-style subset: only the named environments are synthesized', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stacks-synth-'));
+  try {
+    assert.deepEqual(synthAll(dir, ['staging']).sort(), LAYERS.map((l) => `${l}-staging`).sort());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function chartValues(env: string): Record<string, any> {
+  const releases = stackJson(`pipeline-${env}`).resource!.helm_release!;
+  return Object.fromEntries(
+    Object.values(releases).map((r) => [r.name as string, parse((r.values as string[])[0]!)]),
+  );
+}
+
+function schemaOf(chart: string) {
+  const schema = JSON.parse(
+    readFileSync(join(import.meta.dirname, '../../charts', chart, 'values.schema.json'), 'utf8'),
+  ) as Record<string, unknown>;
+  delete schema.$schema;
+  return schema;
+}
+
+void test("the values the stacks pass to our charts satisfy each chart's values.schema.json", () => {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  for (const chart of ['ingest-bridge', 'sensor-worker']) {
+    const chartDefaults = parse(
+      readFileSync(join(import.meta.dirname, '../../charts', chart, 'values.yaml'), 'utf8'),
+    ) as Record<string, unknown>;
+    const validate = ajv.compile(schemaOf(chart));
+    assert.ok(validate(chartDefaults), `${chart} defaults: ${ajv.errorsText(validate.errors)}`);
+    for (const env of ENVS) {
+      const values = chartValues(env)[chart];
+      assert.ok(values, `${env}: no release of ${chart}`);
+      // Helm validates the merge of defaults and the release's values; the release's keys alone must already be known keys.
+      assert.ok(
+        validate({
+          ...chartDefaults,
+          ...values,
+          kafka: { ...(chartDefaults.kafka as object), ...values.kafka },
+        }),
+        `${env}/${chart}: ${ajv.errorsText(validate.errors)}`,
+      );
+    }
+    assert.equal(validate({ ...chartDefaults, replicaCont: 2 }), false, 'a typo must be rejected');
+  }
+});
+
+void test('chart defaults agree with workers/shared (ports, Temporal namespace, task queue)', () => {
+  const read = (chart: string) =>
+    parse(readFileSync(join(import.meta.dirname, '../../charts', chart, 'values.yaml'), 'utf8'));
+  const bridge = read('ingest-bridge');
+  const worker = read('sensor-worker');
+  assert.equal(bridge.metrics.port, METRICS_PORTS.bridge);
+  assert.equal(worker.metrics.port, METRICS_PORTS.worker);
+  for (const v of [bridge, worker]) {
+    assert.equal(v.temporal.namespace, TEMPORAL_NAMESPACE);
+    assert.equal(v.temporal.taskQueue, TASK_QUEUE);
+  }
+});
+
+void test('prod pipeline: bridge scales up to the partition count of sensor-data', () => {
+  const platform = stackJson('platform-prod');
+  const topic = Object.values(platform.resource!.kubernetes_manifest!)
+    .map((r) => r.manifest as { kind: string; spec: { topicName: string; partitions: number } })
+    .find((m) => m.kind === 'KafkaTopic' && m.spec.topicName === 'sensor-data');
+  const so = Object.values(stackJson('pipeline-prod').resource!.kubernetes_manifest!)
+    .map((r) => r.manifest as { kind: string; metadata: { name: string }; spec: { maxReplicaCount: number } })
+    .find((m) => m.kind === 'ScaledObject' && m.metadata.name === 'ingest-bridge');
+  assert.ok(topic && so);
+  assert.ok(so.spec.maxReplicaCount <= topic.spec.partitions);
+});

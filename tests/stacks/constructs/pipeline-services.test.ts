@@ -1,0 +1,161 @@
+/** stacks/constructs/ingest-bridge.ts and sensor-worker.ts. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { IngestBridge, type IngestBridgeProps } from '../../../stacks/constructs/ingest-bridge.js';
+import { SensorWorker, type SensorWorkerProps } from '../../../stacks/constructs/sensor-worker.js';
+import type { KafkaConnection, TemporalConnection } from '../../../stacks/lib/connections.js';
+import { METRICS_PORTS } from '../../../workers/shared/metrics.js';
+import { TASK_QUEUE } from '../../../workers/shared/temporal.js';
+import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../../workers/shared/topics.js';
+import { manifests, only, resources, synth } from '../helpers.js';
+
+const kafka: KafkaConnection = {
+  clusterName: 'k',
+  namespace: 'kafka',
+  bootstrapServers: 'k-kafka-bootstrap.kafka.svc:9092',
+  saslMechanism: 'scram-sha-512',
+  userNamespace: 'apps',
+};
+const temporal: TemporalConnection = {
+  address: 'temporal-frontend.temporal.svc:7233',
+  namespace: 'sensor-pipeline',
+  releaseNamespace: 'temporal',
+};
+const creds = (u: string) => ({
+  username: u,
+  secretName: u,
+  passwordKey: 'password' as const,
+  namespace: 'apps',
+});
+const bridge: IngestBridgeProps = {
+  namespace: 'apps',
+  chartPath: '../../charts/ingest-bridge',
+  image: { repository: 'r', tag: 't' },
+  kafka,
+  credentials: creds('sensor-bridge'),
+  lagReader: creds('lag'),
+  temporal,
+  taskQueue: TASK_QUEUE,
+  monitoringNamespace: 'monitoring',
+  partitions: 12,
+  maxReplicas: 12,
+  lagThreshold: 500,
+};
+const worker: SensorWorkerProps = {
+  namespace: 'apps',
+  chartPath: '../../charts/sensor-worker',
+  image: { repository: 'r', tag: 't' },
+  kafka,
+  credentials: creds('sensor-worker'),
+  database: { username: 'sensor', database: 'sensor', secretName: 'pg-sensor', namespace: 'apps' },
+  postgresNamespace: 'postgres',
+  temporal,
+  taskQueue: TASK_QUEUE,
+  monitoringNamespace: 'monitoring',
+  versioning: { deploymentName: 'sensor-worker', buildId: '1.2.3' },
+  maxReplicas: 20,
+  targetQueueSize: 30,
+};
+
+void test('bridge: chart values wire Kafka SASL, Temporal and the metrics port; autoscaling on', () => {
+  const json = synth((s) => new IngestBridge(s, 'b', bridge));
+  const r = only(resources(json, 'helm_release'), 'helm_release') as { chart: string; values: string[] };
+  assert.equal(r.chart, '../../charts/ingest-bridge');
+  const v = parse(r.values[0]!);
+  assert.equal(v.autoscaling.enabled, true);
+  assert.equal(v.metrics.port, METRICS_PORTS.bridge);
+  assert.deepEqual(v.kafka.sasl, {
+    mechanism: 'scram-sha-512',
+    username: 'sensor-bridge',
+    existingSecret: 'sensor-bridge',
+    passwordKey: 'password',
+  });
+  assert.deepEqual(v.temporal, {
+    address: temporal.address,
+    namespace: 'sensor-pipeline',
+    taskQueue: TASK_QUEUE,
+  });
+});
+
+void test('bridge: KEDA kafka trigger on the consumer group, SCRAM via TriggerAuthentication', () => {
+  const json = synth((s) => new IngestBridge(s, 'b', bridge));
+  const so = only(manifests(json, 'ScaledObject'), 'ScaledObject');
+  assert.equal(so.spec.scaleTargetRef.name, 'ingest-bridge');
+  assert.equal(so.spec.maxReplicaCount, 12);
+  const trigger = so.spec.triggers[0];
+  assert.equal(trigger.type, 'kafka');
+  assert.equal(trigger.metadata.consumerGroup, BRIDGE_CONSUMER_GROUP);
+  assert.equal(trigger.metadata.topic, TOPICS.sensorData);
+  assert.equal(trigger.metadata.lagThreshold, '500');
+  assert.equal(trigger.metadata.sasl, 'scram_sha512');
+  const auth = only(manifests(json, 'TriggerAuthentication'), 'TriggerAuthentication');
+  assert.equal(trigger.authenticationRef.name, auth.metadata.name);
+  assert.deepEqual(auth.spec.secretTargetRef, [
+    { parameter: 'username', name: 'lag-keda', key: 'username' },
+    { parameter: 'password', name: 'lag', key: 'password' },
+  ]);
+  const secret = only(resources(json, 'kubernetes_secret_v1'), 'secret') as { data: Record<string, string> };
+  assert.deepEqual(secret.data, { username: 'lag' });
+});
+
+void test('bridge: maxReplicas above partitions is refused at synth', () => {
+  assert.throws(
+    () => synth((s) => new IngestBridge(s, 'b', { ...bridge, maxReplicas: 13 })),
+    /'maxReplicas' \(13\) must be <= 'partitions' of topic 'sensor-data' \(12\): consumers beyond the partition count idle/,
+  );
+  assert.throws(
+    () => synth((s) => new IngestBridge(s, 'b', { ...bridge, minReplicas: 13 })),
+    /'minReplicas' \(13\) must be <= 'maxReplicas' \(12\)/,
+  );
+  assert.throws(
+    () =>
+      synth(
+        (s) =>
+          new IngestBridge(s, 'b', { ...bridge, credentials: { ...bridge.credentials, namespace: 'kafka' } }),
+      ),
+    /'credentials\.namespace' \("kafka"\) must equal 'namespace' \("apps"\)/,
+  );
+});
+
+void test('worker: temporal trigger on the task queue backlog; versioning and database values', () => {
+  const json = synth((s) => new SensorWorker(s, 'w', worker));
+  const so = only(manifests(json, 'ScaledObject'), 'ScaledObject');
+  assert.equal(so.spec.scaleTargetRef.name, 'sensor-worker');
+  assert.equal(so.spec.maxReplicaCount, 20);
+  assert.deepEqual(so.spec.triggers[0], {
+    type: 'temporal',
+    metadata: {
+      endpoint: temporal.address,
+      namespace: 'sensor-pipeline',
+      taskQueue: TASK_QUEUE,
+      queueTypes: 'workflow,activity',
+      targetQueueSize: '30',
+      activationTargetQueueSize: '0',
+    },
+  });
+  const v = parse((only(resources(json, 'helm_release'), 'helm_release') as { values: string[] }).values[0]!);
+  assert.deepEqual(v.versioning, { enabled: true, deploymentName: 'sensor-worker', buildId: '1.2.3' });
+  assert.equal(v.database.existingSecret, 'pg-sensor');
+  assert.equal(v.metrics.port, METRICS_PORTS.worker);
+  assert.equal(v.networkPolicy.postgresNamespace, 'postgres');
+});
+
+void test('worker: validation', () => {
+  assert.throws(
+    () => synth((s) => new SensorWorker(s, 'w', { ...worker, targetQueueSize: 0 })),
+    /'targetQueueSize' \(0\) must be an integer >= 1/,
+  );
+  assert.throws(
+    () => synth((s) => new SensorWorker(s, 'w', { ...worker, minReplicas: 21 })),
+    /'minReplicas' \(21\) must be <= 'maxReplicas' \(20\)/,
+  );
+  assert.throws(
+    () =>
+      synth(
+        (s) =>
+          new SensorWorker(s, 'w', { ...worker, database: { ...worker.database, namespace: 'postgres' } }),
+      ),
+    /'database\.namespace' \("postgres"\) must equal 'namespace' \("apps"\)/,
+  );
+});

@@ -1,0 +1,97 @@
+/** stacks/observability/rules.ts and dashboards.ts: names from workers/shared, valid for promtool. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { stringify } from 'yaml';
+import { dashboards, PROMETHEUS_DATASOURCE_UID } from '../../../stacks/observability/dashboards.js';
+import { DEFAULT_THRESHOLDS, ruleGroups } from '../../../stacks/observability/rules.js';
+import { BRIDGE_METRICS, WORKER_METRICS } from '../../../workers/shared/metrics.js';
+import { BRIDGE_CONSUMER_GROUP } from '../../../workers/shared/topics.js';
+
+const allExprs = () => ruleGroups().flatMap((g) => g.rules.map((r) => r.expr));
+
+void test('the required alerts exist', () => {
+  const names = ruleGroups().flatMap((g) => g.rules.map((r) => r.alert));
+  for (const alert of [
+    'SensorBridgeConsumerLagGrowing',
+    'SensorDeadLetterRateHigh',
+    'SensorWorkflowTaskScheduleToStartSlow',
+    'SensorWorkflowFailures',
+    'PostgresReplicationLagHigh',
+    'KafkaUnderReplicatedPartitions',
+  ]) {
+    assert.ok(names.includes(alert), alert);
+  }
+  assert.equal(new Set(names).size, names.length, 'alert names are unique');
+});
+
+void test('our own metrics in rules come from workers/shared/metrics.ts', () => {
+  const ours = new Set<string>([...Object.values(BRIDGE_METRICS), ...Object.values(WORKER_METRICS)]);
+  const used = allExprs().flatMap((e) => e.match(/\bsensor_[a-z_]+/g) ?? []);
+  assert.ok(used.length > 0);
+  for (const m of used) assert.ok(ours.has(m), `${m} is not exported by workers/shared/metrics.ts`);
+  assert.ok(allExprs().some((e) => e.includes(`consumergroup="${BRIDGE_CONSUMER_GROUP}"`)));
+});
+
+void test('thresholds flow into the expressions', () => {
+  const groups = ruleGroups({ ...DEFAULT_THRESHOLDS, consumerLag: 12345, scheduleToStartSeconds: 2 });
+  const exprs = groups.flatMap((g) => g.rules.map((r) => r.expr));
+  assert.ok(exprs.some((e) => e.includes('> 12345')));
+  assert.ok(
+    exprs.some((e) => e.includes('> 2000')),
+    'seconds become the SDK histogram milliseconds',
+  );
+});
+
+void test('promtool check rules accepts the rule file', (t) => {
+  const found = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
+  if (found.error) {
+    t.skip('promtool is not installed');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'rules-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'rules.yaml');
+  writeFileSync(file, stringify({ groups: ruleGroups() }));
+  const res = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+  assert.equal(res.status, 0, res.stdout + res.stderr);
+});
+
+void test('dashboards: unique uids, the provisioned data source, our metrics from workers/shared', () => {
+  const all = dashboards();
+  const uids = Object.values(all).map((d) => d.uid);
+  assert.equal(new Set(uids).size, uids.length);
+  for (const want of [
+    'sensor-pipeline.json',
+    'sensor-kafka.json',
+    'sensor-postgres.json',
+    'sensor-temporal.json',
+    'sensor-keda.json',
+  ]) {
+    assert.ok(all[want], want);
+  }
+  const ours = new Set<string>([...Object.values(BRIDGE_METRICS), ...Object.values(WORKER_METRICS)]);
+  const pipeline = all['sensor-pipeline.json']!;
+  const titles = pipeline.panels.map((p) => p.title);
+  for (const want of [
+    'Throughput',
+    'End-to-end latency',
+    'Consumer lag',
+    'DLQ and parking rates',
+    'Open alerts',
+  ])
+    assert.ok(titles.includes(want), want);
+  for (const d of Object.values(all)) {
+    for (const p of d.panels) {
+      assert.equal(p.datasource.uid, PROMETHEUS_DATASOURCE_UID);
+      for (const t of p.targets) {
+        for (const m of t.expr.match(/\bsensor_[a-z_]+/g) ?? []) {
+          assert.ok(ours.has(m.replace(/_bucket$/, '')), `${d.uid}/${p.title}: ${m}`);
+        }
+      }
+    }
+  }
+});
