@@ -83,11 +83,8 @@ export async function prepareStack(
   }
   removed.push(...gone);
   // Nothing runs the operators here, so a wait for a custom resource's status would never end.
-  for (const body of Object.values(resources.kubernetes_manifest ?? {})) {
-    if (body.wait || body.wait_for)
-      removed.push(
-        `wait condition of kubernetes_manifest ${JSON.stringify(body.manifest && (body.manifest as Json).metadata)}`,
-      );
+  for (const [name, body] of Object.entries(resources.kubernetes_manifest ?? {})) {
+    if (body.wait || body.wait_for) removed.push(`the wait condition of kubernetes_manifest.${name}`);
     delete body.wait;
     delete body.wait_for;
   }
