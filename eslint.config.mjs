@@ -18,6 +18,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node builtins.
     files: ['workers/workflows/**/*.ts'],
     rules: {
@@ -26,8 +30,11 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*'], message: 'Workflows must not import Node builtins (determinism).' },
-            { group: ['kafkajs', 'pg', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflows do no I/O: use activities.' },
-            { group: ['**/activities/*', '!**/activities/types'], message: 'Import activity types only.' },
+            {
+              group: ['kafkajs', 'pg', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'],
+              message: 'Workflows do no I/O: use activities.',
+            },
+            { group: ['**/activities/*', '!**/activities/types.js'], message: 'Import activity types only.' },
           ],
         },
       ],

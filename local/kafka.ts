@@ -115,7 +115,18 @@ export async function kafkaUp(config: StackConfig): Promise<void> {
   const logging = `-Dlog4j2.configurationFile=${log4jFile}`;
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     progress('kafka: formatting KRaft storage (standalone controller)');
-    await run(java, ['-cp', classpath, logging, 'kafka.tools.StorageTool', 'format', '--standalone', '-t', kafkaClusterId(), '-c', propsFile]);
+    await run(java, [
+      '-cp',
+      classpath,
+      logging,
+      'kafka.tools.StorageTool',
+      'format',
+      '--standalone',
+      '-t',
+      kafkaClusterId(),
+      '-c',
+      propsFile,
+    ]);
   }
   progress(`kafka: starting broker ${VERSIONS.kafka} on ${brokers[0]}`);
   startDaemon({
@@ -144,7 +155,12 @@ function kafkaClusterId(): string {
 
 /** Ready means the broker answers metadata and has a controller. */
 async function waitKafkaReady(brokers: string[]): Promise<void> {
-  const kafka = new Kafka({ clientId: 'stack-health', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({
+    clientId: 'stack-health',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  });
   await waitFor(
     `kafka on ${brokers.join(',')}`,
     async () => {
@@ -167,5 +183,7 @@ export async function kafkaDown(): Promise<boolean> {
 
 export function kafkaStatus(config: StackConfig): string {
   const pid = daemonPid(NAME);
-  return pid ? `running (pid ${pid}) on 127.0.0.1:${config.kafka.port.port}, Kafka ${VERSIONS.kafka}` : `stopped (log ${logFile(NAME)})`;
+  return pid
+    ? `running (pid ${pid}) on 127.0.0.1:${config.kafka.port.port}, Kafka ${VERSIONS.kafka}`
+    : `stopped (log ${logFile(NAME)})`;
 }

@@ -36,7 +36,12 @@ export function pipelineEnv(ep: StackEndpoints, extra: Record<string, string> = 
   };
 }
 
-export function startPipelineProcess(role: PipelineRole, name: string, env: Record<string, string>, metricsPort: number): PipelineProcess {
+export function startPipelineProcess(
+  role: PipelineRole,
+  name: string,
+  env: Record<string, string>,
+  metricsPort: number,
+): PipelineProcess {
   mkdirSync(logDir(), { recursive: true });
   const logFile = join(logDir(), `${name}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });
@@ -57,7 +62,8 @@ export async function waitReady(p: PipelineProcess, timeoutMs = 120_000): Promis
   let exitCode: number | null | undefined;
   void p.exited.then((code) => (exitCode = code));
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`${p.name} exited with ${exitCode}:\n${tailFile(p.logFile, 30)}`);
+    if (exitCode !== undefined)
+      throw new Error(`${p.name} exited with ${exitCode}:\n${tailFile(p.logFile, 30)}`);
     try {
       const res = await fetch(`http://127.0.0.1:${p.metricsPort}/readyz`);
       if (res.ok) return;
@@ -86,7 +92,8 @@ export async function scrapeMetric(p: PipelineProcess, metric: string): Promise<
     const text = await res.text();
     let sum = 0;
     for (const line of text.split('\n')) {
-      if (line.startsWith(`${metric} `) || line.startsWith(`${metric}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (line.startsWith(`${metric} `) || line.startsWith(`${metric}{`))
+        sum += Number(line.slice(line.lastIndexOf(' ') + 1));
     }
     return sum;
   } catch {

@@ -10,7 +10,16 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { StackConfig } from './config.js';
 import { stateDir } from './lib/paths.js';
-import { StackError, assertPortFree, daemonPid, logFile, run, startDaemon, stopDaemon, waitFor } from './lib/proc.js';
+import {
+  StackError,
+  assertPortFree,
+  daemonPid,
+  logFile,
+  run,
+  startDaemon,
+  stopDaemon,
+  waitFor,
+} from './lib/proc.js';
 import { which } from './toolchain.js';
 import { progress } from './progress.js';
 
@@ -102,7 +111,18 @@ export async function postgresUp(config: StackConfig): Promise<void> {
     try {
       await run(
         join(bin, 'initdb'),
-        ['-D', dataDir, '-U', 'postgres', `--pwfile=${pwFile}`, '--auth-host=scram-sha-256', '--auth-local=trust', '-E', 'UTF8', '--locale=C'],
+        [
+          '-D',
+          dataDir,
+          '-U',
+          'postgres',
+          `--pwfile=${pwFile}`,
+          '--auth-host=scram-sha-256',
+          '--auth-local=trust',
+          '-E',
+          'UTF8',
+          '--locale=C',
+        ],
         { user },
       );
     } finally {
@@ -119,7 +139,16 @@ export async function postgresUp(config: StackConfig): Promise<void> {
   startDaemon({
     name: NAME,
     cmd: join(bin, 'postgres'),
-    args: ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dataDir}`],
+    args: [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${dataDir}`,
+    ],
     user,
   });
   await waitReady(bin, port);
@@ -137,7 +166,7 @@ function serverSettings(dataDir: string): string {
     'checkpoint_timeout = 15min',
     'wal_compression = on',
     `unix_socket_directories = '${dataDir}'`,
-    "log_min_duration_statement = 2000",
+    'log_min_duration_statement = 2000',
     '',
   ].join('\n');
 }
@@ -162,12 +191,29 @@ export async function psql(config: StackConfig, sql: string, database = 'postgre
   const bin = postgresBinDir();
   return run(
     join(bin, 'psql'),
-    ['-h', '127.0.0.1', '-p', String(config.postgres.port.port), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql],
+    [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(config.postgres.port.port),
+      '-U',
+      'postgres',
+      '-d',
+      database,
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-At',
+      '-c',
+      sql,
+    ],
     { env: { ...process.env, PGPASSWORD: config.postgres.superPassword } },
   );
 }
 
-export async function ensureDatabases(config: StackConfig, databases: readonly DatabaseSpec[]): Promise<void> {
+export async function ensureDatabases(
+  config: StackConfig,
+  databases: readonly DatabaseSpec[],
+): Promise<void> {
   for (const db of databases) {
     const role = await psql(config, `SELECT 1 FROM pg_roles WHERE rolname = '${db.owner}'`);
     if (role.trim() !== '1') {
@@ -188,5 +234,7 @@ export async function postgresDown(): Promise<boolean> {
 
 export function postgresStatus(config: StackConfig): string {
   const pid = daemonPid(NAME);
-  return pid ? `running (pid ${pid}) on 127.0.0.1:${config.postgres.port.port}, data ${postgresDataDir()}` : `stopped (log ${logFile(NAME)})`;
+  return pid
+    ? `running (pid ${pid}) on 127.0.0.1:${config.postgres.port.port}, data ${postgresDataDir()}`
+    : `stopped (log ${logFile(NAME)})`;
 }

@@ -13,7 +13,14 @@ import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { loadStackConfig } from './config.js';
 import { stackUp } from './stack.js';
-import { pipelineEnv, scrapeMetric, startPipelineProcess, stopPipelineProcess, waitReady, type PipelineProcess } from './pipeline-processes.js';
+import {
+  pipelineEnv,
+  scrapeMetric,
+  startPipelineProcess,
+  stopPipelineProcess,
+  waitReady,
+  type PipelineProcess,
+} from './pipeline-processes.js';
 import { effectCounts, processedTopicCounts, readSince, topicEndOffsets } from './run-verification.js';
 import { Fleet } from './simulator/fleet.js';
 import { produceFleet } from './simulator/producer.js';
@@ -48,7 +55,8 @@ const durationS = positive('duration', args.duration);
 const rate = positive('rate', args.rate);
 const devices = Math.max(1, Math.floor(positive('devices', args.devices)));
 const workers = Math.max(1, Math.floor(positive('workers', args.workers, 8)));
-const seed = args.seed !== undefined ? Math.floor(positive('seed', args.seed)) : randomBytes(4).readUInt32BE();
+const seed =
+  args.seed !== undefined ? Math.floor(positive('seed', args.seed)) : randomBytes(4).readUInt32BE();
 const drainTimeoutS = positive('drain-timeout', args['drain-timeout']);
 const runId = `r${Date.now().toString(36)}`;
 
@@ -59,16 +67,24 @@ let interrupted = false;
 process.on('SIGINT', () => {
   if (interrupted) process.exit(130);
   interrupted = true;
-  say('\ninterrupted: stopping the simulator, draining, then stopping bridge and workers (Ctrl-C again to force)');
+  say(
+    '\ninterrupted: stopping the simulator, draining, then stopping bridge and workers (Ctrl-C again to force)',
+  );
 });
 process.on('SIGTERM', () => {
   interrupted = true;
 });
 
 async function main(): Promise<number> {
-  say(`local run ${runId}: ${fmt(rate)} events/s for ${durationS} s from ${fmt(devices)} devices, ${workers} worker(s), seed ${seed}`);
+  say(
+    `local run ${runId}: ${fmt(rate)} events/s for ${durationS} s from ${fmt(devices)} devices, ${workers} worker(s), seed ${seed}`,
+  );
   const ep = await stackUp(loadStackConfig());
-  const kafka = new Kafka({ clientId: `local-run-${runId}`, brokers: ep.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: `local-run-${runId}`,
+    brokers: ep.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
   const pool = new pg.Pool({ connectionString: pipelineEnv(ep).DATABASE_URL, max: 2 });
   const connection = await Connection.connect({ address: ep.temporalAddress });
   const temporal = new Client({ connection, namespace: TEMPORAL_NAMESPACE });
@@ -83,7 +99,8 @@ async function main(): Promise<number> {
     LOG_LEVEL: 'info',
   });
   const processes: PipelineProcess[] = [];
-  for (let i = 0; i < workers; i++) processes.push(startPipelineProcess('worker', `worker-${i}`, env, 19470 + i));
+  for (let i = 0; i < workers; i++)
+    processes.push(startPipelineProcess('worker', `worker-${i}`, env, 19470 + i));
   const bridge = startPipelineProcess('bridge', 'bridge-0', env, 19464);
   processes.push(bridge);
   say(`starting ${workers} worker(s) and the bridge (logs: ${processes.map((p) => p.logFile).join(', ')})`);
@@ -136,13 +153,21 @@ async function main(): Promise<number> {
     for (const [i, row] of rows.entries()) {
       if (done.has(row.alert_id) || i % 2 === 1) continue;
       done.add(row.alert_id);
-      await temporal.workflow.getHandle(row.alert_id).signal(acknowledgeSignal, { by: 'local-operator' }).catch(() => undefined);
+      await temporal.workflow
+        .getHandle(row.alert_id)
+        .signal(acknowledgeSignal, { by: 'local-operator' })
+        .catch(() => undefined);
     }
   };
 
   const ticker = setInterval(() => void status('run').catch(() => undefined), 2000);
   try {
-    await produceFleet(producer, fleet, { topic: TOPICS.sensorData, rate, durationMs: durationS * 1000, shouldStop: () => interrupted });
+    await produceFleet(producer, fleet, {
+      topic: TOPICS.sensorData,
+      rate,
+      durationMs: durationS * 1000,
+      shouldStop: () => interrupted,
+    });
   } finally {
     clearInterval(ticker);
     await producer.disconnect();
@@ -154,7 +179,8 @@ async function main(): Promise<number> {
     const processed = await status('drain');
     if (processed >= fleet.counts.valid || Date.now() > drainDeadline) break;
     for (const p of processes) {
-      if (p.child.exitCode !== null) throw new Error(`${p.name} exited with ${p.child.exitCode}; see ${p.logFile}`);
+      if (p.child.exitCode !== null)
+        throw new Error(`${p.name} exited with ${p.child.exitCode}; see ${p.logFile}`);
     }
     await sleep(2000);
   }
@@ -178,17 +204,43 @@ async function main(): Promise<number> {
   );
   const elapsed = (Date.now() - started) / 1000;
   const checks: [string, boolean, string][] = [
-    ['every valid event applied once (ledger)', effects.ledger === fleet.counts.valid, `${fmt(effects.ledger)} of ${fmt(fleet.counts.valid)}`],
-    ['rollups count each event once', effects.rollupCount === effects.ledger, `${fmt(effects.rollupCount)} = ${fmt(effects.ledger)}`],
-    ['processed topic: one key per event', topic.uniqueKeys === fleet.counts.valid, `${fmt(topic.uniqueKeys)} keys, ${fmt(topic.redeliveries)} redeliveries dropped by dedup`],
-    ['malformed records dead-lettered', deadLettered >= fleet.counts.malformed, `${fmt(deadLettered)} in DLQ, ${fmt(fleet.counts.malformed)} sent`],
-    ['devices with state', effects.devicesWithState === Math.min(devices, fleet.counts.valid), `${fmt(effects.devicesWithState)}`],
+    [
+      'every valid event applied once (ledger)',
+      effects.ledger === fleet.counts.valid,
+      `${fmt(effects.ledger)} of ${fmt(fleet.counts.valid)}`,
+    ],
+    [
+      'rollups count each event once',
+      effects.rollupCount === effects.ledger,
+      `${fmt(effects.rollupCount)} = ${fmt(effects.ledger)}`,
+    ],
+    [
+      'processed topic: one key per event',
+      topic.uniqueKeys === fleet.counts.valid,
+      `${fmt(topic.uniqueKeys)} keys, ${fmt(topic.redeliveries)} redeliveries dropped by dedup`,
+    ],
+    [
+      'malformed records dead-lettered',
+      deadLettered >= fleet.counts.malformed,
+      `${fmt(deadLettered)} in DLQ, ${fmt(fleet.counts.malformed)} sent`,
+    ],
+    [
+      'devices with state',
+      effects.devicesWithState === Math.min(devices, fleet.counts.valid),
+      `${fmt(effects.devicesWithState)}`,
+    ],
   ];
   say('');
   say(`summary of run ${runId} (seed ${seed}, ${elapsed.toFixed(0)} s)`);
-  say(`  produced ${fmt(fleet.counts.produced)}: valid ${fmt(fleet.counts.valid)}, device re-sends ${fmt(fleet.counts.duplicates)}, malformed ${fmt(fleet.counts.malformed)}`);
-  say(`  processed ${fmt(effects.ledger)}, duplicates applied 0 by construction of the ledger, ${fmt(effects.ledger / Math.max(1, durationS))} ev/s over the produce window`);
-  say(`  alerts: ${alerts.rows.map((r) => `${r.status} ${r.n}`).join(', ') || 'none'}; escalations ${escalations.rows[0]?.n ?? 0}`);
+  say(
+    `  produced ${fmt(fleet.counts.produced)}: valid ${fmt(fleet.counts.valid)}, device re-sends ${fmt(fleet.counts.duplicates)}, malformed ${fmt(fleet.counts.malformed)}`,
+  );
+  say(
+    `  processed ${fmt(effects.ledger)}, duplicates applied 0 by construction of the ledger, ${fmt(effects.ledger / Math.max(1, durationS))} ev/s over the produce window`,
+  );
+  say(
+    `  alerts: ${alerts.rows.map((r) => `${r.status} ${r.n}`).join(', ') || 'none'}; escalations ${escalations.rows[0]?.n ?? 0}`,
+  );
   let ok = true;
   for (const [name, pass, detail] of checks) {
     ok &&= pass;

@@ -25,7 +25,11 @@ export async function topicEndOffsets(kafka: Kafka, topic: string): Promise<Topi
 }
 
 /** Reads every record from `from` up to the current end, without a consumer group (assign + seek). */
-export async function readSince(kafka: Kafka, from: TopicOffsets, onMessage: (key: string | undefined, value: Buffer | null) => void): Promise<number> {
+export async function readSince(
+  kafka: Kafka,
+  from: TopicOffsets,
+  onMessage: (key: string | undefined, value: Buffer | null) => void,
+): Promise<number> {
   const end = await topicEndOffsets(kafka, from.topic);
   const remaining = new Map<number, bigint>();
   for (const p of end.partitions) {
@@ -49,15 +53,25 @@ export async function readSince(kafka: Kafka, from: TopicOffsets, onMessage: (ke
             count++;
             onMessage(idempotencyKey(m.headers), m.value);
           }
-          if (stop !== undefined && BigInt(batch.lastOffset()) + 1n >= stop) remaining.delete(batch.partition);
+          if (stop !== undefined && BigInt(batch.lastOffset()) + 1n >= stop)
+            remaining.delete(batch.partition);
           if (remaining.size === 0) resolve();
         },
       });
     });
     consumer.on(consumer.events.GROUP_JOIN, () => {
-      for (const p of from.partitions) consumer.seek({ topic: from.topic, partition: p.partition, offset: p.offset });
+      for (const p of from.partitions)
+        consumer.seek({ topic: from.topic, partition: p.partition, offset: p.offset });
     });
-    await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out reading ${from.topic}`)), 120_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out reading ${from.topic}`)), 120_000);
+    });
+    try {
+      await Promise.race([done, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   } finally {
     await consumer.disconnect();
   }
@@ -89,7 +103,11 @@ export interface ProcessedTopicCounts {
   readonly redeliveries: number;
 }
 
-export async function processedTopicCounts(kafka: Kafka, from: TopicOffsets, keyPrefix: string): Promise<ProcessedTopicCounts> {
+export async function processedTopicCounts(
+  kafka: Kafka,
+  from: TopicOffsets,
+  keyPrefix: string,
+): Promise<ProcessedTopicCounts> {
   const keys = new Set<string>();
   let delivered = 0;
   await readSince(kafka, from, (key) => {

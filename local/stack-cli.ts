@@ -14,7 +14,8 @@ async function main(): Promise<void> {
       await stackDown();
       break;
     case 'status':
-      for (const [name, status] of Object.entries(stackStatus(config))) console.log(`${name.padEnd(9)} ${status}`);
+      for (const [name, status] of Object.entries(stackStatus(config)))
+        console.log(`${name.padEnd(9)} ${status}`);
       break;
     default:
       console.error('usage: stack-cli.ts up|down|status');

@@ -46,7 +46,9 @@ export async function stackUp(config: StackConfig = loadStackConfig()): Promise<
   });
   const ep = endpoints(config);
   await ensurePipelineTopics(ep.kafkaBrokers);
-  progress(`up in ${((Date.now() - started) / 1000).toFixed(1)} s: kafka ${ep.kafkaBrokers.join(',')}, temporal ${ep.temporalAddress}, postgres ${ep.postgres.host}:${ep.postgres.port}`);
+  progress(
+    `up in ${((Date.now() - started) / 1000).toFixed(1)} s: kafka ${ep.kafkaBrokers.join(',')}, temporal ${ep.temporalAddress}, postgres ${ep.postgres.host}:${ep.postgres.port}`,
+  );
   return ep;
 }
 

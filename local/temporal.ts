@@ -6,7 +6,16 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import type { StackConfig } from './config.js';
 import { cacheDir, stateDir } from './lib/paths.js';
-import { StackError, assertPortFree, daemonPid, logFile, run, startDaemon, stopDaemon, waitFor } from './lib/proc.js';
+import {
+  StackError,
+  assertPortFree,
+  daemonPid,
+  logFile,
+  run,
+  startDaemon,
+  stopDaemon,
+  waitFor,
+} from './lib/proc.js';
 import { LOCAL_DATABASES } from './postgres.js';
 import { progress } from './progress.js';
 import { requireGo } from './toolchain.js';
@@ -24,7 +33,11 @@ export interface TemporalBinaries {
 }
 
 /** `go install`s the given packages at a version into dir/bin, atomically (a killed build leaves no half binary). */
-async function goInstall(dir: string, pkgs: ReadonlyArray<readonly [pkg: string, binName: string, installAs: string]>, version: string): Promise<void> {
+async function goInstall(
+  dir: string,
+  pkgs: ReadonlyArray<readonly [pkg: string, binName: string, installAs: string]>,
+  version: string,
+): Promise<void> {
   requireGo();
   const staging = join(dir, 'bin.partial');
   rmSync(staging, { recursive: true, force: true });
@@ -46,7 +59,9 @@ export async function ensureTemporalBinaries(): Promise<TemporalBinaries> {
   const sqlTool = process.env.TEMPORAL_SQL_TOOL_BIN ?? join(serverDir, 'bin', 'temporal-sql-tool');
   const cli = process.env.TEMPORAL_CLI_BIN ?? join(cliDir, 'bin', 'temporal');
   if (!existsSync(server) || !existsSync(sqlTool)) {
-    progress(`temporal: building server ${VERSIONS.temporalServer} from its Go module (first run only, ~4-8 min on 2 cores)`);
+    progress(
+      `temporal: building server ${VERSIONS.temporalServer} from its Go module (first run only, ~4-8 min on 2 cores)`,
+    );
     const started = Date.now();
     await goInstall(
       serverDir,
@@ -145,7 +160,20 @@ system.forceSearchAttributesCacheRefreshOnRead:
 async function ensureSchema(bins: TemporalBinaries, config: StackConfig): Promise<void> {
   for (const db of LOCAL_DATABASES.filter((d) => d.owner === 'temporal')) {
     const schemaName = db.name === 'temporal' ? 'temporal' : 'visibility';
-    const common = ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(config.postgres.port.port), '-u', db.owner, '--pw', db.password, '--db', db.name];
+    const common = [
+      '--plugin',
+      'postgres12',
+      '--ep',
+      '127.0.0.1',
+      '-p',
+      String(config.postgres.port.port),
+      '-u',
+      db.owner,
+      '--pw',
+      db.password,
+      '--db',
+      db.name,
+    ];
     const marker = join(stateDir(), 'temporal', `.schema-${db.name}`);
     if (!existsSync(marker)) {
       progress(`temporal: setting up schema in ${db.name}`);
@@ -171,7 +199,12 @@ export async function temporalUp(config: StackConfig): Promise<TemporalBinaries>
     writeFileSync(dynamicConfigFile, DYNAMIC_CONFIG);
     writeFileSync(configFile, serverConfig(config, dynamicConfigFile));
     progress(`temporal: starting server ${VERSIONS.temporalServer} on ${address}`);
-    startDaemon({ name: NAME, cmd: bins.server, args: ['--config-file', configFile, '--allow-no-auth', 'start'], cwd: dir });
+    startDaemon({
+      name: NAME,
+      cmd: bins.server,
+      args: ['--config-file', configFile, '--allow-no-auth', 'start'],
+      cwd: dir,
+    });
   }
   await waitFor(
     `temporal frontend on ${address}`,
@@ -188,7 +221,15 @@ export async function temporalUp(config: StackConfig): Promise<TemporalBinaries>
 /** Creates the pipeline namespace once; ready when `namespace describe` answers. */
 async function ensureNamespace(bins: TemporalBinaries, address: string): Promise<void> {
   const describe = async () => {
-    await run(bins.cli, ['operator', 'namespace', 'describe', '--namespace', TEMPORAL_NAMESPACE, '--address', address]);
+    await run(bins.cli, [
+      'operator',
+      'namespace',
+      'describe',
+      '--namespace',
+      TEMPORAL_NAMESPACE,
+      '--address',
+      address,
+    ]);
     return true;
   };
   try {
@@ -198,11 +239,25 @@ async function ensureNamespace(bins: TemporalBinaries, address: string): Promise
     progress(`temporal: creating namespace ${TEMPORAL_NAMESPACE} (retention ${NAMESPACE_RETENTION})`);
   }
   try {
-    await run(bins.cli, ['operator', 'namespace', 'create', '--namespace', TEMPORAL_NAMESPACE, '--retention', NAMESPACE_RETENTION, '--address', address]);
+    await run(bins.cli, [
+      'operator',
+      'namespace',
+      'create',
+      '--namespace',
+      TEMPORAL_NAMESPACE,
+      '--retention',
+      NAMESPACE_RETENTION,
+      '--address',
+      address,
+    ]);
   } catch (err) {
     if (!(err instanceof StackError && /already (exists|registered)/i.test(err.message))) throw err;
   }
-  await waitFor(`temporal namespace ${TEMPORAL_NAMESPACE}`, describe, { timeoutMs: 60_000, daemon: NAME, intervalMs: 1000 });
+  await waitFor(`temporal namespace ${TEMPORAL_NAMESPACE}`, describe, {
+    timeoutMs: 60_000,
+    daemon: NAME,
+    intervalMs: 1000,
+  });
 }
 
 export async function temporalDown(): Promise<boolean> {

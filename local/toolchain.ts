@@ -12,12 +12,17 @@ export function which(cmd: string): string | undefined {
 
 export function requireTool(cmd: string, purpose: string, install: string): string {
   const found = which(cmd);
-  if (!found) throw new StackError(`'${cmd}' not found on PATH; it is needed to ${purpose}. Install ${install}.`);
+  if (!found)
+    throw new StackError(`'${cmd}' not found on PATH; it is needed to ${purpose}. Install ${install}.`);
   return found;
 }
 
 export function requireJava(): string {
-  return requireTool('java', 'run the Kafka broker', 'a JDK 17 or newer (Debian: apt-get install openjdk-17-jdk-headless)');
+  return requireTool(
+    'java',
+    'run the Kafka broker',
+    'a JDK 17 or newer (Debian: apt-get install openjdk-17-jdk-headless)',
+  );
 }
 
 export function requireGo(): string {

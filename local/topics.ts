@@ -12,9 +12,16 @@ export interface TopicSpec {
 }
 
 /** Local partition counts: enough to exercise per-partition batching on a 2-core box. */
-export function pipelineTopicSpecs(names: Record<keyof typeof TOPICS, string> = TOPICS, sensorDataPartitions = 6): TopicSpec[] {
+export function pipelineTopicSpecs(
+  names: Record<keyof typeof TOPICS, string> = TOPICS,
+  sensorDataPartitions = 6,
+): TopicSpec[] {
   return [
-    { topic: names.sensorData, partitions: sensorDataPartitions, config: { 'retention.ms': String(7 * 24 * 3600_000) } },
+    {
+      topic: names.sensorData,
+      partitions: sensorDataPartitions,
+      config: { 'retention.ms': String(7 * 24 * 3600_000) },
+    },
     { topic: names.processed, partitions: sensorDataPartitions },
     { topic: names.alerts, partitions: 3 },
     { topic: names.deadLetter, partitions: 3, config: { 'retention.ms': String(30 * 24 * 3600_000) } },
@@ -43,9 +50,16 @@ export async function ensureTopics(brokers: string[], specs: readonly TopicSpec[
     if (present.length > 0) {
       const meta = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
       const grow = meta.topics
-        .map((t) => ({ topic: t.name, have: t.partitions.length, want: present.find((s) => s.topic === t.name)?.partitions ?? 0 }))
+        .map((t) => ({
+          topic: t.name,
+          have: t.partitions.length,
+          want: present.find((s) => s.topic === t.name)?.partitions ?? 0,
+        }))
         .filter((t) => t.want > t.have);
-      if (grow.length > 0) await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.topic, count: t.want })) });
+      if (grow.length > 0)
+        await admin.createPartitions({
+          topicPartitions: grow.map((t) => ({ topic: t.topic, count: t.want })),
+        });
     }
   } finally {
     await admin.disconnect();

@@ -3,7 +3,12 @@
  * Every value is validated here and named by its variable in the error, so a bad deployment fails
  * at start with a precise message instead of misbehaving later.
  */
-import { DEFAULT_ALERT_RULES, DEFAULT_ESCALATION, type AlertRule, type EscalationPolicy } from './shared/alert-rules.js';
+import {
+  DEFAULT_ALERT_RULES,
+  DEFAULT_ESCALATION,
+  type AlertRule,
+  type EscalationPolicy,
+} from './shared/alert-rules.js';
 import { READING_NAMES } from './shared/events.js';
 import { METRICS_PORTS } from './shared/metrics.js';
 import { TASK_QUEUE, TEMPORAL_NAMESPACE } from './shared/temporal.js';
@@ -18,7 +23,11 @@ export type TopicNames = { readonly [K in keyof typeof TOPICS]: string };
 export interface KafkaSettings {
   readonly brokers: string[];
   readonly clientId: string;
-  readonly sasl?: { readonly mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain'; readonly username: string; readonly password: string };
+  readonly sasl?: {
+    readonly mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain';
+    readonly username: string;
+    readonly password: string;
+  };
   readonly ssl: boolean;
 }
 
@@ -47,6 +56,8 @@ export interface BridgeConfig extends CommonConfig {
   readonly rules: readonly AlertRule[];
   readonly maxEventAgeMs: number;
   readonly maxClockSkewMs: number;
+  /** Fault injection for the exactly-once tests: 'crash-before-commit' SIGKILLs the bridge after its first starts. */
+  readonly failpoint?: 'crash-before-commit';
 }
 
 export interface WorkerConfig extends CommonConfig {
@@ -99,13 +110,18 @@ export function checkRules(value: unknown): string | undefined {
   for (const [i, rule] of value.entries()) {
     const r = rule as Partial<AlertRule>;
     const at = `[${i}]`;
-    if (typeof r.name !== 'string' || !/^[a-z0-9-]{1,64}$/.test(r.name)) return `${at}.name: expected 1-64 chars of a-z, 0-9, '-'`;
+    if (typeof r.name !== 'string' || !/^[a-z0-9-]{1,64}$/.test(r.name))
+      return `${at}.name: expected 1-64 chars of a-z, 0-9, '-'`;
     if (names.has(r.name)) return `${at}.name: '${r.name}' is defined twice`;
     names.add(r.name);
-    if (!READING_NAMES.includes(r.reading as never)) return `${at}.reading: expected one of ${READING_NAMES.join(', ')}`;
-    if (r.direction !== 'above' && r.direction !== 'below') return `${at}.direction: expected 'above' or 'below'`;
-    if (typeof r.threshold !== 'number' || !Number.isFinite(r.threshold)) return `${at}.threshold: expected a finite number`;
-    if (typeof r.hysteresis !== 'number' || !(r.hysteresis >= 0)) return `${at}.hysteresis: expected a number >= 0`;
+    if (!READING_NAMES.includes(r.reading as never))
+      return `${at}.reading: expected one of ${READING_NAMES.join(', ')}`;
+    if (r.direction !== 'above' && r.direction !== 'below')
+      return `${at}.direction: expected 'above' or 'below'`;
+    if (typeof r.threshold !== 'number' || !Number.isFinite(r.threshold))
+      return `${at}.threshold: expected a finite number`;
+    if (typeof r.hysteresis !== 'number' || !(r.hysteresis >= 0))
+      return `${at}.hysteresis: expected a number >= 0`;
   }
   return undefined;
 }
@@ -129,7 +145,9 @@ function kafkaSettings(env: Env, clientId: string): KafkaSettings {
   const username = env.KAFKA_SASL_USERNAME;
   const mechanism = str(env, 'KAFKA_SASL_MECHANISM', 'scram-sha-512').toLowerCase();
   if (!['scram-sha-512', 'scram-sha-256', 'plain'].includes(mechanism)) {
-    throw new ConfigError(`KAFKA_SASL_MECHANISM=${mechanism}: expected scram-sha-512, scram-sha-256 or plain`);
+    throw new ConfigError(
+      `KAFKA_SASL_MECHANISM=${mechanism}: expected scram-sha-512, scram-sha-256 or plain`,
+    );
   }
   return {
     brokers,
@@ -160,6 +178,13 @@ function common(env: Env, clientId: string, defaultMetricsPort: number): CommonC
   };
 }
 
+function failpoint(env: Env): BridgeConfig['failpoint'] {
+  const value = env.BRIDGE_FAILPOINT;
+  if (value === undefined || value === '') return undefined;
+  if (value !== 'crash-before-commit') throw new ConfigError(`BRIDGE_FAILPOINT=${value}: expected 'crash-before-commit' or unset`);
+  return value;
+}
+
 export function loadBridgeConfig(env: Env = process.env): BridgeConfig {
   return {
     ...common(env, 'ingest-bridge', METRICS_PORTS.bridge),
@@ -171,6 +196,7 @@ export function loadBridgeConfig(env: Env = process.env): BridgeConfig {
     rules: json(env, 'ALERT_RULES', DEFAULT_ALERT_RULES, checkRules),
     maxEventAgeMs: int(env, 'MAX_EVENT_AGE_MS', 7 * 24 * 3600_000, 1000, Number.MAX_SAFE_INTEGER),
     maxClockSkewMs: int(env, 'MAX_CLOCK_SKEW_MS', 5 * 60_000, 0, Number.MAX_SAFE_INTEGER),
+    failpoint: failpoint(env),
   };
 }
 

@@ -32,7 +32,11 @@ export function asUser(user: string | undefined, cmd: string, args: readonly str
 /** Runs a command to completion; throws with the command and the tail of its output on failure. */
 export async function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
   const [file, argv] = asUser(opts.user, cmd, args);
-  const child = spawn(file, argv, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, argv, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const onData = (chunk: Buffer) => {
     out += chunk.toString();
@@ -176,7 +180,9 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, opts:
     const dead = opts.daemon !== undefined && daemonPid(opts.daemon) === undefined;
     if (dead || Date.now() > deadline) {
       const why = dead ? `${opts.daemon} exited` : `not ready after ${Math.round(opts.timeoutMs / 1000)} s`;
-      const log = opts.daemon ? `\n--- tail of ${logFile(opts.daemon)} ---\n${tailFile(logFile(opts.daemon))}` : '';
+      const log = opts.daemon
+        ? `\n--- tail of ${logFile(opts.daemon)} ---\n${tailFile(logFile(opts.daemon))}`
+        : '';
       throw new StackError(`${what}: ${why}${lastError ? ` (last probe error: ${lastError})` : ''}${log}`);
     }
     await sleep(opts.intervalMs ?? 250);

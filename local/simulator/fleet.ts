@@ -40,23 +40,41 @@ function rng(seed: number): () => number {
 
 const MALFORMED: readonly ((deviceId: string) => Message)[] = [
   (d) => ({ key: d, value: '{"schemaVersion":1,"eventId":' }),
-  (d) => ({ key: d, value: JSON.stringify({ schemaVersion: 1, eventId: 'x', deviceId: d, timestamp: 'yesterday', readings: {} }) }),
+  (d) => ({
+    key: d,
+    value: JSON.stringify({
+      schemaVersion: 1,
+      eventId: 'x',
+      deviceId: d,
+      timestamp: 'yesterday',
+      readings: {},
+    }),
+  }),
   (d) => ({ key: d, value: JSON.stringify({ schemaVersion: 99, eventId: 'x', deviceId: d }) }),
-  (d) => ({ key: null, value: JSON.stringify({ schemaVersion: 1 }) }),
+  () => ({ key: null, value: JSON.stringify({ schemaVersion: 1 }) }),
   (d) => ({ key: d, value: Buffer.from([0xff, 0xfe, 0x7b]) }),
 ];
 
 export class Fleet {
   readonly counts: FleetCounts = { produced: 0, valid: 0, duplicates: 0, malformed: 0, hotReadings: 0 };
   private readonly random: () => number;
-  private readonly state: { temperature: number; humidity: number; pressure: number; battery: number; seq: number }[];
+  private readonly state: {
+    temperature: number;
+    humidity: number;
+    pressure: number;
+    battery: number;
+    seq: number;
+  }[];
   private readonly ids: string[];
   private lastValid: { key: string; value: string } | undefined;
   private tick = 0;
 
   constructor(private readonly opts: FleetOptions) {
     this.random = rng(opts.seed);
-    this.ids = Array.from({ length: opts.devices }, (_, i) => `${opts.runId}-dev-${String(i).padStart(5, '0')}`);
+    this.ids = Array.from(
+      { length: opts.devices },
+      (_, i) => `${opts.runId}-dev-${String(i).padStart(5, '0')}`,
+    );
     this.state = this.ids.map(() => ({
       temperature: 20 + this.random() * 10,
       humidity: 40 + this.random() * 20,
@@ -95,7 +113,8 @@ export class Fleet {
     const deviceId = this.ids[i]!;
     const s = this.state[i]!;
     s.seq++;
-    const walk = (v: number, step: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v + (this.random() - 0.5) * step));
+    const walk = (v: number, step: number, lo: number, hi: number) =>
+      Math.min(hi, Math.max(lo, v + (this.random() - 0.5) * step));
     s.temperature = walk(s.temperature, 0.6, 5, 40);
     s.humidity = walk(s.humidity, 1, 10, 90);
     s.pressure = walk(s.pressure, 0.5, 980, 1040);

@@ -5,7 +5,13 @@ import type { Pool } from 'pg';
 import type { EscalationPolicy } from '../shared/alert-rules.js';
 import type { AlertEvent } from '../shared/events.js';
 import { HEADERS } from '../shared/topics.js';
-import { WORKFLOW_TYPES, alertReadingSignal, alertWorkflowId, type AlertState, type DeviceAlertInput } from '../shared/temporal.js';
+import {
+  WORKFLOW_TYPES,
+  alertReadingSignal,
+  alertWorkflowId,
+  type AlertState,
+  type DeviceAlertInput,
+} from '../shared/temporal.js';
 import type { AlertSignal } from '../workflows/alert-planning.js';
 
 export interface AlertDeps {
@@ -60,7 +66,16 @@ export async function recordAlertTransition(
     await client.query(
       `INSERT INTO alert_transitions (alert_id, run_id, sequence, transition, level, value, by_whom, at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8 / 1000.0)) ON CONFLICT DO NOTHING`,
-      [event.alertId, runId, event.sequence, event.transition, event.level, event.value, event.by ?? null, event.at],
+      [
+        event.alertId,
+        runId,
+        event.sequence,
+        event.transition,
+        event.level,
+        event.value,
+        event.by ?? null,
+        event.at,
+      ],
     );
     await client.query(
       `INSERT INTO alerts AS a (alert_id, run_id, device_id, rule, status, level, last_value, raised_at,
@@ -98,7 +113,10 @@ export async function recordAlertTransition(
       {
         key: event.deviceId,
         value: JSON.stringify(event),
-        headers: { [HEADERS.idempotencyKey]: `${event.alertId}:${runId}:${event.sequence}`, [HEADERS.eventType]: 'Alert' },
+        headers: {
+          [HEADERS.idempotencyKey]: `${event.alertId}:${runId}:${event.sequence}`,
+          [HEADERS.eventType]: 'Alert',
+        },
       },
     ],
   });

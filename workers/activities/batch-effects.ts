@@ -109,7 +109,10 @@ export async function applyBatchEffects(pool: Pool, input: ApplyBatchInput): Pro
   ];
   const client = await pool.connect();
   try {
-    const { rows } = await client.query<{ duplicate_event_ids: string[]; open_alerts: { deviceId: string; rule: string }[] }>(APPLY_SQL, params);
+    const { rows } = await client.query<{
+      duplicate_event_ids: string[];
+      open_alerts: { deviceId: string; rule: string }[];
+    }>(APPLY_SQL, params);
     const row = rows[0]!;
     const applied = e.length - row.duplicate_event_ids.length;
     await client.query('UPDATE batches SET applied = $2, duplicates = $3 WHERE batch_id = $1', [
@@ -137,7 +140,9 @@ export async function revertBatchEffects(pool: Pool, ref: BatchRef): Promise<num
        RETURNING device_id, date_trunc('minute', event_time) AS minute`,
       [ref.batchId],
     );
-    const keys = [...new Map(removed.rows.map((r) => [`${r.device_id}|${r.minute.toISOString()}`, r])).values()];
+    const keys = [
+      ...new Map(removed.rows.map((r) => [`${r.device_id}|${r.minute.toISOString()}`, r])).values(),
+    ];
     if (keys.length > 0) {
       const devices = keys.map((k) => k.device_id);
       const minutes = keys.map((k) => k.minute);

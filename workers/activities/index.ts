@@ -42,7 +42,11 @@ function classify(err: unknown): never {
     throw ApplicationFailure.nonRetryable(`${(err as Error).message} (SQLSTATE ${code})`, PERMANENT_FAILURE);
   }
   const kafkaType = (err as { type?: unknown }).type;
-  if (kafkaType === 'MESSAGE_TOO_LARGE' || kafkaType === 'TOPIC_AUTHORIZATION_FAILED' || kafkaType === 'INVALID_RECORD') {
+  if (
+    kafkaType === 'MESSAGE_TOO_LARGE' ||
+    kafkaType === 'TOPIC_AUTHORIZATION_FAILED' ||
+    kafkaType === 'INVALID_RECORD'
+  ) {
     throw ApplicationFailure.nonRetryable(`${(err as Error).message} (${kafkaType})`, PERMANENT_FAILURE);
   }
   throw err;

@@ -72,9 +72,9 @@ export async function publishProcessed(deps: PublishDeps, ref: BatchRef): Promis
     const now = Date.now();
     for (const row of rows) deps.observeLatency((now - Number(row.event_ms)) / 1000);
   }
-  await deps.pool.query('UPDATE batches SET published_at = clock_timestamp(), publish_offsets = $2 WHERE batch_id = $1', [
-    ref.batchId,
-    JSON.stringify(sends),
-  ]);
+  await deps.pool.query(
+    'UPDATE batches SET published_at = clock_timestamp(), publish_offsets = $2 WHERE batch_id = $1',
+    [ref.batchId, JSON.stringify(sends)],
+  );
   return rows.length;
 }

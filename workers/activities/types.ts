@@ -41,7 +41,10 @@ export interface SensorActivities {
   /** Publishes SensorDataProcessed for this batch's ledger rows (idempotency-key = eventId). */
   publishProcessed(ref: BatchRef): Promise<number>;
   /** Dead-letters events that failed domain validation. */
-  deadLetterRejected(input: { readonly ref: BatchRef; readonly rejected: readonly RejectedEvent[] }): Promise<void>;
+  deadLetterRejected(input: {
+    readonly ref: BatchRef;
+    readonly rejected: readonly RejectedEvent[];
+  }): Promise<void>;
   /** Signal-with-start (breach) or signal (cleared) the alert workflows. */
   signalAlerts(signals: readonly AlertSignal[]): Promise<number>;
   /** Compensation: removes this batch's ledger rows and subtracts its rollups. */
@@ -49,7 +52,11 @@ export interface SensorActivities {
   /** Sends events that failed permanently to the parking topic, with the reason. */
   parkEvents(input: ParkInput): Promise<void>;
   /** Records an alert transition in Postgres and publishes it to sensor-alerts. */
-  recordAlertTransition(input: { readonly state: AlertState; readonly event: AlertEvent; readonly runId: string }): Promise<void>;
+  recordAlertTransition(input: {
+    readonly state: AlertState;
+    readonly event: AlertEvent;
+    readonly runId: string;
+  }): Promise<void>;
 }
 
 /** Error type names that activities throw for failures that retrying cannot fix. */

@@ -43,7 +43,9 @@ export class Backpressure {
         `WorkflowType = '${WORKFLOW_TYPES.processSensorBatch}' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.opts.taskQueue}'`,
       );
       this.opts.onCount?.(count);
-      const shouldPause = this.paused ? count > Math.floor(this.opts.maxOpenBatches * 0.75) : count >= this.opts.maxOpenBatches;
+      const shouldPause = this.paused
+        ? count > Math.floor(this.opts.maxOpenBatches * 0.75)
+        : count >= this.opts.maxOpenBatches;
       if (shouldPause !== this.paused) {
         this.paused = shouldPause;
         this.opts.onChange(shouldPause, count);

@@ -41,7 +41,9 @@ export async function existingRunCoverage(client: Client, workflowId: string): P
   const description = await client.workflow.getHandle(workflowId).describe();
   const last = description.memo?.[BATCH_MEMO_LAST_OFFSET];
   if (typeof last !== 'string' || !/^\d+$/.test(last)) {
-    throw new Error(`batch workflow ${workflowId} has no valid memo.${BATCH_MEMO_LAST_OFFSET} (${JSON.stringify(last)})`);
+    throw new Error(
+      `batch workflow ${workflowId} has no valid memo.${BATCH_MEMO_LAST_OFFSET} (${JSON.stringify(last)})`,
+    );
   }
   return BigInt(last);
 }

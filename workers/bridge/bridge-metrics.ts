@@ -7,23 +7,50 @@ export function createBridgeMetrics() {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    eventsConsumed: new Counter({ name: BRIDGE_METRICS.eventsConsumed, help: 'Records consumed from the sensor-data topic', labelNames: ['partition'], registers: [registry] }),
-    batchesStarted: new Counter({ name: BRIDGE_METRICS.batchesStarted, help: 'Batch workflows started', registers: [registry] }),
+    eventsConsumed: new Counter({
+      name: BRIDGE_METRICS.eventsConsumed,
+      help: 'Records consumed from the sensor-data topic',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
+    batchesStarted: new Counter({
+      name: BRIDGE_METRICS.batchesStarted,
+      help: 'Batch workflows started',
+      registers: [registry],
+    }),
     batchStartDuplicates: new Counter({
       name: BRIDGE_METRICS.batchStartDuplicates,
       help: 'Batch starts that collided with an existing run (redelivery after crash or rebalance)',
       registers: [registry],
     }),
-    deadLettered: new Counter({ name: BRIDGE_METRICS.deadLettered, help: 'Records sent to the dead-letter topic', labelNames: ['kind'], registers: [registry] }),
-    inFlightBatches: new Gauge({ name: BRIDGE_METRICS.inFlightBatches, help: 'Open batch workflows (Temporal visibility count)', registers: [registry] }),
-    pausedPartitions: new Gauge({ name: BRIDGE_METRICS.pausedPartitions, help: '1 while consumption is paused for backpressure', registers: [registry] }),
+    deadLettered: new Counter({
+      name: BRIDGE_METRICS.deadLettered,
+      help: 'Records sent to the dead-letter topic',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    inFlightBatches: new Gauge({
+      name: BRIDGE_METRICS.inFlightBatches,
+      help: 'Open batch workflows (Temporal visibility count)',
+      registers: [registry],
+    }),
+    pausedPartitions: new Gauge({
+      name: BRIDGE_METRICS.pausedPartitions,
+      help: '1 while consumption is paused for backpressure',
+      registers: [registry],
+    }),
     startLatency: new Histogram({
       name: BRIDGE_METRICS.startLatency,
       help: 'Time to start a batch workflow',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
-    consumerLag: new Gauge({ name: BRIDGE_METRICS.consumerLag, help: 'High watermark minus committed offset', labelNames: ['partition'], registers: [registry] }),
+    consumerLag: new Gauge({
+      name: BRIDGE_METRICS.consumerLag,
+      help: 'High watermark minus committed offset',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
   };
 }
 

@@ -61,7 +61,10 @@ export class IngestBridge {
         deps.metrics.pausedPartitions.set(paused ? 1 : 0);
         const topics = [{ topic: config.topics.sensorData }];
         if (paused) {
-          deps.log.warn('backpressure: pausing consumption', { openBatches: open, limit: config.maxOpenBatches });
+          deps.log.warn('backpressure: pausing consumption', {
+            openBatches: open,
+            limit: config.maxOpenBatches,
+          });
           this.consumer.pause(topics);
         } else {
           deps.log.info('backpressure: resuming consumption', { openBatches: open });
@@ -82,7 +85,10 @@ export class IngestBridge {
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       this.joined = true;
-      log.info('joined consumer group', { memberId: e.payload.memberId, assigned: e.payload.memberAssignment });
+      log.info('joined consumer group', {
+        memberId: e.payload.memberId,
+        assigned: e.payload.memberAssignment,
+      });
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.joined = false;
@@ -108,7 +114,13 @@ export class IngestBridge {
     await this.producer.disconnect();
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     const { config, metrics } = this.deps;
     const { topic, partition } = batch;
     if (batch.messages.length === 0) return;
@@ -122,14 +134,24 @@ export class IngestBridge {
       } else {
         records.push({ offset });
         metrics.deadLettered.inc({ kind: parsed.kind });
-        deadLetters.push(deadLetterMessage({ topic, partition, offset: m.offset, key: m.key, value: m.value }, parsed.kind, parsed.reason));
+        deadLetters.push(
+          deadLetterMessage(
+            { topic, partition, offset: m.offset, key: m.key, value: m.value },
+            parsed.kind,
+            parsed.reason,
+          ),
+        );
       }
     }
     metrics.eventsConsumed.inc({ partition: String(partition) }, batch.messages.length);
 
     const covered = await this.untilDone('start batches', isRunning, isStale, heartbeat, async () => {
       for (let i = 0; i < deadLetters.length; i += DLQ_CHUNK) {
-        await this.producer.send({ topic: config.topics.deadLetter, acks: -1, messages: deadLetters.slice(i, i + DLQ_CHUNK) });
+        await this.producer.send({
+          topic: config.topics.deadLetter,
+          acks: -1,
+          messages: deadLetters.slice(i, i + DLQ_CHUNK),
+        });
       }
       const started = Date.now();
       const outcome = await startBatches(
@@ -137,7 +159,11 @@ export class IngestBridge {
           client: this.deps.client,
           taskQueue: config.temporal.taskQueue,
           maxBatchEvents: config.maxBatchEvents,
-          batchInput: { rules: config.rules, maxEventAgeMs: config.maxEventAgeMs, maxClockSkewMs: config.maxClockSkewMs },
+          batchInput: {
+            rules: config.rules,
+            maxEventAgeMs: config.maxEventAgeMs,
+            maxClockSkewMs: config.maxClockSkewMs,
+          },
         },
         topic,
         partition,
@@ -148,7 +174,10 @@ export class IngestBridge {
       if (outcome.started > 0) metrics.startLatency.observe((Date.now() - started) / 1000 / outcome.started);
       if (outcome.collided > 0) {
         metrics.batchStartDuplicates.inc(outcome.collided);
-        this.deps.log.info('batch start collided with an existing run; continued after it', { partition, collided: outcome.collided });
+        this.deps.log.info('batch start collided with an existing run; continued after it', {
+          partition,
+          collided: outcome.collided,
+        });
       }
       return outcome.coveredThrough;
     });
@@ -157,7 +186,10 @@ export class IngestBridge {
     await this.deps.beforeCommit?.(partition);
     resolveOffset(batch.lastOffset());
     await this.consumer.commitOffsets([{ topic, partition, offset: (covered + 1n).toString() }]);
-    metrics.consumerLag.set({ partition: String(partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - covered - 1n)));
+    metrics.consumerLag.set(
+      { partition: String(partition) },
+      Math.max(0, Number(BigInt(batch.highWatermark) - covered - 1n)),
+    );
     await heartbeat();
   }
 

@@ -13,7 +13,20 @@ async function main(): Promise<void> {
   const config = loadBridgeConfig();
   const metrics = createBridgeMetrics();
   const { connection, client } = await connectTemporal(config.temporal);
-  const bridge = new IngestBridge({ config, kafka: createKafka(config.kafka, log), client, log, metrics });
+  const bridge = new IngestBridge({
+    config,
+    kafka: createKafka(config.kafka, log),
+    client,
+    log,
+    metrics,
+    beforeCommit:
+      config.failpoint === 'crash-before-commit'
+        ? async () => {
+            log.warn('failpoint crash-before-commit: workflows started, offsets not committed; SIGKILL');
+            process.kill(process.pid, 'SIGKILL');
+          }
+        : undefined,
+  });
   const probes = await startProbeServer(config.metricsPort, metrics.registry, () => bridge.ready);
   let stopping = false;
   const shutdown = (signal: string) => {

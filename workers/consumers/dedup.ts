@@ -54,7 +54,11 @@ export const DEDUP_TABLE_SQL = `CREATE TABLE IF NOT EXISTS consumer_dedup (
  * Durable dedup inside the consumer's transaction: returns the keys not seen before and records them.
  * Commit the consumer's effects in the same transaction, so a crash never separates the two.
  */
-export async function claimKeys(tx: PoolClient, consumer: string, keys: readonly string[]): Promise<Set<string>> {
+export async function claimKeys(
+  tx: PoolClient,
+  consumer: string,
+  keys: readonly string[],
+): Promise<Set<string>> {
   if (keys.length === 0) return new Set();
   const { rows } = await tx.query<{ key: string }>(
     `INSERT INTO consumer_dedup (consumer, key) SELECT $1, k FROM unnest($2::text[]) AS k

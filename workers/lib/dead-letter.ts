@@ -17,7 +17,12 @@ export interface SourceRecord {
 /** Header values are truncated: a hostile reason must not blow the record size. */
 const MAX_REASON = 512;
 
-export function deadLetterMessage(record: SourceRecord, kind: DeadLetterKind, reason: string, now = Date.now()): Message {
+export function deadLetterMessage(
+  record: SourceRecord,
+  kind: DeadLetterKind,
+  reason: string,
+  now = Date.now(),
+): Message {
   const envelope: DeadLetterEnvelope = {
     kind,
     reason: reason.slice(0, MAX_REASON),

@@ -8,7 +8,11 @@ export interface ProbeServer {
   close(): Promise<void>;
 }
 
-export async function startProbeServer(port: number, registry: Registry, ready: () => boolean): Promise<ProbeServer> {
+export async function startProbeServer(
+  port: number,
+  registry: Registry,
+  ready: () => boolean,
+): Promise<ProbeServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {

@@ -14,7 +14,9 @@ export interface Logger {
 export function createLogger(component: string): Logger {
   const write = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < threshold) return;
-    process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), level, component, msg, ...fields })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ts: new Date().toISOString(), level, component, msg, ...fields })}\n`,
+    );
   };
   return {
     debug: (m, f) => write('debug', m, f),

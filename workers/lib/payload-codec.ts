@@ -15,7 +15,11 @@ export class GzipPayloadCodec implements PayloadCodec {
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
       if (!payload.data || payload.data.length < MIN_BYTES) return payload;
-      const inner = { metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) };
+      const inner = {
+        metadata: Object.fromEntries(
+          Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+        ),
+      };
       return {
         metadata: {
           encoding: encoder.encode(ENCODING),
@@ -30,9 +34,13 @@ export class GzipPayloadCodec implements PayloadCodec {
     return payloads.map((payload) => {
       const encoding = payload.metadata?.encoding;
       if (!encoding || decoder.decode(encoding) !== ENCODING || !payload.data) return payload;
-      const inner = JSON.parse(decoder.decode(payload.metadata?.inner ?? new Uint8Array())) as { metadata: Record<string, string> };
+      const inner = JSON.parse(decoder.decode(payload.metadata?.inner ?? new Uint8Array())) as {
+        metadata: Record<string, string>;
+      };
       return {
-        metadata: Object.fromEntries(Object.entries(inner.metadata).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])),
+        metadata: Object.fromEntries(
+          Object.entries(inner.metadata).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))]),
+        ),
         data: new Uint8Array(gunzipSync(payload.data)),
       };
     });

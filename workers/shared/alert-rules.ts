@@ -33,5 +33,7 @@ export function isBreach(rule: AlertRule, value: number): boolean {
 }
 
 export function isCleared(rule: AlertRule, value: number): boolean {
-  return rule.direction === 'above' ? value <= rule.threshold - rule.hysteresis : value >= rule.threshold + rule.hysteresis;
+  return rule.direction === 'above'
+    ? value <= rule.threshold - rule.hysteresis
+    : value >= rule.threshold + rule.hysteresis;
 }

@@ -53,9 +53,14 @@ function describe(error: ErrorObject | undefined): string {
 
 /** Parses one record's key and value; never throws. */
 export function parseSensorData(key: Buffer | null, value: Buffer | null): ParseResult {
-  if (value === null || value.length === 0) return { ok: false, kind: 'malformed-json', reason: 'empty value (tombstone)' };
+  if (value === null || value.length === 0)
+    return { ok: false, kind: 'malformed-json', reason: 'empty value (tombstone)' };
   if (value.length > MAX_EVENT_BYTES) {
-    return { ok: false, kind: 'oversize', reason: `value is ${value.length} bytes; the limit is ${MAX_EVENT_BYTES}` };
+    return {
+      ok: false,
+      kind: 'oversize',
+      reason: `value is ${value.length} bytes; the limit is ${MAX_EVENT_BYTES}`,
+    };
   }
   let json: unknown;
   try {
@@ -64,7 +69,12 @@ export function parseSensorData(key: Buffer | null, value: Buffer | null): Parse
   } catch (err) {
     return { ok: false, kind: 'malformed-json', reason: `not valid UTF-8 JSON: ${(err as Error).message}` };
   }
-  if (typeof json === 'object' && json !== null && 'schemaVersion' in json && json.schemaVersion !== SENSOR_DATA_SCHEMA_VERSION) {
+  if (
+    typeof json === 'object' &&
+    json !== null &&
+    'schemaVersion' in json &&
+    json.schemaVersion !== SENSOR_DATA_SCHEMA_VERSION
+  ) {
     return {
       ok: false,
       kind: 'unknown-schema-version',
@@ -74,9 +84,14 @@ export function parseSensorData(key: Buffer | null, value: Buffer | null): Parse
   if (!validateSensorData(json)) {
     return { ok: false, kind: 'schema-violation', reason: describe(validateSensorData.errors?.[0]) };
   }
-  if (key === null || key.length === 0) return { ok: false, kind: 'missing-key', reason: 'record has no key (expected the deviceId)' };
+  if (key === null || key.length === 0)
+    return { ok: false, kind: 'missing-key', reason: 'record has no key (expected the deviceId)' };
   if (key.toString('utf8') !== json.deviceId) {
-    return { ok: false, kind: 'schema-violation', reason: `key '${key.toString('utf8').slice(0, 64)}' differs from deviceId '${json.deviceId}'` };
+    return {
+      ok: false,
+      kind: 'schema-violation',
+      reason: `key '${key.toString('utf8').slice(0, 64)}' differs from deviceId '${json.deviceId}'`,
+    };
   }
   return { ok: true, event: json };
 }

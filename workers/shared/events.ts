@@ -66,7 +66,13 @@ export interface AlertEvent {
 }
 
 /** Why a message went to the dead-letter topic. */
-export type DeadLetterKind = 'malformed-json' | 'schema-violation' | 'invalid-reading' | 'oversize' | 'missing-key' | 'unknown-schema-version';
+export type DeadLetterKind =
+  | 'malformed-json'
+  | 'schema-violation'
+  | 'invalid-reading'
+  | 'oversize'
+  | 'missing-key'
+  | 'unknown-schema-version';
 
 /** Value of a dead-letter record; the original bytes travel base64-encoded so nothing is lost. */
 export interface DeadLetterEnvelope {

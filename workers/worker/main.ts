@@ -13,8 +13,18 @@ async function main(): Promise<void> {
   const config = loadWorkerConfig();
   const metrics = createWorkerMetrics();
   const { connection, client } = await connectTemporal(config.temporal);
-  const running = await startSensorWorker({ config, kafka: createKafka(config.kafka, log), client, log, metrics });
-  const probes = await startProbeServer(config.metricsPort, metrics.registry, () => running.worker.getState() === 'RUNNING');
+  const running = await startSensorWorker({
+    config,
+    kafka: createKafka(config.kafka, log),
+    client,
+    log,
+    metrics,
+  });
+  const probes = await startProbeServer(
+    config.metricsPort,
+    metrics.registry,
+    () => running.worker.getState() === 'RUNNING',
+  );
   const shutdown = (signal: string) => {
     log.info('shutting down: draining in-flight tasks', { signal });
     void running.shutdown();

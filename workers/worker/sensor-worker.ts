@@ -2,7 +2,14 @@
  * Builds the Temporal worker with its real dependencies: a pg pool, an idempotent kafkajs producer
  * and a Temporal client for signal-with-start. Used by main.ts, `npm run local` and the tests.
  */
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  Runtime,
+  NativeConnection,
+  Worker,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { Kafka, Producer } from 'kafkajs';
 import pg from 'pg';
@@ -17,10 +24,21 @@ import type { WorkerMetrics } from './worker-metrics.js';
 const require = createRequire(import.meta.url);
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let runtimeInstalled = false;
+
+/** The SDK logs every worker state change at INFO; our own logs say what matters. */
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
 
 /** Bundles the workflow code once per process (webpack takes seconds; several workers share it). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows/index.ts'), logger: quietBundlerLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows/index.ts'),
+    logger: quietBundlerLogger,
+  });
   return bundle;
 }
 
@@ -52,6 +70,7 @@ export interface RunningWorker {
 
 export async function startSensorWorker(deps: SensorWorkerDeps): Promise<RunningWorker> {
   const { config, kafka, client, log, metrics } = deps;
+  installRuntime();
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolSize });
   pool.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));
   const applied = await migrate(pool);

@@ -7,7 +7,11 @@ export function createWorkerMetrics() {
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    eventsProcessed: new Counter({ name: WORKER_METRICS.eventsProcessed, help: 'Events published as SensorDataProcessed', registers: [registry] }),
+    eventsProcessed: new Counter({
+      name: WORKER_METRICS.eventsProcessed,
+      help: 'Events published as SensorDataProcessed',
+      registers: [registry],
+    }),
     endToEndLatency: new Histogram({
       name: WORKER_METRICS.endToEndLatency,
       help: 'Reading timestamp to SensorDataProcessed published, seconds',

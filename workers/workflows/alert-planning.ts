@@ -41,7 +41,12 @@ export function planAlertSignals(
       const target = breach ? breaches : clears;
       const previous = target.get(key);
       if (previous && previous.reading.at >= event.timestamp) continue;
-      target.set(key, { deviceId: event.deviceId, rule, breach, reading: { eventId: event.eventId, value, at: event.timestamp } });
+      target.set(key, {
+        deviceId: event.deviceId,
+        rule,
+        breach,
+        reading: { eventId: event.eventId, value, at: event.timestamp },
+      });
     }
   }
   const signals: AlertSignal[] = [...breaches.values()];

@@ -131,5 +131,13 @@ export async function deviceAlert(input: DeviceAlertInput, carry?: DeviceAlertCa
 }
 
 function placeholder(workflowId: string, input: DeviceAlertInput): AlertState {
-  return { alertId: workflowId, deviceId: input.deviceId, rule: input.rule.name, status: 'open', level: 0, raisedAt: 0, lastValue: Number.NaN };
+  return {
+    alertId: workflowId,
+    deviceId: input.deviceId,
+    rule: input.rule.name,
+    status: 'open',
+    level: 0,
+    raisedAt: 0,
+    lastValue: Number.NaN,
+  };
 }

@@ -3,7 +3,12 @@
  * threshold evaluation are workflow code; effects are local activities, each idempotent, so the
  * history of a batch of hundreds of events is a handful of events (see docs/decisions/0003).
  */
-import { ActivityFailure, ApplicationFailure, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyLocalActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ApplyBatchResult, BatchRef, SensorActivities } from '../activities/types.js';
 import { PERMANENT_FAILURE } from '../activities/types.js';
 import type { ProcessSensorBatchInput, ProcessSensorBatchResult } from '../shared/temporal.js';
@@ -23,7 +28,11 @@ const effects = proxyLocalActivities<SensorActivities>({
 });
 
 function isPermanent(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === PERMANENT_FAILURE;
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === PERMANENT_FAILURE
+  );
 }
 
 export async function processSensorBatch(input: ProcessSensorBatchInput): Promise<ProcessSensorBatchResult> {
@@ -48,7 +57,12 @@ export async function processSensorBatch(input: ProcessSensorBatchInput): Promis
   } catch (err) {
     if (!isPermanent(err)) throw err;
     // The transaction rolled back: nothing to compensate, the events wait in the parking topic.
-    await effects.parkEvents({ ...ref, events: valid, step: 'applyBatchEffects', reason: String((err as ActivityFailure).cause?.message) });
+    await effects.parkEvents({
+      ...ref,
+      events: valid,
+      step: 'applyBatchEffects',
+      reason: String((err as ActivityFailure).cause?.message),
+    });
     return { applied: 0, duplicates: 0, rejected: rejected.length, alertSignals: 0 };
   }
 
@@ -66,8 +80,18 @@ export async function processSensorBatch(input: ProcessSensorBatchInput): Promis
     if (!isPermanent(err)) throw err;
     // Compensate so that a re-drive from the parking topic applies the events exactly once.
     await effects.revertBatchEffects(ref);
-    await effects.parkEvents({ ...ref, events: valid, step: 'publishProcessed', reason: String((err as ActivityFailure).cause?.message) });
-    return { applied: 0, duplicates: duplicates.size + inBatchDuplicates, rejected: rejected.length, alertSignals: signals.length };
+    await effects.parkEvents({
+      ...ref,
+      events: valid,
+      step: 'publishProcessed',
+      reason: String((err as ActivityFailure).cause?.message),
+    });
+    return {
+      applied: 0,
+      duplicates: duplicates.size + inBatchDuplicates,
+      rejected: rejected.length,
+      alertSignals: signals.length,
+    };
   }
   return {
     applied: applied.applied,

@@ -32,9 +32,13 @@ export interface TimeWindow {
 }
 
 export function rejectionReason(event: IngestedEvent, window: TimeWindow): string | undefined {
-  for (const [name, [min, max]] of Object.entries(READING_LIMITS) as [ReadingName, readonly [number, number]][]) {
+  for (const [name, [min, max]] of Object.entries(READING_LIMITS) as [
+    ReadingName,
+    readonly [number, number],
+  ][]) {
     const value = event.readings[name];
-    if (value < min || value > max) return `readings.${name} = ${value} outside the sensor range [${min}, ${max}]`;
+    if (value < min || value > max)
+      return `readings.${name} = ${value} outside the sensor range [${min}, ${max}]`;
   }
   if (event.timestamp > window.now + window.maxClockSkewMs) {
     return `timestamp ${event.timestamp} is ${event.timestamp - window.now} ms in the future (limit ${window.maxClockSkewMs} ms)`;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `npm test`: static checks, then every test (unit and integration) with Node's test runner against the
+# real local servers, which it brings up first (and stops again if it started them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "dependencies"
+node scripts/ensure-deps.mjs
+
+step "typecheck"
+npx tsc --noEmit -p tsconfig.json
+
+step "lint"
+npx eslint --max-warnings 0 .
+npx prettier --check . > /dev/null || { npx prettier --check . ; exit 1; }
+
+was_up=$(npx tsx local/stack-cli.ts status | grep -c running || true)
+step "local stack (first run builds Temporal and fetches Kafka: several minutes)"
+npx tsx local/stack-cli.ts up
+cleanup() {
+  if [ "${was_up}" != "3" ] && [ "${KEEP_STACK:-}" != "1" ]; then
+    step "stopping the local stack (KEEP_STACK=1 keeps it)"
+    npx tsx local/stack-cli.ts down || true
+  fi
+}
+trap cleanup EXIT
+
+step "tests"
+mapfile -t files < <(find tests -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
+node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"

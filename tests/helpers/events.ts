@@ -1,0 +1,35 @@
+/** Builders of SensorData records for tests. */
+import type { Kafka, Message } from 'kafkajs';
+import { SENSOR_DATA_SCHEMA_VERSION, type Readings, type SensorData } from '../../workers/shared/events.js';
+
+export function sensorData(
+  deviceId: string,
+  seq: number,
+  overrides: Partial<SensorData> & { readings?: Partial<Readings> } = {},
+): SensorData {
+  const { readings, ...rest } = overrides;
+  return {
+    schemaVersion: SENSOR_DATA_SCHEMA_VERSION,
+    eventId: `${deviceId}-${seq}`,
+    deviceId,
+    timestamp: Date.now(),
+    readings: { temperature: 21.5, humidity: 45, pressure: 1013, battery: 90, ...readings },
+    ...rest,
+  };
+}
+
+export function record(event: SensorData): Message {
+  return { key: event.deviceId, value: JSON.stringify(event) };
+}
+
+export async function produce(kafka: Kafka, topic: string, messages: Message[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 1000) {
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
