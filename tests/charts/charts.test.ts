@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { ensureKubeApi } from '../../local/kube/api.js';
 import { KubeClient, type KubeObject } from '../../local/kube/client.js';
@@ -14,7 +14,7 @@ import { KUBERNETES_VERSION } from '../../local/kube/versions.js';
 import { repoRoot } from '../../local/lib/paths.js';
 import { run } from '../../local/lib/proc.js';
 import { ensureGoTool } from '../../local/tools/go.js';
-import { applyAll, formatFailures } from '../iac/lib/kube-apply.js';
+import { applyAll, deleteCreatedNamespaces, formatFailures } from '../iac/lib/kube-apply.js';
 
 const CHARTS = ['ingest-bridge', 'sensor-worker'] as const;
 const NAMESPACE = 'chart-tests';
@@ -31,6 +31,10 @@ before(async () => {
   ]);
   const groups = await client.json<{ groups: { versions: { groupVersion: string }[] }[] }>('GET', '/apis');
   apiVersions = ['v1', ...groups.groups.flatMap((g) => g.versions.map((v) => v.groupVersion))];
+});
+
+after(async () => {
+  if (client) await deleteCreatedNamespaces(client);
 });
 
 function chartDir(chart: string): string {

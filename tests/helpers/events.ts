@@ -5,7 +5,7 @@ import { SENSOR_DATA_SCHEMA_VERSION, type Readings, type SensorData } from '../.
 export function sensorData(
   deviceId: string,
   seq: number,
-  overrides: Partial<SensorData> & { readings?: Partial<Readings> } = {},
+  overrides: Partial<Omit<SensorData, 'readings'>> & { readings?: Partial<Readings> } = {},
 ): SensorData {
   const { readings, ...rest } = overrides;
   return {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ensureKubeApi } from '../../local/kube/api.js';
 import { KubeClient } from '../../local/kube/client.js';
-import { applyAll, formatFailures, type Labelled } from './lib/kube-apply.js';
+import { applyAll, deleteCreatedNamespaces, formatFailures, type Labelled } from './lib/kube-apply.js';
 import { ENVIRONMENTS, LAYERS, synthToTemp, type Synthesized } from './lib/synth.js';
 import { extractAll, type KubeObject } from './lib/tf-to-kube.js';
 
@@ -19,7 +19,10 @@ before(async () => {
   synth = await synthToTemp();
 });
 
-after(() => synth?.cleanup());
+after(async () => {
+  synth?.cleanup();
+  if (client) await deleteCreatedNamespaces(client);
+});
 
 function extract(env: string): { items: Labelled[]; errors: string[] } {
   const items: Labelled[] = [];

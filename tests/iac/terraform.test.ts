@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureKubeApi, type KubeApi } from '../../local/kube/api.js';
 import { KubeClient } from '../../local/kube/client.js';
 import { ensureKubernetesProviderMirror } from '../../local/tools/go.js';
+import { deleteNamespaces } from './lib/kube-apply.js';
 import { LAYERS, synthToTemp, type Synthesized } from './lib/synth.js';
 import { originalStatePath, planExitCode, prepareStack, terraform, terraformEnv } from './lib/terraform.js';
 import { extractObjects, type ExtractedObject, type StackJson } from './lib/tf-to-kube.js';
@@ -56,6 +57,9 @@ before(async () => {
     const prepared = JSON.parse(readFileSync(join(dir, 'cdk.tf.json'), 'utf8')) as StackJson;
     stacks.push({ name, dir, objects: extractObjects(name, prepared) });
   }
+  // Terraform creates these itself: a leftover from an earlier run would make its create fail.
+  const declared = stacks.flatMap((s) => s.objects).filter((o) => o.object.kind === 'Namespace');
+  await deleteNamespaces(client, declared.map((o) => o.object.metadata.name));
 });
 
 after(async () => {

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
+import { App } from 'cdktf';
 import { LAYERS, synthAll } from '../../stacks/app.js';
+import { dev } from '../../stacks/config/dev.js';
+import { PipelineStack } from '../../stacks/pipeline.js';
 import { METRICS_PORTS } from '../../workers/shared/metrics.js';
 import { TASK_QUEUE, TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
 import type { TfJson } from './helpers.js';
@@ -154,4 +157,33 @@ void test('prod pipeline: bridge scales up to the partition count of sensor-data
     .find((m) => m.kind === 'ScaledObject' && m.metadata.name === 'ingest-bridge');
   assert.ok(topic && so);
   assert.ok(so.spec.maxReplicaCount <= topic.spec.partitions);
+});
+
+void test('pipeline layer refuses a platform without credentials for the application database', () => {
+  const app = new App();
+  assert.throws(
+    () =>
+      new PipelineStack(app, 'pipeline-dev', {
+        config: dev,
+        kafka: {
+          clusterName: 'k',
+          namespace: 'kafka',
+          bootstrapServers: 'b:9092',
+          saslMechanism: 'scram-sha-512',
+          userNamespace: dev.namespaces.pipeline,
+        },
+        postgres: {
+          clusterName: 'pg',
+          namespace: 'postgres',
+          poolerName: 'p',
+          host: 'h',
+          port: 5432,
+          credentials: {},
+        },
+        temporal: { address: 't:7233', namespace: 'sensor-pipeline', releaseNamespace: 'temporal' },
+        sensorDataPartitions: 6,
+        chartPaths: { bridge: 'b', worker: 'w' },
+      }),
+    /'postgres\.appDatabase' \("sensor"\) has no credentials in the platform layer \(roles: \)/,
+  );
 });

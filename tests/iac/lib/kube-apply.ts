@@ -4,6 +4,7 @@
  * Namespaces are created for real first; everything else is applied with dryRun=All, which runs
  * validation and admission in full without leaving state behind.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeApiError, KubeClient, describe, type KubeObject } from '../../../local/kube/client.js';
 
 export interface Labelled {
@@ -25,6 +26,9 @@ const CLUSTER_SCOPED_DEFAULT = new Set([
   'ClusterRoleBinding',
 ]);
 
+/** Namespaces created by ensureNamespaces in this process, for deleteCreatedNamespaces. */
+const created = new Set<string>();
+
 /** Creates (for real) every namespace the objects live in, using the objects' own Namespace where given. */
 export async function ensureNamespaces(client: KubeClient, items: readonly Labelled[]): Promise<void> {
   const declared = new Map<string, KubeObject>();
@@ -38,7 +42,27 @@ export async function ensureNamespaces(client: KubeClient, items: readonly Label
   for (const ns of [...needed].sort()) {
     const obj = declared.get(ns) ?? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } };
     await client.apply(obj, { fieldManager: 'iac-tests' });
+    created.add(ns);
   }
+}
+
+/** Deletes namespaces and waits until the namespace controller has removed them (and their contents). */
+export async function deleteNamespaces(client: KubeClient, names: Iterable<string>, timeoutMs = 120_000): Promise<void> {
+  const objs = [...names].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+  for (const o of objs) await client.delete(o);
+  const deadline = Date.now() + timeoutMs;
+  for (const o of objs) {
+    while ((await client.get(o)) !== undefined) {
+      if (Date.now() > deadline) throw new Error(`namespace ${o.metadata.name} still exists ${timeoutMs / 1000} s after deletion`);
+      await sleep(250);
+    }
+  }
+}
+
+/** Removes what ensureNamespaces created, so the next test file starts from an empty server. */
+export async function deleteCreatedNamespaces(client: KubeClient): Promise<void> {
+  await deleteNamespaces(client, created);
+  created.clear();
 }
 
 /** Applies every object (namespaces for real, the rest dry-run) and returns every rejection. */

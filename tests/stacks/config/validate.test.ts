@@ -273,3 +273,194 @@ void test('selectEnvironments: ENVIRONMENTS wins over context, unknown names are
     /'context\.environments' \("qa"\) must be one of dev, staging, prod/,
   );
 });
+
+/** The remaining rules, one row each: an override and the message naming its field. */
+const RULES: readonly [string, EnvironmentConfig, unknown, RegExp][] = [
+  ['unknown environment name', dev, { name: 'qa' }, /'name' \("qa"\) must be one of dev, staging, prod/],
+  [
+    's3 bucket',
+    staging,
+    { backend: { bucket: 'Bad_Bucket' } },
+    /'backend\.bucket' \("Bad_Bucket"\) must be an S3 bucket name/,
+  ],
+  [
+    's3 region',
+    staging,
+    { backend: { region: 'europe' } },
+    /'backend\.region' \("europe"\) must be an AWS region/,
+  ],
+  [
+    'gcs bucket',
+    staging,
+    { backend: { type: 'gcs', bucket: 'B', prefix: 'p' } },
+    /'backend\.bucket' \("B"\) must be a GCS bucket name/,
+  ],
+  ['empty local dir', dev, { backend: { dir: '' } }, /'backend\.dir' \(""\) must be a non-empty folder name/],
+  [
+    'cluster name',
+    dev,
+    { kafka: { clusterName: 'Kafka' } },
+    /'kafka\.clusterName' \("Kafka"\) must be a DNS label/,
+  ],
+  [
+    'broker count',
+    dev,
+    { kafka: { brokers: { replicas: 0 } } },
+    /'kafka\.brokers\.replicas' \(0\) must be an integer between 1 and 100/,
+  ],
+  [
+    'controller memory',
+    dev,
+    { kafka: { controllers: { memory: '1 GiB' } } },
+    /'kafka\.controllers\.memory' \("1 GiB"\) must be a Kubernetes quantity/,
+  ],
+  [
+    'min ISR above RF',
+    dev,
+    { kafka: { minInsyncReplicas: 2 } },
+    /'kafka\.minInsyncReplicas' \(2\) must be <= 'kafka\.replicationFactor' \(1\)/,
+  ],
+  [
+    'retention',
+    dev,
+    { kafka: { topics: { parking: { retentionHours: 0 } } } },
+    /'kafka\.topics\.parking\.retentionHours' \(0\) must be an integer between 1 and 8760/,
+  ],
+  [
+    'missing topic',
+    dev,
+    { kafka: { topics: { parking: null } } },
+    /'kafka\.topics\.parking' \(null\) must be set: every topic of workers\/shared\/topics\.ts needs a configuration/,
+  ],
+  [
+    'postgres cluster name',
+    dev,
+    { postgres: { clusterName: 'pg_1' } },
+    /'postgres\.clusterName' \("pg_1"\) must be a DNS label/,
+  ],
+  [
+    'postgres storage',
+    dev,
+    { postgres: { walStorageSize: 'lots' } },
+    /'postgres\.walStorageSize' \("lots"\) must be a Kubernetes quantity/,
+  ],
+  [
+    'max_connections',
+    dev,
+    { postgres: { maxConnections: 10 } },
+    /'postgres\.maxConnections' \(10\) must be an integer between 30 and 10000/,
+  ],
+  [
+    'app database identifier',
+    dev,
+    { postgres: { appDatabase: 'Sensor-DB' } },
+    /'postgres\.appDatabase' \("Sensor-DB"\) must be a lowercase Postgres identifier/,
+  ],
+  [
+    'pooler instances',
+    dev,
+    { postgres: { pooler: { instances: 0 } } },
+    /'postgres\.pooler\.instances' \(0\) must be an integer between 1 and 20/,
+  ],
+  [
+    'snapshot class',
+    staging,
+    { postgres: { backup: { snapshotClassName: 'CSI' } } },
+    /'postgres\.backup\.snapshotClassName' \("CSI"\) must be a VolumeSnapshotClass name/,
+  ],
+  [
+    'object store',
+    prod,
+    { postgres: { backup: { objectStoreName: '' } } },
+    /'postgres\.backup\.objectStoreName' \(""\) must be an ObjectStore name/,
+  ],
+  [
+    'backup method',
+    dev,
+    { postgres: { backup: { method: 'pg_dump' } } },
+    /'postgres\.backup\.method' \("pg_dump"\) must be one of none, volumeSnapshot, barmanCloudPlugin/,
+  ],
+  [
+    'history replicas',
+    dev,
+    { temporal: { replicas: { history: 0 } } },
+    /'temporal\.replicas\.history' \(0\) must be an integer between 1 and 100/,
+  ],
+  [
+    'web replicas',
+    dev,
+    { temporal: { webReplicas: -1 } },
+    /'temporal\.webReplicas' \(-1\) must be an integer between 0 and 10/,
+  ],
+  [
+    'retention days',
+    dev,
+    { temporal: { retentionDays: 0 } },
+    /'temporal\.retentionDays' \(0\) must be an integer between 1 and 3650/,
+  ],
+  [
+    'image tag',
+    dev,
+    { pipeline: { image: { tag: 'has space' } } },
+    /'pipeline\.image\.tag' \("has space"\) must be an OCI image tag/,
+  ],
+  [
+    'worker cpu',
+    dev,
+    { pipeline: { worker: { cpu: 'two' } } },
+    /'pipeline\.worker\.cpu' \("two"\) must be a Kubernetes quantity/,
+  ],
+  [
+    'lag threshold',
+    dev,
+    { pipeline: { bridge: { lagThreshold: 0 } } },
+    /'pipeline\.bridge\.lagThreshold' \(0\) must be an integer between 1 and infinity/,
+  ],
+  [
+    'target queue size',
+    dev,
+    { pipeline: { worker: { targetQueueSize: 1.5 } } },
+    /'pipeline\.worker\.targetQueueSize' \(1\.5\) must be an integer/,
+  ],
+  [
+    'deployment name',
+    dev,
+    { pipeline: { worker: { deploymentName: 'Sensor Worker' } } },
+    /'pipeline\.worker\.deploymentName' \("Sensor Worker"\) must be a DNS label/,
+  ],
+  [
+    'build id',
+    dev,
+    { pipeline: { worker: { buildId: 'a/b' } } },
+    /'pipeline\.worker\.buildId' \("a\/b"\) must be a build ID/,
+  ],
+  [
+    'lag alert',
+    dev,
+    { observability: { consumerLagAlert: 0 } },
+    /'observability\.consumerLagAlert' \(0\) must be an integer/,
+  ],
+  [
+    'schedule-to-start alert',
+    dev,
+    { observability: { scheduleToStartAlertSeconds: -1 } },
+    /'observability\.scheduleToStartAlertSeconds' \(-1\) must be a number > 0/,
+  ],
+];
+
+for (const [name, base, override, expected] of RULES) {
+  void test(`rule: ${name}`, () => {
+    assert.match(errorOf(base, override), expected);
+  });
+}
+
+void test('loadEnvironment refuses an unknown environment and non-object overrides', () => {
+  assert.throws(
+    () => loadEnvironment('qa' as 'dev'),
+    /'environment' \("qa"\) must be one of dev, staging, prod/,
+  );
+  assert.throws(
+    () => loadEnvironment('dev', { contextOverrides: '[1]' }),
+    /'context\.overrides' \(\[1\]\) must be a JSON object keyed by environment/,
+  );
+});

@@ -1,0 +1,113 @@
+/**
+ * Invariant 1 against a real Temporal server: a refetch with other boundaries than the run already
+ * started continues after that run, so every offset belongs to exactly one batch workflow.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startBatches, type PartitionRecord } from '../../../workers/bridge/batch-starter.js';
+import { DEFAULT_ALERT_RULES } from '../../../workers/shared/alert-rules.js';
+import { BATCH_MEMO_LAST_OFFSET } from '../../../workers/shared/temporal.js';
+import { sensorData } from '../../helpers/events.js';
+import { stack, testTemporal, uniqueId } from '../../helpers/test-stack.js';
+
+const id = uniqueId('starter');
+const topic = `${id}.sensor-data`;
+let temporal: Awaited<ReturnType<typeof testTemporal>>;
+
+before(async () => {
+  temporal = await testTemporal(await stack());
+});
+
+after(async () => {
+  // No worker polls this queue: end the runs so they do not linger until retention.
+  for await (const wf of temporal.client.workflow.list({
+    query: `TaskQueue = '${id}-queue' AND ExecutionStatus = 'Running'`,
+  })) {
+    await temporal.client.workflow.getHandle(wf.workflowId).terminate('test cleanup');
+  }
+  await temporal.close();
+});
+
+function records(from: number, to: number, partition = 0): PartitionRecord[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => {
+    const offset = from + i;
+    // every 7th record stands for a dead-lettered one: it has an offset but no event
+    return offset % 7 === 3
+      ? { offset: BigInt(offset) }
+      : {
+          offset: BigInt(offset),
+          event: { ...sensorData(`${id}-dev`, offset), source: { partition, offset: String(offset) } },
+        };
+  });
+}
+
+function options(maxBatchEvents: number) {
+  return {
+    client: temporal.client,
+    taskQueue: `${id}-queue`,
+    maxBatchEvents,
+    batchInput: { rules: DEFAULT_ALERT_RULES, maxEventAgeMs: 3600_000, maxClockSkewMs: 60_000 },
+  };
+}
+
+async function coverage(partition: number): Promise<[number, number][]> {
+  const ranges: [number, number][] = [];
+  for await (const wf of temporal.client.workflow.list({ query: `TaskQueue = '${id}-queue'` })) {
+    const [, , p, first] = wf.workflowId.split(':');
+    if (Number(p) !== partition) continue;
+    ranges.push([Number(first), Number(wf.memo?.[BATCH_MEMO_LAST_OFFSET])]);
+  }
+  return ranges.sort((a, b) => a[0] - b[0]);
+}
+
+test('a refetch that extends past an existing run collides, then continues right after it', async () => {
+  const first = await startBatches(options(100), topic, 0, records(0, 9), -1n);
+  assert.deepEqual([first.started, first.collided, first.coveredThrough], [1, 0, 9n]);
+
+  // Crash before commit: the refetch starts at offset 0 again but brings more records.
+  const refetch = await startBatches(options(100), topic, 0, records(0, 19), -1n);
+  assert.deepEqual([refetch.started, refetch.collided, refetch.coveredThrough], [1, 1, 19n]);
+
+  // A smaller refetch (other fetch size, or another bridge after a rebalance) starts nothing.
+  const smaller = await startBatches(options(100), topic, 0, records(0, 4), -1n);
+  assert.deepEqual([smaller.started, smaller.collided, smaller.coveredThrough], [0, 1, 9n]);
+
+  // With another batch size the chain still walks the existing boundaries.
+  const other = await startBatches(options(4), topic, 0, records(0, 29), -1n);
+  assert.equal(other.coveredThrough, 29n);
+  assert.equal(other.collided, 2);
+
+  await assertExactCover(0, 29);
+});
+
+test('two bridges racing on one partition with different boundaries never overlap', async () => {
+  const partition = 1;
+  const a = startBatches(options(5), topic, partition, records(0, 40, partition), -1n);
+  const b = startBatches(options(8), topic, partition, records(0, 40, partition), -1n);
+  const [ra, rb] = await Promise.all([a, b]);
+  assert.equal(ra.coveredThrough, 40n);
+  assert.equal(rb.coveredThrough, 40n);
+  await assertExactCover(partition, 40);
+});
+
+/** Visibility is eventually consistent: retry the check for a few seconds before failing. */
+async function assertExactCover(partition: number, last: number): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return checkExactCover(await coverage(partition), last);
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+function checkExactCover(ranges: [number, number][], last: number): void {
+  let next = 0;
+  for (const [first, end] of ranges) {
+    assert.equal(first, next, `ranges ${JSON.stringify(ranges)} must be contiguous without overlap`);
+    assert.ok(end >= first);
+    next = end + 1;
+  }
+  assert.equal(next, last + 1, `ranges ${JSON.stringify(ranges)} must cover 0..${last}`);
+}

@@ -1,0 +1,135 @@
+/**
+ * Invariants 1 and 2 with a real crash: the bridge is SIGKILLed after Temporal acknowledged its batch
+ * starts and before it committed the offsets. The restarted bridge gets the same records again; its
+ * starts collide, and each event's effects still exist exactly once.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  startPipelineProcess,
+  stopPipelineProcess,
+  waitReady,
+  type PipelineProcess,
+} from '../../../local/pipeline-processes.js';
+import { effectCounts, processedTopicCounts, topicEndOffsets } from '../../../local/run-verification.js';
+import type { TopicNames } from '../../../workers/config.js';
+import { createLogger } from '../../../workers/lib/logger.js';
+import { startSensorWorker, type RunningWorker } from '../../../workers/worker/sensor-worker.js';
+import { produce, record, sensorData } from '../../helpers/events.js';
+import {
+  eventually,
+  stack,
+  testDatabase,
+  testKafka,
+  testProcessEnv,
+  testTemporal,
+  testTopics,
+  testWorkerConfig,
+  uniqueId,
+  type TestDatabase,
+} from '../../helpers/test-stack.js';
+
+const id = uniqueId('redeliver');
+let db: TestDatabase;
+let topics: TopicNames;
+let worker: RunningWorker;
+let temporal: Awaited<ReturnType<typeof testTemporal>>;
+const children: PipelineProcess[] = [];
+
+before(async () => {
+  const ep = await stack();
+  topics = await testTopics(ep, id);
+  db = await testDatabase(ep, id);
+  temporal = await testTemporal(ep);
+  worker = await startSensorWorker({
+    config: testWorkerConfig(ep, id, topics, db.url),
+    kafka: testKafka(ep),
+    client: temporal.client,
+    log: createLogger('test-worker'),
+  });
+});
+
+after(async () => {
+  for (const child of children) await stopPipelineProcess(child);
+  await worker?.shutdown();
+  await temporal?.close();
+  await db?.drop();
+});
+
+test('bridge killed between workflow start and offset commit: effects once after restart', async () => {
+  const ep = await stack();
+  const kafka = testKafka(ep);
+  const env = testProcessEnv(ep, id, topics, db.url);
+  const processedStart = await topicEndOffsets(kafka, topics.processed);
+  const base = Date.now() - 30_000;
+  const events = Array.from({ length: 900 }, (_, i) =>
+    sensorData(`${id}-d${i % 30}`, i, { timestamp: base + i }),
+  );
+  await produce(kafka, topics.sensorData, events.map(record));
+
+  const crashing = startPipelineProcess(
+    'bridge',
+    `${id}-bridge-crash`,
+    { ...env, BRIDGE_FAILPOINT: 'crash-before-commit' },
+    0,
+  );
+  children.push(crashing);
+  const exitCode = await crashing.exited;
+  assert.equal(exitCode, null, 'the bridge died by SIGKILL (no exit code)');
+  assert.equal(crashing.child.signalCode, 'SIGKILL');
+
+  const admin = kafka.admin();
+  await admin.connect();
+  const committed = await admin.fetchOffsets({ groupId: `${id}-bridge`, topics: [topics.sensorData] });
+  await admin.disconnect();
+  assert.ok(
+    committed[0]!.partitions.every((p) => p.offset === '-1'),
+    `nothing committed before the crash: ${JSON.stringify(committed[0]!.partitions)}`,
+  );
+  await eventually('the crashed bridge started at least one batch', async () => {
+    const { count } = await temporal.client.workflow.count(`TaskQueue = '${id}-queue'`);
+    return count > 0;
+  });
+
+  const restarted = startPipelineProcess(
+    'bridge',
+    `${id}-bridge`,
+    env,
+    19500 + Math.floor(Math.random() * 400),
+  );
+  children.push(restarted);
+  await waitReady(restarted);
+  await eventually(
+    'every event applied',
+    async () => (await effectCounts(db.pool, `${id}-`)).ledger === events.length,
+    90_000,
+  );
+
+  const effects = await effectCounts(db.pool, `${id}-`);
+  assert.equal(effects.rollupCount, events.length, 'rollups count every event once');
+  await eventually(
+    'every event published',
+    async () => (await processedTopicCounts(kafka, processedStart, `${id}-`)).uniqueKeys === events.length,
+  );
+
+  // Every offset of every partition is covered by exactly one batch.
+  const { rows } = await db.pool.query<{
+    source_partition: number;
+    first_offset: string;
+    last_offset: string;
+  }>(
+    'SELECT source_partition, first_offset, last_offset FROM batches ORDER BY source_partition, first_offset',
+  );
+  const next = new Map<number, bigint>();
+  for (const row of rows) {
+    const expected = next.get(row.source_partition) ?? 0n;
+    assert.equal(
+      BigInt(row.first_offset),
+      expected,
+      `partition ${row.source_partition}: batches overlap or leave a gap`,
+    );
+    next.set(row.source_partition, BigInt(row.last_offset) + 1n);
+  }
+  const total = [...next.values()].reduce((a, b) => a + b, 0n);
+  assert.equal(total, BigInt(events.length), 'batches cover all offsets');
+});

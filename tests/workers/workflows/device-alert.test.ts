@@ -1,0 +1,179 @@
+/**
+ * Alerts with a human in the loop, on the real Temporal server: a breach raises one alert per device
+ * and rule, repeats feed the same workflow, silence escalates on durable timers, an acknowledgement
+ * stops the escalation, and a return to normal (past the hysteresis band) resolves the alert.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { TopicNames } from '../../../workers/config.js';
+import { createLogger } from '../../../workers/lib/logger.js';
+import { DEFAULT_ALERT_RULES } from '../../../workers/shared/alert-rules.js';
+import type { IngestedEvent } from '../../../workers/shared/events.js';
+import {
+  WORKFLOW_TYPES,
+  acknowledgeSignal,
+  alertStateQuery,
+  alertWorkflowId,
+  batchWorkflowId,
+  type AlertState,
+  type ProcessSensorBatchInput,
+  type ProcessSensorBatchResult,
+} from '../../../workers/shared/temporal.js';
+import { startSensorWorker, type RunningWorker } from '../../../workers/worker/sensor-worker.js';
+import { sensorData } from '../../helpers/events.js';
+import {
+  eventually,
+  stack,
+  testDatabase,
+  testKafka,
+  testTemporal,
+  testTopics,
+  testWorkerConfig,
+  uniqueId,
+  type TestDatabase,
+} from '../../helpers/test-stack.js';
+
+const id = uniqueId('alerts');
+const TIER_MS = 1500;
+let db: TestDatabase;
+let topics: TopicNames;
+let worker: RunningWorker;
+let temporal: Awaited<ReturnType<typeof testTemporal>>;
+let offset = 0;
+
+before(async () => {
+  const ep = await stack();
+  topics = await testTopics(ep, id);
+  db = await testDatabase(ep, id);
+  temporal = await testTemporal(ep);
+  worker = await startSensorWorker({
+    config: testWorkerConfig(ep, id, topics, db.url, { escalation: { tiersMs: [TIER_MS, TIER_MS] } }),
+    kafka: testKafka(ep),
+    client: temporal.client,
+    log: createLogger('test-worker'),
+  });
+});
+
+after(async () => {
+  await worker?.shutdown();
+  await temporal?.close();
+  await db?.drop();
+});
+
+/** Runs one batch workflow with the given temperatures for a device, as the bridge would start it. */
+async function batch(deviceId: string, temperatures: number[]): Promise<ProcessSensorBatchResult> {
+  const first = offset;
+  const events: IngestedEvent[] = temperatures.map((temperature) => {
+    const o = offset++;
+    return {
+      ...sensorData(deviceId, o, { timestamp: Date.now() - 1000 + o, readings: { temperature } }),
+      source: { partition: 0, offset: String(o) },
+    };
+  });
+  const input: ProcessSensorBatchInput = {
+    range: {
+      topic: topics.sensorData,
+      partition: 0,
+      firstOffset: String(first),
+      lastOffset: String(offset - 1),
+    },
+    events,
+    deadLettered: 0,
+    rules: DEFAULT_ALERT_RULES,
+    maxEventAgeMs: 3600_000,
+    maxClockSkewMs: 60_000,
+  };
+  return temporal.client.workflow.execute(WORKFLOW_TYPES.processSensorBatch, {
+    workflowId: batchWorkflowId(topics.sensorData, 0, String(first)),
+    taskQueue: `${id}-queue`,
+    args: [input],
+  });
+}
+
+async function alertState(deviceId: string): Promise<AlertState> {
+  return temporal.client.workflow
+    .getHandle(alertWorkflowId(deviceId, 'temperature-high'))
+    .query(alertStateQuery);
+}
+
+async function runsOf(deviceId: string): Promise<number> {
+  const { count } = await temporal.client.workflow.count(
+    `WorkflowId = '${alertWorkflowId(deviceId, 'temperature-high')}'`,
+  );
+  return count;
+}
+
+test('no acknowledgement: one alert, escalated tier by tier, resolved when readings clear', async () => {
+  const device = `${id}-silent`;
+  const result = await batch(device, [22, 85, 86]);
+  assert.equal(result.alertSignals, 1, 'one signal for the breach of this batch');
+  await eventually(
+    'alert raised',
+    async () => (await alertState(device).catch(() => undefined))?.status === 'open',
+  );
+
+  await batch(device, [90]);
+  await eventually('visibility settles', async () => (await runsOf(device)) >= 1);
+  assert.equal(await runsOf(device), 1, 'a repeated breach feeds the same alert workflow');
+
+  await eventually(
+    'escalated through both tiers',
+    async () => (await alertState(device)).level === 2,
+    15_000,
+  );
+  assert.equal((await alertState(device)).lastValue, 90);
+
+  // 78 is below the threshold but inside the hysteresis band (80 - 5): still open.
+  await batch(device, [78]);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal((await alertState(device)).status, 'open', 'inside the hysteresis band the alert stays open');
+
+  await batch(device, [70]);
+  const final = (await temporal.client.workflow
+    .getHandle(alertWorkflowId(device, 'temperature-high'))
+    .result()) as AlertState;
+  assert.equal(final.status, 'resolved');
+
+  const transitions = await db.pool.query<{ transition: string }>(
+    'SELECT transition FROM alert_transitions WHERE alert_id = $1 ORDER BY sequence',
+    [alertWorkflowId(device, 'temperature-high')],
+  );
+  assert.deepEqual(
+    transitions.rows.map((r) => r.transition),
+    ['raised', 'escalated', 'escalated', 'resolved'],
+  );
+});
+
+test('acknowledged alert stops escalating and resolves on normal readings', async () => {
+  const device = `${id}-acked`;
+  await batch(device, [95]);
+  await eventually(
+    'alert raised',
+    async () => (await alertState(device).catch(() => undefined))?.status === 'open',
+  );
+  await temporal.client.workflow
+    .getHandle(alertWorkflowId(device, 'temperature-high'))
+    .signal(acknowledgeSignal, { by: 'oncall@example.com' });
+  await eventually('acknowledged', async () => (await alertState(device)).status === 'acknowledged');
+
+  await new Promise((r) => setTimeout(r, TIER_MS * 2));
+  const state = await alertState(device);
+  assert.equal(state.level, 0, 'no escalation after the acknowledgement');
+  assert.equal(state.acknowledgedBy, 'oncall@example.com');
+
+  await batch(device, [40]);
+  const final = (await temporal.client.workflow
+    .getHandle(alertWorkflowId(device, 'temperature-high'))
+    .result()) as AlertState;
+  assert.equal(final.status, 'resolved');
+  const row = await db.pool.query<{ status: string; acknowledged_by: string }>(
+    'SELECT status, acknowledged_by FROM alerts WHERE alert_id = $1',
+    [alertWorkflowId(device, 'temperature-high')],
+  );
+  assert.deepEqual(row.rows[0], { status: 'resolved', acknowledged_by: 'oncall@example.com' });
+});
+
+test('a healthy device costs no alert signals', async () => {
+  const result = await batch(`${id}-healthy`, [20, 21, 22, 79.9]);
+  assert.equal(result.alertSignals, 0);
+});
