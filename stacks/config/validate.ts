@@ -126,7 +126,7 @@ export function validateConfig(config: EnvironmentConfig, deployed: DeployedReco
     if (!topic) {
       c.rule(
         false,
-        `'${path}' (undefined) must be set: every topic of workers/shared/topics.ts needs a configuration`,
+        `'${path}' (${String(topic)}) must be set: every topic of workers/shared/topics.ts needs a configuration`,
       );
       continue;
     }
