@@ -59,7 +59,10 @@ before(async () => {
   }
   // Terraform creates these itself: a leftover from an earlier run would make its create fail.
   const declared = stacks.flatMap((s) => s.objects).filter((o) => o.object.kind === 'Namespace');
-  await deleteNamespaces(client, declared.map((o) => o.object.metadata.name));
+  await deleteNamespaces(
+    client,
+    declared.map((o) => o.object.metadata.name),
+  );
 });
 
 after(async () => {

@@ -47,13 +47,18 @@ export async function ensureNamespaces(client: KubeClient, items: readonly Label
 }
 
 /** Deletes namespaces and waits until the namespace controller has removed them (and their contents). */
-export async function deleteNamespaces(client: KubeClient, names: Iterable<string>, timeoutMs = 120_000): Promise<void> {
+export async function deleteNamespaces(
+  client: KubeClient,
+  names: Iterable<string>,
+  timeoutMs = 120_000,
+): Promise<void> {
   const objs = [...names].map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
   for (const o of objs) await client.delete(o);
   const deadline = Date.now() + timeoutMs;
   for (const o of objs) {
     while ((await client.get(o)) !== undefined) {
-      if (Date.now() > deadline) throw new Error(`namespace ${o.metadata.name} still exists ${timeoutMs / 1000} s after deletion`);
+      if (Date.now() > deadline)
+        throw new Error(`namespace ${o.metadata.name} still exists ${timeoutMs / 1000} s after deletion`);
       await sleep(250);
     }
   }
