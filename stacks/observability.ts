@@ -50,6 +50,13 @@ export class ObservabilityStack extends TerraformStack {
       port: 'tcp-prometheus',
       podTargetLabels: ['strimzi.io/cluster', 'strimzi.io/pool-name', 'strimzi.io/name'],
     });
+    // The Strimzi chart ships no monitor for its operator (reconciliation metrics on port `http`).
+    new PodMonitor(this, 'strimzi-operator', {
+      name: 'strimzi-cluster-operator',
+      namespace: config.namespaces.operators,
+      matchLabels: { 'strimzi.io/kind': 'cluster-operator' },
+      port: 'http',
+    });
     new PodMonitor(this, 'cnpg', {
       name: `${postgres.clusterName}-instances`,
       namespace: postgres.namespace,

@@ -187,3 +187,19 @@ void test('pipeline layer refuses a platform without credentials for the applica
     /'postgres\.appDatabase' \("sensor"\) has no credentials in the platform layer \(roles: \)/,
   );
 });
+
+void test('observability: PodMonitors for Kafka, the Strimzi operator, CNPG instances and PgBouncer', () => {
+  for (const env of ENVS) {
+    const monitors = Object.values(stackJson(`observability-${env}`).resource!.kubernetes_manifest!)
+      .map((r) => r.manifest as { kind: string; metadata: { name: string; namespace: string } })
+      .filter((m) => m.kind === 'PodMonitor')
+      .map((m) => `${m.metadata.namespace}/${m.metadata.name}`)
+      .sort();
+    assert.deepEqual(monitors, [
+      'kafka/sensor-kafka-resources',
+      'operators/strimzi-cluster-operator',
+      'postgres/sensor-pg-instances',
+      'postgres/sensor-pg-pooler',
+    ]);
+  }
+});
