@@ -11,7 +11,8 @@ export const dev: EnvironmentConfig = {
     clusterName: 'sensor-kafka',
     brokers: { replicas: 1, storageSize: '20Gi', cpu: '500m', memory: '2Gi' },
     controllers: { replicas: 1, storageSize: '5Gi', cpu: '250m', memory: '1Gi' },
-    rackTopologyKey: 'topology.kubernetes.io/zone',
+    // Single-zone dev clusters (kind, k3d) lack zone labels; every node has a hostname.
+    rackTopologyKey: 'kubernetes.io/hostname',
     replicationFactor: 1,
     minInsyncReplicas: 1,
     topics: {
