@@ -17,12 +17,9 @@ export function stackName(layer: (typeof LAYERS)[number], env: EnvironmentName):
   return `${layer}-${env}`;
 }
 
-/** Chart path relative to the stack's synth folder (`<outdir>/stacks/<name>`), where Terraform runs. */
-function chartPath(outdir: string, stack: string, chart: string): string {
-  return path.relative(
-    path.join(path.resolve(outdir), 'stacks', stack),
-    path.join(REPO_ROOT, 'charts', chart),
-  );
+/** A path as Terraform sees it from a stack's synth folder (`<outdir>/stacks/<name>`, all at one depth). */
+function fromStackDir(outdir: string, target: string): string {
+  return path.relative(path.join(path.resolve(outdir), 'stacks', 'any'), target);
 }
 
 /**
@@ -38,7 +35,18 @@ export function buildApp(
   const selected = selectEnvironments(environments ?? app.node.tryGetContext('environments'));
   const contextOverrides: unknown = app.node.tryGetContext('overrides');
   for (const env of selected) {
-    const config = loadEnvironment(env, { contextOverrides });
+    const loaded = loadEnvironment(env, { contextOverrides });
+    // Terraform runs in <outdir>/stacks/<stack>: a local state folder is given relative to that.
+    const config =
+      loaded.backend.type === 'local'
+        ? {
+            ...loaded,
+            backend: {
+              ...loaded.backend,
+              dir: fromStackDir(outdir, path.join(REPO_ROOT, loaded.backend.dir)),
+            },
+          }
+        : loaded;
     const operators = new OperatorsStack(app, stackName('operators', env), { config });
     const platform = new PlatformStack(app, stackName('platform', env), { config });
     platform.addDependency(operators);
@@ -50,8 +58,8 @@ export function buildApp(
       temporal: platform.temporal,
       sensorDataPartitions: platform.partitions.sensorData,
       chartPaths: {
-        bridge: chartPath(outdir, pipelineName, 'ingest-bridge'),
-        worker: chartPath(outdir, pipelineName, 'sensor-worker'),
+        bridge: fromStackDir(outdir, path.join(REPO_ROOT, 'charts', 'ingest-bridge')),
+        worker: fromStackDir(outdir, path.join(REPO_ROOT, 'charts', 'sensor-worker')),
       },
     });
     pipeline.addDependency(platform);

@@ -5,7 +5,8 @@ import type { EnvironmentConfig } from './types.js';
 export const dev: EnvironmentConfig = {
   name: 'dev',
   kubernetes: { configPath: '~/.kube/config', context: 'dev' },
-  backend: { type: 'local', dir: '.terraform-state' },
+  // Under .terraform/, which git ignores; outside cdktf.out/, which synth may replace.
+  backend: { type: 'local', dir: '.terraform/state' },
   namespaces: NAMESPACES,
   kafka: {
     clusterName: 'sensor-kafka',

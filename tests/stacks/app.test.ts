@@ -67,6 +67,12 @@ void test('backends: local for dev, locked S3 for staging and prod; kubernetes p
       required_providers: Record<string, { version: string }>;
     };
   assert.deepEqual(Object.keys(tf('platform-dev').backend), ['local']);
+  const local = String(tf('platform-dev').backend.local!.path);
+  assert.ok(local.endsWith('.terraform/state/platform-dev.tfstate'), local);
+  assert.equal(
+    join(outdir, 'stacks', 'platform-dev', local),
+    join(import.meta.dirname, '../../.terraform/state/platform-dev.tfstate'),
+  );
   for (const e of ['staging', 'prod']) {
     const s3 = tf(`platform-${e}`).backend.s3!;
     assert.equal(s3.key, `${e}/platform-${e}.tfstate`);
