@@ -78,12 +78,12 @@ function template(chart: string, extra: readonly string[]): Promise<{ ok: boolea
 }
 
 for (const chart of CHARTS) {
-  test(`${chart}: has values.schema.json and ci value sets`, () => {
+  void test(`${chart}: has values.schema.json and ci value sets`, () => {
     assert.ok(existsSync(join(chartDir(chart), 'values.schema.json')), 'values.schema.json missing');
     assert.ok(valueSets(chart).length > 0, 'no ci/*.yaml value sets');
   });
 
-  test(`${chart}: helm lint passes with the defaults and every ci value set`, async () => {
+  void test(`${chart}: helm lint passes with the defaults and every ci value set`, async () => {
     for (const values of [undefined, ...valueSets(chart)]) {
       const args = [
         'lint',
@@ -96,7 +96,7 @@ for (const chart of CHARTS) {
     }
   });
 
-  test(`${chart}: every ci value set renders objects the API server accepts (strict, dry-run)`, async () => {
+  void test(`${chart}: every ci value set renders objects the API server accepts (strict, dry-run)`, async () => {
     for (const values of valueSets(chart)) {
       const { ok, output } = await template(chart, ['-f', join(chartDir(chart), 'ci', values)]);
       assert.ok(ok, `${values}: helm template failed:\n${output}`);
@@ -120,7 +120,7 @@ for (const chart of CHARTS) {
     }
   });
 
-  test(`${chart}: values.schema.json rejects a misspelled value`, async () => {
+  void test(`${chart}: values.schema.json rejects a misspelled value`, async () => {
     const { ok, output } = await template(chart, ['--set', 'replicaCountt=2']);
     assert.equal(ok, false, 'a top-level typo (replicaCountt) rendered without error');
     assert.match(output, /replicaCountt|additional propert/i);

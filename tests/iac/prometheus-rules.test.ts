@@ -37,7 +37,7 @@ async function check(groups: unknown): Promise<{ ok: boolean; output: string }> 
   }
 }
 
-test('every exported rule group passes promtool check rules', async () => {
+void test('every exported rule group passes promtool check rules', async () => {
   const groups = ruleGroups();
   const count = groups.reduce((n, g) => n + g.rules.length, 0);
   assert.ok(count > 0, 'no rules exported');
@@ -46,7 +46,7 @@ test('every exported rule group passes promtool check rules', async () => {
   assert.match(output, new RegExp(`SUCCESS: ${count} rules found`));
 });
 
-test('promtool rejects a rule whose PromQL does not parse (control)', async () => {
+void test('promtool rejects a rule whose PromQL does not parse (control)', async () => {
   const [first] = ruleGroups();
   assert.ok(first?.rules[0]);
   const broken = [{ ...first, rules: [{ ...first.rules[0], expr: `sum(rate(${first.rules[0].expr}` }] }];
@@ -54,7 +54,7 @@ test('promtool rejects a rule whose PromQL does not parse (control)', async () =
   assert.equal(ok, false, `promtool accepted a broken expression:\n${output}`);
 });
 
-test('the PrometheusRule of every environment carries the checked groups', async () => {
+void test('the PrometheusRule of every environment carries the checked groups', async () => {
   const synth: Synthesized = await synthToTemp();
   try {
     for (const env of ENVIRONMENTS) {

@@ -72,7 +72,7 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-test(`${ENV}: platform and pipeline keep kubernetes_*_v1 and kubernetes_manifest resources to apply`, () => {
+void test(`${ENV}: platform and pipeline keep kubernetes_*_v1 and kubernetes_manifest resources to apply`, () => {
   const kept = stacks.filter((s) => /^(platform|pipeline)-/.test(s.name)).flatMap((s) => s.objects);
   assert.ok(
     kept.some((o) => o.source === 'typed'),
@@ -84,14 +84,14 @@ test(`${ENV}: platform and pipeline keep kubernetes_*_v1 and kubernetes_manifest
   );
 });
 
-test(`${ENV}: terraform init installs the kubernetes provider from the local mirror`, async () => {
+void test(`${ENV}: terraform init installs the kubernetes provider from the local mirror`, async () => {
   for (const s of stacks) {
     const out = await terraform(s.dir, tfEnv, ['init', '-input=false']);
     assert.match(out, /Terraform has been successfully initialized/, `${s.name}:\n${out}`);
   }
 });
 
-test(`${ENV}: terraform apply creates every object in the API server`, async () => {
+void test(`${ENV}: terraform apply creates every object in the API server`, async () => {
   const declaredNamespaces = new Set(
     stacks
       .flatMap((s) => s.objects)
@@ -116,14 +116,14 @@ test(`${ENV}: terraform apply creates every object in the API server`, async () 
   }
 });
 
-test(`${ENV}: a second plan shows no changes`, async () => {
+void test(`${ENV}: a second plan shows no changes`, async () => {
   for (const s of stacks) {
     const { code, output } = await planExitCode(s.dir, tfEnv);
     assert.equal(code, 0, `${s.name}: plan -detailed-exitcode exited ${code}:\n${output}`);
   }
 });
 
-test(`${ENV}: terraform destroy removes every object, namespaces included`, async () => {
+void test(`${ENV}: terraform destroy removes every object, namespaces included`, async () => {
   for (const s of [...stacks].reverse())
     await terraform(s.dir, tfEnv, ['destroy', '-auto-approve', '-input=false']);
   const all = stacks.flatMap((s) => s.objects);

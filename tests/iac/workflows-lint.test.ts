@@ -23,7 +23,7 @@ async function lint(files: readonly string[], cwd: string): Promise<{ ok: boolea
   }
 }
 
-test('every workflow in .github/workflows passes actionlint', async () => {
+void test('every workflow in .github/workflows passes actionlint', async () => {
   const files = readdirSync(workflowsDir)
     .filter((f) => /\.ya?ml$/.test(f))
     .map((f) => join(workflowsDir, f));
@@ -32,7 +32,7 @@ test('every workflow in .github/workflows passes actionlint', async () => {
   assert.ok(ok, output);
 });
 
-test('actionlint rejects a workflow with an undefined expression (control)', async () => {
+void test('actionlint rejects a workflow with an undefined expression (control)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'actionlint-'));
   try {
     const file = join(dir, 'broken.yml');
