@@ -58,7 +58,8 @@ async function buildPin(name: string, pin: GoToolPin, dir: string, binary: strin
   progress(`building ${name} ${pin.version} (go install ${pin.pkg}); first time only`);
   const ldflags = ['-s', '-w', pin.ldflags ?? ''].join(' ').trim();
   try {
-    await run('go', ['install', '-trimpath', `-ldflags=${ldflags}`, `${pin.pkg}@${pin.version}`], {
+    const tags = pin.tags ? [`-tags=${pin.tags}`] : [];
+    await run('go', ['install', '-trimpath', `-ldflags=${ldflags}`, ...tags, `${pin.pkg}@${pin.version}`], {
       env: goEnv({ GOBIN: join(staging, 'bin') }),
     });
     rmSync(dir, { recursive: true, force: true });
