@@ -181,7 +181,8 @@ function common(env: Env, clientId: string, defaultMetricsPort: number): CommonC
 function failpoint(env: Env): BridgeConfig['failpoint'] {
   const value = env.BRIDGE_FAILPOINT;
   if (value === undefined || value === '') return undefined;
-  if (value !== 'crash-before-commit') throw new ConfigError(`BRIDGE_FAILPOINT=${value}: expected 'crash-before-commit' or unset`);
+  if (value !== 'crash-before-commit')
+    throw new ConfigError(`BRIDGE_FAILPOINT=${value}: expected 'crash-before-commit' or unset`);
   return value;
 }
 

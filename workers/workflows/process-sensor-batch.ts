@@ -27,12 +27,10 @@ const effects = proxyLocalActivities<SensorActivities>({
   },
 });
 
-function isPermanent(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof ApplicationFailure &&
-    err.cause.type === PERMANENT_FAILURE
-  );
+/** A failure that retrying cannot fix, whether the SDK hands it over wrapped in ActivityFailure or not. */
+function permanentFailure(err: unknown): ApplicationFailure | undefined {
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  return failure instanceof ApplicationFailure && failure.type === PERMANENT_FAILURE ? failure : undefined;
 }
 
 export async function processSensorBatch(input: ProcessSensorBatchInput): Promise<ProcessSensorBatchResult> {
@@ -55,13 +53,14 @@ export async function processSensorBatch(input: ProcessSensorBatchInput): Promis
       deadLettered: input.deadLettered,
     });
   } catch (err) {
-    if (!isPermanent(err)) throw err;
+    const permanent = permanentFailure(err);
+    if (!permanent) throw err;
     // The transaction rolled back: nothing to compensate, the events wait in the parking topic.
     await effects.parkEvents({
       ...ref,
       events: valid,
       step: 'applyBatchEffects',
-      reason: String((err as ActivityFailure).cause?.message),
+      reason: permanent.message,
     });
     return { applied: 0, duplicates: 0, rejected: rejected.length, alertSignals: 0 };
   }
@@ -77,14 +76,15 @@ export async function processSensorBatch(input: ProcessSensorBatchInput): Promis
   try {
     await effects.publishProcessed(ref);
   } catch (err) {
-    if (!isPermanent(err)) throw err;
+    const permanent = permanentFailure(err);
+    if (!permanent) throw err;
     // Compensate so that a re-drive from the parking topic applies the events exactly once.
     await effects.revertBatchEffects(ref);
     await effects.parkEvents({
       ...ref,
       events: valid,
       step: 'publishProcessed',
-      reason: String((err as ActivityFailure).cause?.message),
+      reason: permanent.message,
     });
     return {
       applied: 0,

@@ -1,0 +1,129 @@
+/**
+ * Failure policy end to end: a permanent database error parks the batch's events (with the reason);
+ * after the cause is fixed, `npm run redrive` applies them exactly once, and a second re-drive is a no-op.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { effectCounts } from '../../../local/run-verification.js';
+import type { TopicNames } from '../../../workers/config.js';
+import { createLogger } from '../../../workers/lib/logger.js';
+import { HEADERS } from '../../../workers/shared/topics.js';
+import {
+  WORKFLOW_TYPES,
+  batchWorkflowId,
+  type ProcessSensorBatchInput,
+  type ProcessSensorBatchResult,
+} from '../../../workers/shared/temporal.js';
+import { redriveParked } from '../../../workers/tools/redrive.js';
+import { startSensorWorker, type RunningWorker } from '../../../workers/worker/sensor-worker.js';
+import { sensorData } from '../../helpers/events.js';
+import {
+  stack,
+  testBridgeConfig,
+  testDatabase,
+  testKafka,
+  testTemporal,
+  testTopics,
+  testWorkerConfig,
+  uniqueId,
+  type TestDatabase,
+} from '../../helpers/test-stack.js';
+
+const id = uniqueId('park');
+let db: TestDatabase;
+let topics: TopicNames;
+let worker: RunningWorker;
+let temporal: Awaited<ReturnType<typeof testTemporal>>;
+
+before(async () => {
+  const ep = await stack();
+  topics = await testTopics(ep, id);
+  db = await testDatabase(ep, id);
+  temporal = await testTemporal(ep);
+  worker = await startSensorWorker({
+    config: testWorkerConfig(ep, id, topics, db.url),
+    kafka: testKafka(ep),
+    client: temporal.client,
+    log: createLogger('test-worker'),
+  });
+});
+
+after(async () => {
+  await worker?.shutdown();
+  await temporal?.close();
+  await db?.drop();
+});
+
+test('a permanent failure parks the events; re-drive applies them once', async () => {
+  const ep = await stack();
+  const kafka = testKafka(ep);
+  // Stand-in for a data problem that no retry fixes: the database refuses these rows.
+  await db.pool.query(
+    'ALTER TABLE processed_events ADD CONSTRAINT test_refuse_warm CHECK (temperature < 50)',
+  );
+  const events = Array.from({ length: 20 }, (_, i) => ({
+    ...sensorData(`${id}-d${i % 4}`, i, {
+      timestamp: Date.now() - 5000 + i,
+      readings: { temperature: i === 7 ? 60 : 20 },
+    }),
+    source: { partition: 0, offset: String(i) },
+  }));
+  const input: ProcessSensorBatchInput = {
+    range: { topic: topics.sensorData, partition: 0, firstOffset: '0', lastOffset: '19' },
+    events,
+    deadLettered: 0,
+    rules: [],
+    maxEventAgeMs: 3600_000,
+    maxClockSkewMs: 60_000,
+  };
+  const result = (await temporal.client.workflow.execute(WORKFLOW_TYPES.processSensorBatch, {
+    workflowId: batchWorkflowId(topics.sensorData, 0, '0'),
+    taskQueue: `${id}-queue`,
+    args: [input],
+  })) as ProcessSensorBatchResult;
+  assert.equal(result.applied, 0, 'the transaction rolled back: nothing applied');
+  assert.equal((await effectCounts(db.pool, `${id}-`)).ledger, 0);
+
+  const reasons = await collectParkingReasons(kafka, topics.parking);
+  assert.equal(reasons.length, events.length, 'every event of the batch is parked');
+  assert.ok(
+    reasons.every((r) => r.includes('applyBatchEffects') && r.includes('test_refuse_warm')),
+    reasons[0],
+  );
+
+  await db.pool.query('ALTER TABLE processed_events DROP CONSTRAINT test_refuse_warm');
+  const config = testBridgeConfig(ep, id, topics);
+  const first = await redriveParked(kafka, temporal.client, config, createLogger('redrive'));
+  assert.equal(first.records, events.length);
+  const deadline = Date.now() + 60_000;
+  while ((await effectCounts(db.pool, `${id}-`)).ledger < events.length && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 250));
+  const effects = await effectCounts(db.pool, `${id}-`);
+  assert.equal(effects.ledger, events.length, 'all parked events applied');
+  assert.equal(effects.rollupCount, events.length, 'once each');
+
+  const second = await redriveParked(kafka, temporal.client, config, createLogger('redrive'));
+  assert.deepEqual(second, { records: 0, started: 0, unreadable: 0 }, 'a second re-drive finds nothing new');
+});
+
+async function collectParkingReasons(kafka: ReturnType<typeof testKafka>, topic: string): Promise<string[]> {
+  const reasons: string[] = [];
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = ends.reduce((n, o) => n + Number(o.high), 0);
+  const consumer = kafka.consumer({ groupId: `${topic}-inspect` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        reasons.push(message.headers?.[HEADERS.parkingReason]?.toString() ?? '');
+        if (reasons.length >= total) resolve();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return reasons;
+}
