@@ -13,7 +13,7 @@ import { parseAllDocuments } from 'yaml';
 import { stateDir } from '../lib/paths.js';
 import { assertPortFree, daemonPid, run, startDaemon, StackError, stopDaemon, waitFor } from '../lib/proc.js';
 import { progress } from '../tools/go.js';
-import { withLock } from '../tools/lock.js';
+import { acquireLock, withLock } from '../tools/lock.js';
 import { ensureKubeBinaries } from './build.js';
 import { KubeClient, type KubeConnection, type KubeObject } from './client.js';
 import { ensureCrdFiles } from './crds.js';
@@ -292,6 +292,15 @@ async function start(): Promise<KubeApi> {
   );
   progress(`kubernetes API server ready at ${server} in ${Math.round((Date.now() - started) / 1000)} s`);
   return api;
+}
+
+/**
+ * Exclusive use of the API server's namespaces for one test file at a time: test files run in
+ * parallel processes, and two of them creating or deleting the same namespaces would collide.
+ * Returns the release function.
+ */
+export async function lockKubeApiForTests(): Promise<() => void> {
+  return acquireLock(kubeState(), 'tests');
 }
 
 /** Stops the controller manager, the API server and etcd (in that order). */

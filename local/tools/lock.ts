@@ -7,12 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive, StackError } from '../lib/proc.js';
 
-export async function withLock<T>(
-  dir: string,
-  name: string,
-  fn: () => Promise<T>,
-  timeoutMs = 40 * 60_000,
-): Promise<T> {
+/** Waits for the lock and returns its release function. */
+export async function acquireLock(dir: string, name: string, timeoutMs = 40 * 60_000): Promise<() => void> {
   const lock = join(dir, `${name}.lock`);
   mkdirSync(dir, { recursive: true });
   const deadline = Date.now() + timeoutMs;
@@ -20,7 +16,7 @@ export async function withLock<T>(
     try {
       mkdirSync(lock);
       writeFileSync(join(lock, 'pid'), `${process.pid}\n`);
-      break;
+      return () => rmSync(lock, { recursive: true, force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       let owner = Number.NaN;
@@ -38,9 +34,18 @@ export async function withLock<T>(
       await sleep(500);
     }
   }
+}
+
+export async function withLock<T>(
+  dir: string,
+  name: string,
+  fn: () => Promise<T>,
+  timeoutMs = 40 * 60_000,
+): Promise<T> {
+  const release = await acquireLock(dir, name, timeoutMs);
   try {
     return await fn();
   } finally {
-    rmSync(lock, { recursive: true, force: true });
+    release();
   }
 }

@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { ensureKubeApi } from '../../local/kube/api.js';
+import { ensureKubeApi, lockKubeApiForTests } from '../../local/kube/api.js';
 import { KubeClient, type KubeObject } from '../../local/kube/client.js';
 import { KUBERNETES_VERSION } from '../../local/kube/versions.js';
 import { repoRoot } from '../../local/lib/paths.js';
@@ -24,17 +24,21 @@ let client: KubeClient;
 /** --api-versions for every group/version the server serves, so capability checks see the CRDs. */
 let apiVersions: string[];
 
+/** Held for the whole file: see lockKubeApiForTests. */
+let release: (() => void) | undefined;
+
 before(async () => {
-  [helm, client] = await Promise.all([
-    ensureGoTool('helm'),
-    ensureKubeApi().then((api) => new KubeClient(api)),
-  ]);
+  // Build helm before taking the API server, so other test files are not kept waiting.
+  helm = await ensureGoTool('helm');
+  release = await lockKubeApiForTests();
+  client = new KubeClient(await ensureKubeApi());
   const groups = await client.json<{ groups: { versions: { groupVersion: string }[] }[] }>('GET', '/apis');
   apiVersions = ['v1', ...groups.groups.flatMap((g) => g.versions.map((v) => v.groupVersion))];
 });
 
 after(async () => {
   if (client) await deleteCreatedNamespaces(client);
+  release?.();
 });
 
 function chartDir(chart: string): string {

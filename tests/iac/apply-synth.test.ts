@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ensureKubeApi } from '../../local/kube/api.js';
+import { ensureKubeApi, lockKubeApiForTests } from '../../local/kube/api.js';
 import { KubeClient } from '../../local/kube/client.js';
 import { applyAll, deleteCreatedNamespaces, formatFailures, type Labelled } from './lib/kube-apply.js';
 import { ENVIRONMENTS, LAYERS, synthToTemp, type Synthesized } from './lib/synth.js';
@@ -14,7 +14,11 @@ import { extractAll, type KubeObject } from './lib/tf-to-kube.js';
 let client: KubeClient;
 let synth: Synthesized;
 
+/** Held for the whole file: see lockKubeApiForTests. */
+let release: (() => void) | undefined;
+
 before(async () => {
+  release = await lockKubeApiForTests();
   client = new KubeClient(await ensureKubeApi());
   synth = await synthToTemp();
 });
@@ -22,6 +26,7 @@ before(async () => {
 after(async () => {
   synth?.cleanup();
   if (client) await deleteCreatedNamespaces(client);
+  release?.();
 });
 
 function extract(env: string): { items: Labelled[]; errors: string[] } {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureKubeApi, type KubeApi } from '../../local/kube/api.js';
+import { ensureKubeApi, lockKubeApiForTests, type KubeApi } from '../../local/kube/api.js';
 import { KubeClient } from '../../local/kube/client.js';
 import { ensureKubernetesProviderMirror } from '../../local/tools/go.js';
 import { deleteNamespaces } from './lib/kube-apply.js';
@@ -28,7 +28,11 @@ const stacks: { name: string; dir: string; objects: ExtractedObject[] }[] = [];
 /** Namespaces the removed helm releases would have created, made here so the rest can apply. */
 const precreated: string[] = [];
 
+/** Held for the whole file: see lockKubeApiForTests. */
+let release: (() => void) | undefined;
+
 before(async () => {
+  release = await lockKubeApiForTests();
   api = await ensureKubeApi();
   client = new KubeClient(api);
   synth = await synthToTemp([ENV]);
@@ -66,10 +70,10 @@ before(async () => {
 });
 
 after(async () => {
-  for (const ns of precreated)
-    await client?.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  if (client) await deleteNamespaces(client, precreated);
   synth?.cleanup();
   if (work) rmSync(work, { recursive: true, force: true });
+  release?.();
 });
 
 void test(`${ENV}: platform and pipeline keep kubernetes_*_v1 and kubernetes_manifest resources to apply`, () => {
