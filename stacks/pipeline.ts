@@ -107,6 +107,7 @@ export class PipelineStack extends TerraformStack {
       minReplicas: w.minReplicas,
       maxReplicas: w.maxReplicas,
       targetQueueSize: w.targetQueueSize,
+      databasePoolSize: w.databasePoolSize,
       cpu: w.cpu,
       memory: w.memory,
     });

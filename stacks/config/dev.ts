@@ -56,6 +56,7 @@ export const dev: EnvironmentConfig = {
       targetQueueSize: 10,
       deploymentName: 'sensor-worker',
       buildId: 'dev',
+      databasePoolSize: 5,
     },
   },
   observability: {

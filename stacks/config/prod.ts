@@ -57,6 +57,7 @@ export const prod: EnvironmentConfig = {
       targetQueueSize: 50,
       deploymentName: 'sensor-worker',
       buildId: '0.1.0',
+      databasePoolSize: 10,
     },
   },
   observability: {

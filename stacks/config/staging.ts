@@ -54,6 +54,7 @@ export const staging: EnvironmentConfig = {
       targetQueueSize: 20,
       deploymentName: 'sensor-worker',
       buildId: 'staging',
+      databasePoolSize: 10,
     },
   },
   observability: {

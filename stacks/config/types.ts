@@ -126,6 +126,8 @@ export interface PipelineConfig {
     readonly deploymentName: string;
     /** Build ID of this rollout; defaults to the image tag. */
     readonly buildId: string;
+    /** Postgres connections per worker pod (DATABASE_POOL_SIZE), through PgBouncer. */
+    readonly databasePoolSize: number;
   };
 }
 

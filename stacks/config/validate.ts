@@ -252,6 +252,12 @@ export function validateConfig(config: EnvironmentConfig, deployed: DeployedReco
   );
   c.int('pipeline.bridge.lagThreshold', pl.bridge.lagThreshold, 1);
   c.int('pipeline.worker.targetQueueSize', pl.worker.targetQueueSize, 1);
+  c.int('pipeline.worker.databasePoolSize', pl.worker.databasePoolSize, 1, 1000);
+  const workerConns = pl.worker.maxReplicas * pl.worker.databasePoolSize;
+  c.rule(
+    workerConns + clientConns <= poolerCapacity,
+    `'pipeline.worker.maxReplicas' (${pl.worker.maxReplicas}) x 'pipeline.worker.databasePoolSize' (${pl.worker.databasePoolSize}) = ${workerConns} worker connections + ${clientConns} Temporal connections must be <= the pooler's ${poolerCapacity} client connections ('postgres.pooler.maxClientConn' x 'postgres.pooler.instances')`,
+  );
   c.match('pipeline.worker.deploymentName', pl.worker.deploymentName, DNS_LABEL, 'a DNS label');
   c.match(
     'pipeline.worker.buildId',

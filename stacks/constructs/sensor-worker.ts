@@ -16,6 +16,7 @@ const DEFAULTS = {
   minReplicas: 1,
   maxReplicas: 10,
   targetQueueSize: 20,
+  databasePoolSize: 10,
   cpu: '1',
   memory: '1Gi',
   pollingIntervalSeconds: 15,
@@ -52,6 +53,8 @@ export interface SensorWorkerProps {
    * @see https://keda.sh/docs/2.20/scalers/temporal/
    */
   readonly targetQueueSize?: number;
+  /** Postgres connections per pod (DATABASE_POOL_SIZE). @default 10 */
+  readonly databasePoolSize?: number;
   /** @default '1' */
   readonly cpu?: string;
   /** @default '1Gi' */
@@ -108,7 +111,7 @@ export class SensorWorker extends Construct {
         },
       },
       temporal: { address: p.temporal.address, namespace: p.temporal.namespace, taskQueue: p.taskQueue },
-      database: { existingSecret: p.database.secretName },
+      database: { existingSecret: p.database.secretName, poolSize: p.databasePoolSize },
       versioning: {
         enabled: true,
         deploymentName: p.versioning.deploymentName,

@@ -435,6 +435,18 @@ const RULES: readonly [string, EnvironmentConfig, unknown, RegExp][] = [
     /'pipeline\.worker\.buildId' \("a\/b"\) must be a build ID/,
   ],
   [
+    'worker pool size',
+    dev,
+    { pipeline: { worker: { databasePoolSize: 0 } } },
+    /'pipeline\.worker\.databasePoolSize' \(0\) must be an integer between 1 and 1000/,
+  ],
+  [
+    'worker and Temporal connections beyond the pooler',
+    dev,
+    { pipeline: { worker: { databasePoolSize: 200 } } },
+    /'pipeline\.worker\.maxReplicas' \(3\) x 'pipeline\.worker\.databasePoolSize' \(200\) = 600 worker connections \+ 80 Temporal connections must be <= the pooler's 400 client connections/,
+  ],
+  [
     'lag alert',
     dev,
     { observability: { consumerLagAlert: 0 } },

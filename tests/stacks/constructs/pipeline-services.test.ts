@@ -137,6 +137,7 @@ void test('worker: temporal trigger on the task queue backlog; versioning and da
   const v = parse((only(resources(json, 'helm_release'), 'helm_release') as { values: string[] }).values[0]!);
   assert.deepEqual(v.versioning, { enabled: true, deploymentName: 'sensor-worker', buildId: '1.2.3' });
   assert.equal(v.database.existingSecret, 'pg-sensor');
+  assert.equal(v.database.poolSize, 10);
   assert.equal(v.metrics.port, METRICS_PORTS.worker);
   assert.equal(v.networkPolicy.postgresNamespace, 'postgres');
 });
