@@ -125,8 +125,14 @@ for (const chart of CHARTS) {
   });
 
   void test(`${chart}: values.schema.json rejects a misspelled value`, async () => {
-    const { ok, output } = await template(chart, ['--set', 'replicaCountt=2']);
-    assert.equal(ok, false, 'a top-level typo (replicaCountt) rendered without error');
-    assert.match(output, /replicaCountt|additional propert/i);
+    for (const [set, rejected] of [
+      ['replicaCountt=2', /at '': additional properties 'replicaCountt' not allowed/],
+      ['image.tagg=v1', /at '\/image': additional properties 'tagg' not allowed/],
+    ] as const) {
+      const { ok, output } = await template(chart, ['--set', set]);
+      assert.equal(ok, false, `--set ${set} rendered without error`);
+      assert.match(output, /values don't meet the specifications of the schema/);
+      assert.match(output, rejected);
+    }
   });
 }
