@@ -42,9 +42,21 @@ async function goInstall(
   const staging = join(dir, 'bin.partial');
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  await run('go', ['install', ...pkgs.map(([pkg]) => `${pkg}@v${version}`)], {
-    env: { ...process.env, GOBIN: staging, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
-  });
+  const started = Date.now();
+  const ticker = setInterval(
+    () =>
+      progress(
+        `  still building ${pkgs.map(([, name]) => name).join(', ')} (${Math.round((Date.now() - started) / 1000)} s)`,
+      ),
+    30_000,
+  );
+  try {
+    await run('go', ['install', ...pkgs.map(([pkg]) => `${pkg}@v${version}`)], {
+      env: { ...process.env, GOBIN: staging, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
+    });
+  } finally {
+    clearInterval(ticker);
+  }
   const bin = join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
   for (const [, binName, installAs] of pkgs) renameSync(join(staging, binName), join(bin, installAs));
