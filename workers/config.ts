@@ -66,6 +66,8 @@ export interface WorkerConfig extends CommonConfig {
   readonly escalation: EscalationPolicy;
   readonly maxConcurrentWorkflowTasks: number;
   readonly maxConcurrentLocalActivities: number;
+  /** Port of the Temporal SDK's Prometheus exporter (schedule-to-start latency etc.); off when unset. */
+  readonly sdkMetricsPort?: number;
   /** Worker versioning: the build that this process runs (see charts/sensor-worker). */
   readonly buildId?: string;
   readonly deploymentName?: string;
@@ -209,6 +211,9 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     escalation: json(env, 'ALERT_ESCALATION', DEFAULT_ESCALATION, checkEscalation),
     maxConcurrentWorkflowTasks: int(env, 'WORKER_MAX_WORKFLOW_TASKS', 40, 1, 10_000),
     maxConcurrentLocalActivities: int(env, 'WORKER_MAX_LOCAL_ACTIVITIES', 20, 1, 10_000),
+    sdkMetricsPort: env.TEMPORAL_SDK_METRICS_PORT
+      ? int(env, 'TEMPORAL_SDK_METRICS_PORT', 0, 1024, 65535)
+      : undefined,
     buildId: env.WORKER_BUILD_ID || undefined,
     deploymentName: env.WORKER_DEPLOYMENT_NAME || undefined,
   };

@@ -26,11 +26,19 @@ const require = createRequire(import.meta.url);
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 let runtimeInstalled = false;
 
-/** The SDK logs every worker state change at INFO; our own logs say what matters. */
-function installRuntime(): void {
+/**
+ * Once per process: the SDK logs every worker state change at INFO (our own logs say what matters),
+ * and exports its metrics (the schedule-to-start latency that the alert rules watch) when a port is set.
+ */
+function installRuntime(sdkMetricsPort: number | undefined): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions: sdkMetricsPort
+      ? { metrics: { prometheus: { bindAddress: `0.0.0.0:${sdkMetricsPort}` } } }
+      : undefined,
+  });
 }
 
 /** Bundles the workflow code once per process (webpack takes seconds; several workers share it). */
@@ -70,7 +78,7 @@ export interface RunningWorker {
 
 export async function startSensorWorker(deps: SensorWorkerDeps): Promise<RunningWorker> {
   const { config, kafka, client, log, metrics } = deps;
-  installRuntime();
+  installRuntime(config.sdkMetricsPort);
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolSize });
   pool.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));
   const applied = await migrate(pool);
