@@ -16,16 +16,23 @@ step "lint"
 npx eslint --max-warnings 0 .
 npx prettier --check . > /dev/null || { npx prettier --check . ; exit 1; }
 
+# Servers and tools are built once into the cache, one after the other here rather than by parallel
+# test files competing for the two cores.
 was_up=$(npx tsx local/stack-cli.ts status | grep -c running || true)
-step "local stack (first run builds Temporal and fetches Kafka: several minutes)"
-npx tsx local/stack-cli.ts up
 cleanup() {
   if [ "${was_up}" != "3" ] && [ "${KEEP_STACK:-}" != "1" ]; then
-    step "stopping the local stack (KEEP_STACK=1 keeps it)"
+    step "stopping the local servers (KEEP_STACK=1 keeps them)"
+    npx tsx local/kube/cli.ts down || true
     npx tsx local/stack-cli.ts down || true
   fi
 }
 trap cleanup EXIT
+step "local stack: Postgres, Kafka, Temporal (a cold cache builds Temporal and fetches Kafka: several minutes)"
+npx tsx local/stack-cli.ts up
+step "pinned tools: helm, kubeconform, actionlint, promtool, terraform kubernetes provider (cold: minutes)"
+npx tsx local/tools/install.ts
+step "Kubernetes API server with the operators' CRDs (cold: builds kube-apiserver)"
+npx tsx local/kube/cli.ts up
 
 step "tests"
 mapfile -t files < <(find tests -name '*.test.ts' -not -path '*/node_modules/*' | sort)
