@@ -37,4 +37,11 @@ npx tsx local/kube/cli.ts up
 step "tests"
 mapfile -t files < <(find tests -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
-node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"
+log=$(mktemp)
+status=0
+node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=tap "${files[@]}" | tee "$log" || status=$?
+pass=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
+fail=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
+rm -f "$log"
+echo "tests: ${pass:-0} passed, ${fail:-0} failed"
+exit "$status"
