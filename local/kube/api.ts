@@ -197,8 +197,8 @@ export async function ensureKubeApi(): Promise<KubeApi> {
 
 async function start(): Promise<KubeApi> {
   const started = Date.now();
-  const [bins, etcd, crds] = await Promise.all([ensureKubeBinaries(), ensureEtcd(), ensureCrdFiles()]);
-  void crds;
+  // The CRDs are fetched while the binaries build; installCrds applies them once the server is up.
+  const [bins, etcd] = await Promise.all([ensureKubeBinaries(), ensureEtcd(), ensureCrdFiles()]);
   await stopKubeApi();
   const ports = { apiserver: port('apiserver'), etcd: port('etcd'), etcdPeer: port('etcdPeer') };
   await assertPortFree(ports.etcd, PORT_VARS.etcd);

@@ -15,7 +15,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { cacheDir } from '../lib/paths.js';
 import { run, StackError } from '../lib/proc.js';
 import { goEnv, progress } from '../tools/go.js';
@@ -117,7 +117,7 @@ async function goModuleCrds(src: (typeof GO_SOURCES)[number]): Promise<CrdSet> {
         `go mod download ${src.module}@${src.version}: ${info.Error ?? 'no module directory'}`,
       );
     for (const file of listYaml(join(info.Dir, src.dir))) {
-      copyFileSync(file, join(staging, file.slice(file.lastIndexOf('/') + 1)));
+      copyFileSync(file, join(staging, basename(file)));
     }
   });
 }
