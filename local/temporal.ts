@@ -72,7 +72,7 @@ export async function ensureTemporalBinaries(): Promise<TemporalBinaries> {
   const cli = process.env.TEMPORAL_CLI_BIN ?? join(cliDir, 'bin', 'temporal');
   if (!existsSync(server) || !existsSync(sqlTool)) {
     progress(
-      `temporal: building server ${VERSIONS.temporalServer} from its Go module (first run only, ~4-8 min on 2 cores)`,
+      `temporal: building server ${VERSIONS.temporalServer} from its Go module (first run only: 5-20 min on 2 cores, depending on load)`,
     );
     const started = Date.now();
     await goInstall(
@@ -86,7 +86,7 @@ export async function ensureTemporalBinaries(): Promise<TemporalBinaries> {
     progress(`temporal: server built in ${Math.round((Date.now() - started) / 1000)} s`);
   }
   if (!existsSync(cli)) {
-    progress(`temporal: building CLI ${VERSIONS.temporalCli} (first run only, ~3-5 min)`);
+    progress(`temporal: building CLI ${VERSIONS.temporalCli} (first run only: 3-12 min)`);
     const started = Date.now();
     await goInstall(cliDir, [[TEMPORAL_MODULES.cli, 'temporal', 'temporal']], VERSIONS.temporalCli);
     progress(`temporal: CLI built in ${Math.round((Date.now() - started) / 1000)} s`);
