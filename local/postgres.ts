@@ -55,8 +55,8 @@ export function postgresDataDir(): string {
   return join('/var/tmp', `sensor-pipeline-postgres-${id}`);
 }
 
-/** Locates initdb/pg_ctl/postgres: $STACK_PG_BIN, then PATH, then Debian's versioned directories. */
-export function postgresBinDir(): string {
+/** Locates initdb/pg_ctl/postgres: $STACK_PG_BIN, then Debian's versioned directories, then PATH. */
+export function findPostgresBinDir(): string | undefined {
   const fromEnv = process.env.STACK_PG_BIN;
   if (fromEnv) return fromEnv;
   const debianRoot = '/usr/lib/postgresql';
@@ -67,11 +67,29 @@ export function postgresBinDir(): string {
     if (majors[0]) return join(debianRoot, majors[0], 'bin');
   }
   const initdb = which('initdb');
-  if (initdb) return join(initdb, '..');
+  return initdb ? join(initdb, '..') : undefined;
+}
+
+export function postgresBinDir(): string {
+  const found = findPostgresBinDir();
+  if (found) return found;
   throw new StackError(
     'PostgreSQL server binaries (initdb, pg_ctl, postgres) not found. Install them ' +
       '(Debian: apt-get install postgresql) or set STACK_PG_BIN to their directory.',
   );
+}
+
+/** As root on Debian, installs the distribution's server when it is missing (what a new CI machine needs). */
+async function ensurePostgresInstalled(): Promise<string> {
+  if (findPostgresBinDir()) return postgresBinDir();
+  if (runningAsRoot() && which('apt-get')) {
+    progress("postgres: server binaries missing; installing Debian's postgresql package");
+    await run('apt-get', ['update', '-qq']);
+    await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'postgresql'], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  }
+  return postgresBinDir();
 }
 
 async function ensureServerUser(user: string | undefined): Promise<void> {
@@ -91,7 +109,7 @@ function ownedBy(user: string | undefined, dir: string): void {
 }
 
 export async function postgresUp(config: StackConfig): Promise<void> {
-  const bin = postgresBinDir();
+  const bin = await ensurePostgresInstalled();
   const dataDir = postgresDataDir();
   const user = serverUser();
   const { port, envVar } = config.postgres.port;
