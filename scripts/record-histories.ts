@@ -11,17 +11,11 @@ import { ensureTemporalBinaries } from '../local/temporal.js';
 import { TEMPORAL_NAMESPACE } from '../workers/shared/temporal.js';
 import { repoRoot } from '../local/lib/paths.js';
 import { createLogger } from '../workers/lib/logger.js';
-import { DEFAULT_ALERT_RULES } from '../workers/shared/alert-rules.js';
 import type { IngestedEvent } from '../workers/shared/events.js';
-import {
-  WORKFLOW_TYPES,
-  acknowledgeSignal,
-  alertWorkflowId,
-  batchWorkflowId,
-  type ProcessSensorBatchInput,
-} from '../workers/shared/temporal.js';
+import { acknowledgeSignal, alertWorkflowId } from '../workers/shared/temporal.js';
 import { startSensorWorker } from '../workers/worker/sensor-worker.js';
 import { sensorData } from '../tests/helpers/events.js';
+import { BatchDriver } from '../tests/helpers/batch-driver.js';
 import {
   eventually,
   stack,
@@ -45,37 +39,9 @@ async function main(): Promise<void> {
     client: temporal.client,
     log: createLogger('record'),
   });
-  let offset = 0;
-  const batch = async (deviceId: string, temps: number[], extra: IngestedEvent[] = []) => {
-    const first = offset;
-    const events: IngestedEvent[] = temps.map((temperature) => {
-      const o = offset++;
-      return {
-        ...sensorData(deviceId, o, { timestamp: Date.now() - 1000 + o, readings: { temperature } }),
-        source: { partition: 0, offset: String(o) },
-      };
-    });
-    const input: ProcessSensorBatchInput = {
-      range: {
-        topic: topics.sensorData,
-        partition: 0,
-        firstOffset: String(first),
-        lastOffset: String(offset - 1),
-      },
-      events: [...events, ...extra],
-      deadLettered: 1,
-      rules: DEFAULT_ALERT_RULES,
-      maxEventAgeMs: 3600_000,
-      maxClockSkewMs: 60_000,
-    };
-    const workflowId = batchWorkflowId(topics.sensorData, 0, String(first));
-    await temporal.client.workflow.execute(WORKFLOW_TYPES.processSensorBatch, {
-      workflowId,
-      taskQueue: `${id}-queue`,
-      args: [input],
-    });
-    return workflowId;
-  };
+  const driver = new BatchDriver(temporal.client, `${id}-queue`, topics.sensorData);
+  const batch = async (deviceId: string, temps: number[], extra: IngestedEvent[] = []) =>
+    (await driver.run(deviceId, temps, extra, 1)).workflowId;
   const save = async (name: string, workflowId: string) => {
     // The CLI writes the canonical proto-JSON that Worker.runReplayHistory reads.
     const { cli } = await ensureTemporalBinaries();

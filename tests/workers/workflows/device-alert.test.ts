@@ -7,20 +7,15 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TopicNames } from '../../../workers/config.js';
 import { createLogger } from '../../../workers/lib/logger.js';
-import { DEFAULT_ALERT_RULES } from '../../../workers/shared/alert-rules.js';
-import type { IngestedEvent } from '../../../workers/shared/events.js';
 import {
-  WORKFLOW_TYPES,
   acknowledgeSignal,
   alertStateQuery,
   alertWorkflowId,
-  batchWorkflowId,
   type AlertState,
-  type ProcessSensorBatchInput,
   type ProcessSensorBatchResult,
 } from '../../../workers/shared/temporal.js';
 import { startSensorWorker, type RunningWorker } from '../../../workers/worker/sensor-worker.js';
-import { sensorData } from '../../helpers/events.js';
+import { BatchDriver } from '../../helpers/batch-driver.js';
 import {
   eventually,
   stack,
@@ -39,7 +34,6 @@ let db: TestDatabase;
 let topics: TopicNames;
 let worker: RunningWorker;
 let temporal: Awaited<ReturnType<typeof testTemporal>>;
-let offset = 0;
 
 before(async () => {
   const ep = await stack();
@@ -52,6 +46,7 @@ before(async () => {
     client: temporal.client,
     log: createLogger('test-worker'),
   });
+  driver = new BatchDriver(temporal.client, `${id}-queue`, topics.sensorData);
 });
 
 after(async () => {
@@ -60,34 +55,11 @@ after(async () => {
   await db?.drop();
 });
 
+let driver: BatchDriver;
+
 /** Runs one batch workflow with the given temperatures for a device, as the bridge would start it. */
 async function batch(deviceId: string, temperatures: number[]): Promise<ProcessSensorBatchResult> {
-  const first = offset;
-  const events: IngestedEvent[] = temperatures.map((temperature) => {
-    const o = offset++;
-    return {
-      ...sensorData(deviceId, o, { timestamp: Date.now() - 1000 + o, readings: { temperature } }),
-      source: { partition: 0, offset: String(o) },
-    };
-  });
-  const input: ProcessSensorBatchInput = {
-    range: {
-      topic: topics.sensorData,
-      partition: 0,
-      firstOffset: String(first),
-      lastOffset: String(offset - 1),
-    },
-    events,
-    deadLettered: 0,
-    rules: DEFAULT_ALERT_RULES,
-    maxEventAgeMs: 3600_000,
-    maxClockSkewMs: 60_000,
-  };
-  return temporal.client.workflow.execute(WORKFLOW_TYPES.processSensorBatch, {
-    workflowId: batchWorkflowId(topics.sensorData, 0, String(first)),
-    taskQueue: `${id}-queue`,
-    args: [input],
-  });
+  return (await driver.run(deviceId, temperatures)).result;
 }
 
 async function alertState(deviceId: string): Promise<AlertState> {
