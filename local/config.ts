@@ -34,8 +34,8 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min 
   return value;
 }
 
-function port(env: NodeJS.ProcessEnv, envVar: string, fallback: number): PortSetting {
-  return { port: intFromEnv(env, envVar, fallback, 1024), envVar };
+function port(env: NodeJS.ProcessEnv, envVar: string, fallback: number, max = 65535): PortSetting {
+  return { port: intFromEnv(env, envVar, fallback, 1024, max), envVar };
 }
 
 export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
@@ -48,7 +48,8 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
     },
     temporal: {
       port: port(env, 'STACK_TEMPORAL_PORT', 17233),
-      membershipBasePort: port(env, 'STACK_TEMPORAL_MEMBERSHIP_PORT', 16933),
+      // Temporal records membership ports in a smallint column: the highest one (base + 6) must fit.
+      membershipBasePort: port(env, 'STACK_TEMPORAL_MEMBERSHIP_PORT', 16933, 32767 - 6),
       metricsPort: port(env, 'STACK_TEMPORAL_METRICS_PORT', 18000),
       numHistoryShards: intFromEnv(env, 'STACK_TEMPORAL_HISTORY_SHARDS', 4, 1, 16384),
     },
