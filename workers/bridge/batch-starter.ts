@@ -26,6 +26,8 @@ export interface BatchStarterOptions {
   readonly taskQueue: string;
   readonly maxBatchEvents: number;
   readonly batchInput: Omit<ProcessSensorBatchInput, 'range' | 'events' | 'deadLettered'>;
+  /** Awaited before each start (backpressure); resolving false abandons the rest (nothing committed). */
+  readonly beforeStart?: () => Promise<boolean>;
 }
 
 export interface StartOutcome {
@@ -89,6 +91,7 @@ export async function startBatches(
       events,
       deadLettered: chunk.length - events.length,
     };
+    if (opts.beforeStart && !(await opts.beforeStart())) break;
     try {
       await opts.client.workflow.start(WORKFLOW_TYPES.processSensorBatch, {
         workflowId,

@@ -164,12 +164,16 @@ export class IngestBridge {
             maxEventAgeMs: config.maxEventAgeMs,
             maxClockSkewMs: config.maxClockSkewMs,
           },
+          beforeStart: () => this.backpressure.waitForCapacity(() => isRunning() && !isStale(), heartbeat),
         },
         topic,
         partition,
         records,
         this.covered.get(partition) ?? -1n,
-        () => metrics.batchesStarted.inc(),
+        () => {
+          metrics.batchesStarted.inc();
+          this.backpressure.noteStarted();
+        },
       );
       if (outcome.started > 0) metrics.startLatency.observe((Date.now() - started) / 1000 / outcome.started);
       if (outcome.collided > 0) {
@@ -181,10 +185,11 @@ export class IngestBridge {
       }
       return outcome.coveredThrough;
     });
-    if (covered === undefined) return;
+    if (covered === undefined || covered < BigInt(batch.firstOffset() ?? '0')) return;
     this.covered.set(partition, covered);
     await this.deps.beforeCommit?.(partition);
-    resolveOffset(batch.lastOffset());
+    // Only what is covered: records left unstarted (shutdown or rebalance while waiting) are refetched.
+    resolveOffset(covered < BigInt(batch.lastOffset()) ? covered.toString() : batch.lastOffset());
     await this.consumer.commitOffsets([{ topic, partition, offset: (covered + 1n).toString() }]);
     metrics.consumerLag.set(
       { partition: String(partition) },
