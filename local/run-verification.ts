@@ -3,7 +3,7 @@
  * event's effects exist once in Postgres (ledger, rollups, device state) and on the processed topic
  * after dedup by idempotency key; every malformed record reached the dead-letter topic.
  */
-import type { Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Pool } from 'pg';
 import { idempotencyKey } from '../workers/consumers/dedup.js';
 
@@ -28,7 +28,7 @@ export async function topicEndOffsets(kafka: Kafka, topic: string): Promise<Topi
 export async function readSince(
   kafka: Kafka,
   from: TopicOffsets,
-  onMessage: (key: string | undefined, value: Buffer | null) => void,
+  onMessage: (key: string | undefined, value: Buffer | null, message: KafkaMessage) => void,
 ): Promise<number> {
   const end = await topicEndOffsets(kafka, from.topic);
   const remaining = new Map<number, bigint>();
@@ -51,7 +51,7 @@ export async function readSince(
           for (const m of batch.messages) {
             if (stop === undefined || BigInt(m.offset) >= stop) continue;
             count++;
-            onMessage(idempotencyKey(m.headers), m.value);
+            onMessage(idempotencyKey(m.headers), m.value, m);
           }
           if (stop !== undefined && BigInt(batch.lastOffset()) + 1n >= stop)
             remaining.delete(batch.partition);
@@ -107,13 +107,74 @@ export async function processedTopicCounts(
   kafka: Kafka,
   from: TopicOffsets,
   keyPrefix: string,
+  /** Sees each record of the run too (the bench reads latencies in the same pass). */
+  observe?: (message: KafkaMessage) => void,
 ): Promise<ProcessedTopicCounts> {
   const keys = new Set<string>();
   let delivered = 0;
-  await readSince(kafka, from, (key) => {
+  await readSince(kafka, from, (key, _value, message) => {
+    if (!key?.startsWith(keyPrefix)) return;
+    delivered++;
+    keys.add(key);
+    observe?.(message);
+  });
+  return { delivered, uniqueKeys: keys.size, redeliveries: delivered - keys.size };
+}
+
+/** Devices whose state is not their latest ledger event (last writer wins by event time, then event id). */
+export async function deviceStateMismatches(pool: Pool, devicePrefix: string): Promise<number> {
+  const like = `${devicePrefix.replace(/[%_\\]/g, '\\$&')}%`;
+  const { rows } = await pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM device_state s
+     WHERE s.device_id LIKE $1
+       AND s.last_event_id IS DISTINCT FROM (
+         SELECT p.event_id FROM processed_events p WHERE p.device_id = s.device_id
+         ORDER BY p.event_time DESC, p.event_id DESC LIMIT 1)`,
+    [like],
+  );
+  return Number(rows[0]!.n);
+}
+
+export interface AlertCheckCounts {
+  /** Alert workflow runs that raised (one alert episode each). */
+  readonly raised: number;
+  /** Runs with more than one 'raised' transition: an alert effect applied twice. */
+  readonly doubleRaised: number;
+  /** Transitions recorded in Postgres, each of which must be published once. */
+  readonly transitions: number;
+  readonly publishedKeys: number;
+  readonly redeliveries: number;
+}
+
+/** Alert effects of the devices whose IDs start with `devicePrefix`: rows and the alerts topic agree. */
+export async function alertChecks(
+  pool: Pool,
+  kafka: Kafka,
+  alertsFrom: TopicOffsets,
+  devicePrefix: string,
+): Promise<AlertCheckCounts> {
+  const like = `alert:${devicePrefix.replace(/[%_\\]/g, '\\$&')}%`;
+  const { rows } = await pool.query<{ raised: string; double_raised: string; transitions: string }>(
+    `SELECT (SELECT count(*) FROM alert_transitions WHERE alert_id LIKE $1 AND transition = 'raised') AS raised,
+            (SELECT count(*) FROM (SELECT 1 FROM alert_transitions WHERE alert_id LIKE $1 AND transition = 'raised'
+                                   GROUP BY alert_id, run_id HAVING count(*) > 1) d) AS double_raised,
+            (SELECT count(*) FROM alert_transitions WHERE alert_id LIKE $1) AS transitions`,
+    [like],
+  );
+  const keys = new Set<string>();
+  let delivered = 0;
+  const keyPrefix = `alert:${devicePrefix}`;
+  await readSince(kafka, alertsFrom, (key) => {
     if (!key?.startsWith(keyPrefix)) return;
     delivered++;
     keys.add(key);
   });
-  return { delivered, uniqueKeys: keys.size, redeliveries: delivered - keys.size };
+  const row = rows[0]!;
+  return {
+    raised: Number(row.raised),
+    doubleRaised: Number(row.double_raised),
+    transitions: Number(row.transitions),
+    publishedKeys: keys.size,
+    redeliveries: delivered - keys.size,
+  };
 }
