@@ -41,11 +41,13 @@ export function startPipelineProcess(
   name: string,
   env: Record<string, string>,
   metricsPort: number,
+  /** Extra Node flags, e.g. the bench's --cpu-prof (not allowed in NODE_OPTIONS). */
+  nodeArgs: readonly string[] = [],
 ): PipelineProcess {
   mkdirSync(logDir(), { recursive: true });
   const logFile = join(logDir(), `${name}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY[role]], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ENTRY[role]], {
     cwd: repoRoot,
     env: { ...process.env, ...env, METRICS_PORT: String(metricsPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
