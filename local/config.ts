@@ -2,6 +2,8 @@
  * Settings of the local stack: ports and sizes, each overridable by an environment variable.
  * This module is the only reader of process.env for local/; everything else takes a StackConfig.
  */
+import { logLevel, type KafkaConfig } from 'kafkajs';
+
 export interface PortSetting {
   readonly port: number;
   /** The variable that moves this port, named in "port in use" errors. */
@@ -56,6 +58,26 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
   };
 }
 
+/** Who talks to the local broker: each service has its own SCRAM user, tools and tests use admin. */
+export type KafkaPrincipal = 'admin' | 'bridge' | 'worker';
+
+export interface ScramUser {
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * SCRAM-SHA-512 users of the local broker (bootstrapped when its storage is formatted). Local-only
+ * credentials on loopback, like the Postgres role passwords; the cluster's come from Strimzi KafkaUsers.
+ */
+export const LOCAL_KAFKA_USERS: Readonly<Record<KafkaPrincipal, ScramUser>> = {
+  admin: { username: 'admin', password: 'admin-local-secret' },
+  bridge: { username: 'ingest-bridge', password: 'ingest-bridge-local-secret' },
+  worker: { username: 'sensor-worker', password: 'sensor-worker-local-secret' },
+};
+
+export const LOCAL_KAFKA_SASL_MECHANISM = 'scram-sha-512' as const;
+
 /** Connection settings that the pipeline processes and tests use to reach the local stack. */
 export interface StackEndpoints {
   readonly kafkaBrokers: string[];
@@ -68,5 +90,28 @@ export function endpoints(config: StackConfig): StackEndpoints {
     kafkaBrokers: [`127.0.0.1:${config.kafka.port.port}`],
     temporalAddress: `127.0.0.1:${config.temporal.port.port}`,
     postgres: { host: '127.0.0.1', port: config.postgres.port.port },
+  };
+}
+
+/** kafkajs settings for the local broker as one of its users (admin for tools and tests). */
+export function kafkaClientConfig(
+  ep: Pick<StackEndpoints, 'kafkaBrokers'>,
+  clientId: string,
+  principal: KafkaPrincipal = 'admin',
+): KafkaConfig {
+  return {
+    clientId,
+    brokers: ep.kafkaBrokers,
+    sasl: { mechanism: LOCAL_KAFKA_SASL_MECHANISM, ...LOCAL_KAFKA_USERS[principal] },
+    logLevel: logLevel.NOTHING,
+  };
+}
+
+/** The variables that make a pipeline process (workers/config.ts) log in as `principal`. */
+export function kafkaSaslEnv(principal: KafkaPrincipal): Record<string, string> {
+  return {
+    KAFKA_SASL_MECHANISM: LOCAL_KAFKA_SASL_MECHANISM,
+    KAFKA_SASL_USERNAME: LOCAL_KAFKA_USERS[principal].username,
+    KAFKA_SASL_PASSWORD: LOCAL_KAFKA_USERS[principal].password,
   };
 }

@@ -3,10 +3,10 @@
  * the cache), one combined broker+controller node in KRaft mode, data in this checkout's state dir.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import type { StackConfig } from './config.js';
+import kafkajs, { Kafka, type AclEntry } from 'kafkajs';
+import { kafkaClientConfig, LOCAL_KAFKA_USERS, type StackConfig } from './config.js';
 import { cacheDir, repoRoot, stateDir } from './lib/paths.js';
 import { assertPortFree, daemonPid, logFile, run, startDaemon, stopDaemon, waitFor } from './lib/proc.js';
 import { progress } from './progress.js';
@@ -47,19 +47,36 @@ export async function ensureKafkaInstalled(): Promise<string> {
   return libs;
 }
 
+/**
+ * Marks storage formatted with the SCRAM users below; storage from before (PLAINTEXT) is formatted
+ * again, since KRaft bootstraps SCRAM credentials only at format time.
+ */
+const STORAGE_AUTH_MARKER = 'scram-sha-512.v1';
+
 function brokerProperties(config: StackConfig, dataDir: string): string {
   const { port } = config.kafka.port;
   const controller = config.kafka.controllerPort.port;
+  const admin = LOCAL_KAFKA_USERS.admin;
   return [
     '# Written by local/kafka.ts: one node that is both broker and KRaft controller.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.bootstrap.servers=127.0.0.1:${controller}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controller}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    // Clients authenticate with SCRAM-SHA-512 as in the cluster (there over TLS; here on loopback).
+    `listeners=BROKER://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controller}`,
+    `advertised.listeners=BROKER://127.0.0.1:${port}`,
     'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=BROKER',
+    'listener.security.protocol.map=BROKER:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'sasl.enabled.mechanisms=SCRAM-SHA-512',
+    'sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512',
+    `listener.name.broker.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${admin.username}" password="${admin.password}";`,
+    // ACLs are enforced: each service gets only the operations it needs (see grantServiceAcls).
+    // KRaft does not offer SCRAM on the controller listener, so the node's own controller traffic
+    // is ANONYMOUS on loopback and must be a super user.
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    `super.users=User:${admin.username};User:ANONYMOUS`,
+    'allow.everyone.if.no.acl.found=false',
     `log.dirs=${dataDir}`,
     // Topics come from the pipeline's definitions; a typo must fail, not create a new topic.
     'auto.create.topics.enable=false',
@@ -113,8 +130,15 @@ export async function kafkaUp(config: StackConfig): Promise<void> {
   writeFileSync(log4jFile, LOG4J2);
   const classpath = `${libs}/*`;
   const logging = `-Dlog4j2.configurationFile=${log4jFile}`;
+  const marker = join(dir, 'storage-auth');
+  const formattedWithScram =
+    existsSync(marker) && readFileSync(marker, 'utf8').trim() === STORAGE_AUTH_MARKER;
+  if (existsSync(join(dataDir, 'meta.properties')) && !formattedWithScram) {
+    progress('kafka: local storage predates SCRAM users; formatting it again (local data is discarded)');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
   if (!existsSync(join(dataDir, 'meta.properties'))) {
-    progress('kafka: formatting KRaft storage (standalone controller)');
+    progress('kafka: formatting KRaft storage (standalone controller, SCRAM-SHA-512 users)');
     await run(java, [
       '-cp',
       classpath,
@@ -126,7 +150,12 @@ export async function kafkaUp(config: StackConfig): Promise<void> {
       kafkaClusterId(),
       '-c',
       propsFile,
+      ...Object.values(LOCAL_KAFKA_USERS).flatMap((u) => [
+        '--add-scram',
+        `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`,
+      ]),
     ]);
+    writeFileSync(marker, `${STORAGE_AUTH_MARKER}\n`);
   }
   progress(`kafka: starting broker ${VERSIONS.kafka} on ${brokers[0]}`);
   startDaemon({
@@ -146,6 +175,7 @@ export async function kafkaUp(config: StackConfig): Promise<void> {
     ],
   });
   await waitKafkaReady(brokers);
+  await grantServiceAcls(brokers);
 }
 
 /** A random base64url UUID, the format StorageTool expects for a cluster id. */
@@ -156,9 +186,7 @@ function kafkaClusterId(): string {
 /** Ready means the broker answers metadata and has a controller. */
 async function waitKafkaReady(brokers: string[]): Promise<void> {
   const kafka = new Kafka({
-    clientId: 'stack-health',
-    brokers,
-    logLevel: logLevel.NOTHING,
+    ...kafkaClientConfig({ kafkaBrokers: brokers }, 'stack-health'),
     retry: { retries: 0 },
   });
   await waitFor(
@@ -175,6 +203,58 @@ async function waitKafkaReady(brokers: string[]): Promise<void> {
     },
     { timeoutMs: 90_000, daemon: NAME, intervalMs: 500 },
   );
+}
+
+// Enums that kafkajs (CommonJS) exposes only on its default export under ESM.
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
+
+/**
+ * Least privilege by operation, as the cluster's KafkaUsers grant it: the bridge consumes, commits and
+ * dead-letters; the worker only produces. Topic names are a wildcard here because every test run
+ * works on its own prefixed topics; the cluster's ACLs name the topics (stacks/constructs/kafka-user.ts).
+ */
+const SERVICE_ACLS: ReadonlyArray<{
+  principal: string;
+  resourceType: kafkajs.AclResourceTypes;
+  operations: kafkajs.AclOperationTypes[];
+}> = [
+  {
+    principal: LOCAL_KAFKA_USERS.bridge.username,
+    resourceType: AclResourceTypes.TOPIC,
+    operations: [AclOperationTypes.READ, AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE],
+  },
+  {
+    principal: LOCAL_KAFKA_USERS.bridge.username,
+    resourceType: AclResourceTypes.GROUP,
+    operations: [AclOperationTypes.READ, AclOperationTypes.DESCRIBE],
+  },
+  {
+    principal: LOCAL_KAFKA_USERS.worker.username,
+    resourceType: AclResourceTypes.TOPIC,
+    operations: [AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE],
+  },
+];
+
+/** Creates the service ACLs (idempotent: the broker ignores an ACL that exists). */
+async function grantServiceAcls(brokers: string[]): Promise<void> {
+  const admin = new Kafka(kafkaClientConfig({ kafkaBrokers: brokers }, 'stack-acls')).admin();
+  await admin.connect();
+  try {
+    const acl: AclEntry[] = SERVICE_ACLS.flatMap((a) =>
+      a.operations.map((operation) => ({
+        resourceType: a.resourceType,
+        resourceName: '*',
+        resourcePatternType: ResourcePatternTypes.LITERAL,
+        principal: `User:${a.principal}`,
+        host: '*',
+        operation,
+        permissionType: AclPermissionTypes.ALLOW,
+      })),
+    );
+    await admin.createAcls({ acl });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export async function kafkaDown(): Promise<boolean> {

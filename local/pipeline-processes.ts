@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StackEndpoints } from './config.js';
+import { kafkaSaslEnv, type StackEndpoints } from './config.js';
 import { logDir, repoRoot } from './lib/paths.js';
 import { tailFile } from './lib/proc.js';
 
@@ -49,7 +49,8 @@ export function startPipelineProcess(
   const out = createWriteStream(logFile, { flags: 'a' });
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ENTRY[role]], {
     cwd: repoRoot,
-    env: { ...process.env, ...env, METRICS_PORT: String(metricsPort) },
+    // Each role logs in to Kafka as its own SCRAM user, as in the cluster.
+    env: { ...process.env, ...kafkaSaslEnv(role), ...env, METRICS_PORT: String(metricsPort) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(out);

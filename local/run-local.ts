@@ -8,10 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
-import { loadStackConfig } from './config.js';
+import { kafkaClientConfig, loadStackConfig } from './config.js';
 import { stackUp } from './stack.js';
 import {
   pipelineEnv,
@@ -80,11 +80,7 @@ async function main(): Promise<number> {
     `local run ${runId}: ${fmt(rate)} events/s for ${durationS} s from ${fmt(devices)} devices, ${workers} worker(s), seed ${seed}`,
   );
   const ep = await stackUp(loadStackConfig());
-  const kafka = new Kafka({
-    clientId: `local-run-${runId}`,
-    brokers: ep.kafkaBrokers,
-    logLevel: logLevel.NOTHING,
-  });
+  const kafka = new Kafka(kafkaClientConfig(ep, `local-run-${runId}`));
   const pool = new pg.Pool({ connectionString: pipelineEnv(ep).DATABASE_URL, max: 2 });
   const connection = await Connection.connect({ address: ep.temporalAddress });
   const temporal = new Client({ connection, namespace: TEMPORAL_NAMESPACE });

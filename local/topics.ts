@@ -2,7 +2,8 @@
  * Creates the pipeline's topics on the local broker, as the KafkaTopic resources do in the cluster.
  * Partition counts only grow: an existing topic with fewer partitions is extended, never recreated.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka } from 'kafkajs';
+import { kafkaClientConfig } from './config.js';
 import { TOPICS } from '../workers/shared/topics.js';
 
 export interface TopicSpec {
@@ -30,7 +31,7 @@ export function pipelineTopicSpecs(
 }
 
 export async function ensureTopics(brokers: string[], specs: readonly TopicSpec[]): Promise<void> {
-  const admin = new Kafka({ clientId: 'topic-setup', brokers, logLevel: logLevel.ERROR }).admin();
+  const admin = new Kafka(kafkaClientConfig({ kafkaBrokers: brokers }, 'topic-setup')).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());

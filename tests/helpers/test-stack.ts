@@ -4,9 +4,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import pg from 'pg';
-import { loadStackConfig, type StackEndpoints } from '../../local/config.js';
+import {
+  kafkaClientConfig,
+  LOCAL_KAFKA_SASL_MECHANISM,
+  LOCAL_KAFKA_USERS,
+  loadStackConfig,
+  type KafkaPrincipal,
+  type StackEndpoints,
+} from '../../local/config.js';
 import { psql } from '../../local/postgres.js';
 import { stackUp } from '../../local/stack.js';
 import { ensureTopics, pipelineTopicSpecs } from '../../local/topics.js';
@@ -69,7 +76,7 @@ export async function testTopics(
 }
 
 export function testKafka(ep: StackEndpoints): Kafka {
-  return new Kafka({ clientId: 'tests', brokers: ep.kafkaBrokers, logLevel: logLevel.NOTHING });
+  return new Kafka(kafkaClientConfig(ep, 'tests'));
 }
 
 export async function testTemporal(ep: StackEndpoints): Promise<{ client: Client; close(): Promise<void> }> {
@@ -80,9 +87,14 @@ export async function testTemporal(ep: StackEndpoints): Promise<{ client: Client
   };
 }
 
-function common(ep: StackEndpoints, id: string, topics: TopicNames) {
+function common(ep: StackEndpoints, id: string, topics: TopicNames, principal: KafkaPrincipal) {
   return {
-    kafka: { brokers: ep.kafkaBrokers, clientId: id, ssl: false },
+    kafka: {
+      brokers: ep.kafkaBrokers,
+      clientId: id,
+      ssl: false,
+      sasl: { mechanism: LOCAL_KAFKA_SASL_MECHANISM, ...LOCAL_KAFKA_USERS[principal] },
+    },
     temporal: { address: ep.temporalAddress, namespace: TEMPORAL_NAMESPACE, taskQueue: `${id}-queue` },
     topics,
     metricsPort: 0,
@@ -96,7 +108,7 @@ export function testBridgeConfig(
   overrides: Partial<BridgeConfig> = {},
 ): BridgeConfig {
   return {
-    ...common(ep, id, topics),
+    ...common(ep, id, topics, 'bridge'),
     consumerGroup: `${id}-bridge`,
     maxBatchEvents: 200,
     maxBatchWaitMs: 100,
@@ -117,7 +129,7 @@ export function testWorkerConfig(
   overrides: Partial<WorkerConfig> = {},
 ): WorkerConfig {
   return {
-    ...common(ep, id, topics),
+    ...common(ep, id, topics, 'worker'),
     databaseUrl,
     databasePoolSize: 4,
     escalation: { tiersMs: [60_000] },
