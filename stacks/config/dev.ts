@@ -1,5 +1,44 @@
+import { readCalibration } from '../capacity/calibration.js';
+import { sizeEnvironment, type SizingInputs } from '../capacity/model.js';
 import { NAMESPACES, WORKERS_IMAGE } from './common.js';
+import { deployedFloor, readDeployedRecord } from './deployed.js';
 import type { EnvironmentConfig } from './types.js';
+
+/**
+ * What dev decides: one small pod per role at the rate of the local demo (`npm run local` at
+ * 1,000 events/s). The capacity model derives the rest (`npm run size -- --env dev
+ * --events-per-minute 60000`).
+ */
+export const devSizing: SizingInputs = {
+  environment: 'dev',
+  eventsPerMinute: 60_000,
+  headroom: 2,
+  pods: {
+    bridgeCpu: '250m',
+    workerCpu: '250m',
+    brokerCpu: '500m',
+    brokerMaxStorage: '100Gi',
+    temporalCpu: '500m',
+  },
+  topology: {
+    replicationFactor: 1,
+    minBrokers: 1,
+    postgresInstances: 1,
+    minPoolerInstances: 1,
+    minReplicas: 1,
+  },
+  retention: { kafkaHours: 24, temporalDays: 1, ledgerDays: 1 },
+  connections: {
+    temporalMaxConns: 10,
+    workerDatabasePoolSize: 5,
+    poolerDefaultPoolSize: 20,
+    poolerMaxClientConn: 400,
+  },
+  deployed: deployedFloor(readDeployedRecord(), 'dev'),
+};
+
+const sized = sizeEnvironment(devSizing, readCalibration().measured);
+const { pods, topology, retention, connections } = devSizing;
 
 /** Dev: one small node per role, just enough to run the whole pipeline end to end. */
 export const dev: EnvironmentConfig = {
@@ -10,15 +49,20 @@ export const dev: EnvironmentConfig = {
   namespaces: NAMESPACES,
   kafka: {
     clusterName: 'sensor-kafka',
-    brokers: { replicas: 1, storageSize: '20Gi', cpu: '500m', memory: '2Gi' },
+    brokers: {
+      replicas: sized.kafka.brokers.value,
+      storageSize: sized.kafka.storageSize.value,
+      cpu: pods.brokerCpu,
+      memory: '2Gi',
+    },
     controllers: { replicas: 1, storageSize: '5Gi', cpu: '250m', memory: '1Gi' },
     // Single-zone dev clusters (kind, k3d) lack zone labels; every node has a hostname.
     rackTopologyKey: 'kubernetes.io/hostname',
-    replicationFactor: 1,
+    replicationFactor: topology.replicationFactor,
     minInsyncReplicas: 1,
     topics: {
-      sensorData: { partitions: 6, retentionHours: 24 },
-      processed: { partitions: 6, retentionHours: 24 },
+      sensorData: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
+      processed: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
       alerts: { partitions: 3, retentionHours: 168 },
       deadLetter: { partitions: 1, retentionHours: 168 },
       parking: { partitions: 1, retentionHours: 168 },
@@ -27,36 +71,51 @@ export const dev: EnvironmentConfig = {
   },
   postgres: {
     clusterName: 'sensor-pg',
-    instances: 1,
-    storageSize: '10Gi',
-    walStorageSize: '2Gi',
-    maxConnections: 200,
-    cpu: '500m',
-    memory: '1Gi',
+    instances: sized.postgres.instances.value,
+    storageSize: sized.postgres.storageSize.value,
+    walStorageSize: sized.postgres.walStorageSize.value,
+    maxConnections: sized.postgres.maxConnections.value,
+    cpu: sized.postgres.cpu.value,
+    memory: sized.postgres.memory.value,
     appDatabase: 'sensor',
-    pooler: { instances: 1, defaultPoolSize: 20, maxClientConn: 400 },
+    pooler: {
+      instances: sized.postgres.poolerInstances.value,
+      defaultPoolSize: connections.poolerDefaultPoolSize,
+      maxClientConn: connections.poolerMaxClientConn,
+    },
     backup: { method: 'none' },
   },
   temporal: {
-    numHistoryShards: 4,
-    replicas: { frontend: 1, history: 1, matching: 1, worker: 1 },
+    numHistoryShards: sized.temporal.numHistoryShards.value,
+    replicas: {
+      frontend: sized.temporal.frontend.value,
+      history: sized.temporal.history.value,
+      matching: sized.temporal.matching.value,
+      worker: sized.temporal.worker.value,
+    },
     webReplicas: 1,
-    retentionDays: 1,
-    maxConns: 10,
-    maxIdleConns: 10,
+    retentionDays: retention.temporalDays,
+    maxConns: connections.temporalMaxConns,
+    maxIdleConns: connections.temporalMaxConns,
   },
   pipeline: {
     image: { repository: WORKERS_IMAGE, tag: 'dev' },
-    bridge: { minReplicas: 1, maxReplicas: 3, cpu: '250m', memory: '256Mi', lagThreshold: 5000 },
+    bridge: {
+      minReplicas: sized.bridge.minReplicas.value,
+      maxReplicas: sized.bridge.maxReplicas.value,
+      cpu: pods.bridgeCpu,
+      memory: '256Mi',
+      lagThreshold: 5000,
+    },
     worker: {
-      minReplicas: 1,
-      maxReplicas: 3,
-      cpu: '250m',
+      minReplicas: sized.worker.minReplicas.value,
+      maxReplicas: sized.worker.maxReplicas.value,
+      cpu: pods.workerCpu,
       memory: '512Mi',
       targetQueueSize: 10,
       deploymentName: 'sensor-worker',
       buildId: 'dev',
-      databasePoolSize: 5,
+      databasePoolSize: connections.workerDatabasePoolSize,
     },
   },
   observability: {

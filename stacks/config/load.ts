@@ -9,7 +9,7 @@
  * - `PLATFORM_KUBECONFIG`: kubeconfig path for every environment (CI runners).
  * - `CDKTF_OUTDIR`: synth output folder, set by the cdktf CLI (default `cdktf.out`).
  */
-import { readFileSync } from 'node:fs';
+import { readDeployedRecord } from './deployed.js';
 import { dev } from './dev.js';
 import { prod } from './prod.js';
 import { staging } from './staging.js';
@@ -21,9 +21,9 @@ import {
 } from './types.js';
 import { ConfigError, validateConfig } from './validate.js';
 
-const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = { dev, staging, prod };
+export { readDeployedRecord };
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = { dev, staging, prod };
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -36,18 +36,6 @@ export function deepMerge<T>(base: T, override: unknown): T {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) out[key] = deepMerge(out[key], value);
   return out as T;
-}
-
-function readJson(file: string): Json {
-  return JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as Json;
-}
-
-/** The committed record of what is deployed (stacks/config/deployed-*.json). */
-export function readDeployedRecord(): DeployedRecord {
-  return {
-    partitions: readJson('./deployed-partitions.json') as DeployedRecord['partitions'],
-    shards: readJson('./deployed-shards.json') as DeployedRecord['shards'],
-  };
 }
 
 function parseList(source: string, value: unknown): EnvironmentName[] {

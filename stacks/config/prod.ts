@@ -1,10 +1,40 @@
+import { readCalibration } from '../capacity/calibration.js';
+import { sizeEnvironment, type SizingInputs } from '../capacity/model.js';
 import { NAMESPACES, WORKERS_IMAGE } from './common.js';
+import { deployedFloor, readDeployedRecord } from './deployed.js';
 import type { EnvironmentConfig } from './types.js';
 
 /**
- * Prod: sized for 10,000,000 events/min (~167k events/s). The arithmetic behind every number is in
- * docs/sre-guide.md ("Sizing prod"); change them together with that section.
+ * What prod decides: the rate it is built for, its pod shapes and topology. Every count and size that
+ * follows from them comes from the capacity model (`npm run size -- --events-per-minute 10000000`
+ * prints the same figures with their arithmetic; docs/capacity.md).
  */
+export const prodSizing: SizingInputs = {
+  environment: 'prod',
+  eventsPerMinute: 10_000_000,
+  headroom: 2,
+  pods: { bridgeCpu: '1', workerCpu: '2', brokerCpu: '4', brokerMaxStorage: '4000Gi', temporalCpu: '4' },
+  topology: {
+    replicationFactor: 3,
+    minBrokers: 3,
+    postgresInstances: 3,
+    minPoolerInstances: 3,
+    minReplicas: 2,
+  },
+  retention: { kafkaHours: 24, temporalDays: 7, ledgerDays: 7 },
+  connections: {
+    temporalMaxConns: 20,
+    workerDatabasePoolSize: 10,
+    poolerDefaultPoolSize: 40,
+    poolerMaxClientConn: 1000,
+  },
+  deployed: deployedFloor(readDeployedRecord(), 'prod'),
+};
+
+const sized = sizeEnvironment(prodSizing, readCalibration().measured);
+const { pods, topology, retention, connections } = prodSizing;
+
+/** Prod: sized for 10,000,000 events/min (~167k events/s) by stacks/capacity. */
 export const prod: EnvironmentConfig = {
   name: 'prod',
   kubernetes: { configPath: '~/.kube/config', context: 'prod' },
@@ -12,14 +42,19 @@ export const prod: EnvironmentConfig = {
   namespaces: NAMESPACES,
   kafka: {
     clusterName: 'sensor-kafka',
-    brokers: { replicas: 6, storageSize: '2000Gi', cpu: '4', memory: '16Gi' },
+    brokers: {
+      replicas: sized.kafka.brokers.value,
+      storageSize: sized.kafka.storageSize.value,
+      cpu: pods.brokerCpu,
+      memory: '16Gi',
+    },
     controllers: { replicas: 3, storageSize: '20Gi', cpu: '500m', memory: '2Gi' },
     rackTopologyKey: 'topology.kubernetes.io/zone',
-    replicationFactor: 3,
+    replicationFactor: topology.replicationFactor,
     minInsyncReplicas: 2,
     topics: {
-      sensorData: { partitions: 48, retentionHours: 24 },
-      processed: { partitions: 48, retentionHours: 24 },
+      sensorData: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
+      processed: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
       alerts: { partitions: 12, retentionHours: 168 },
       deadLetter: { partitions: 6, retentionHours: 168 },
       parking: { partitions: 6, retentionHours: 168 },
@@ -28,36 +63,51 @@ export const prod: EnvironmentConfig = {
   },
   postgres: {
     clusterName: 'sensor-pg',
-    instances: 3,
-    storageSize: '1000Gi',
-    walStorageSize: '200Gi',
-    maxConnections: 500,
-    cpu: '8',
-    memory: '32Gi',
+    instances: sized.postgres.instances.value,
+    storageSize: sized.postgres.storageSize.value,
+    walStorageSize: sized.postgres.walStorageSize.value,
+    maxConnections: sized.postgres.maxConnections.value,
+    cpu: sized.postgres.cpu.value,
+    memory: sized.postgres.memory.value,
     appDatabase: 'sensor',
-    pooler: { instances: 3, defaultPoolSize: 40, maxClientConn: 1000 },
+    pooler: {
+      instances: sized.postgres.poolerInstances.value,
+      defaultPoolSize: connections.poolerDefaultPoolSize,
+      maxClientConn: connections.poolerMaxClientConn,
+    },
     backup: { method: 'barmanCloudPlugin', objectStoreName: 'sensor-pg-backups', schedule: '0 0 2 * * *' },
   },
   temporal: {
-    numHistoryShards: 4096,
-    replicas: { frontend: 3, history: 8, matching: 4, worker: 2 },
+    numHistoryShards: sized.temporal.numHistoryShards.value,
+    replicas: {
+      frontend: sized.temporal.frontend.value,
+      history: sized.temporal.history.value,
+      matching: sized.temporal.matching.value,
+      worker: sized.temporal.worker.value,
+    },
     webReplicas: 2,
-    retentionDays: 7,
-    maxConns: 20,
-    maxIdleConns: 20,
+    retentionDays: retention.temporalDays,
+    maxConns: connections.temporalMaxConns,
+    maxIdleConns: connections.temporalMaxConns,
   },
   pipeline: {
     image: { repository: WORKERS_IMAGE, tag: '0.1.0' },
-    bridge: { minReplicas: 12, maxReplicas: 48, cpu: '1', memory: '1Gi', lagThreshold: 200_000 },
+    bridge: {
+      minReplicas: sized.bridge.minReplicas.value,
+      maxReplicas: sized.bridge.maxReplicas.value,
+      cpu: pods.bridgeCpu,
+      memory: '1Gi',
+      lagThreshold: 200_000,
+    },
     worker: {
-      minReplicas: 16,
-      maxReplicas: 64,
-      cpu: '2',
+      minReplicas: sized.worker.minReplicas.value,
+      maxReplicas: sized.worker.maxReplicas.value,
+      cpu: pods.workerCpu,
       memory: '2Gi',
       targetQueueSize: 50,
       deploymentName: 'sensor-worker',
       buildId: '0.1.0',
-      databasePoolSize: 10,
+      databasePoolSize: connections.workerDatabasePoolSize,
     },
   },
   observability: {

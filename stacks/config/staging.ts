@@ -1,5 +1,38 @@
+import { readCalibration } from '../capacity/calibration.js';
+import { sizeEnvironment, type SizingInputs } from '../capacity/model.js';
 import { NAMESPACES, WORKERS_IMAGE } from './common.js';
+import { deployedFloor, readDeployedRecord } from './deployed.js';
 import type { EnvironmentConfig } from './types.js';
+
+/**
+ * What staging decides: prod's topology (3 zones, HA everywhere) at a tenth of its rate, and one day of
+ * ledger (its data is disposable). The capacity model derives the rest (`npm run size -- --env staging
+ * --events-per-minute 1000000`).
+ */
+export const stagingSizing: SizingInputs = {
+  environment: 'staging',
+  eventsPerMinute: 1_000_000,
+  headroom: 2,
+  pods: { bridgeCpu: '500m', workerCpu: '1', brokerCpu: '2', brokerMaxStorage: '1000Gi', temporalCpu: '2' },
+  topology: {
+    replicationFactor: 3,
+    minBrokers: 3,
+    postgresInstances: 3,
+    minPoolerInstances: 2,
+    minReplicas: 2,
+  },
+  retention: { kafkaHours: 24, temporalDays: 3, ledgerDays: 1 },
+  connections: {
+    temporalMaxConns: 20,
+    workerDatabasePoolSize: 10,
+    poolerDefaultPoolSize: 30,
+    poolerMaxClientConn: 500,
+  },
+  deployed: deployedFloor(readDeployedRecord(), 'staging'),
+};
+
+const sized = sizeEnvironment(stagingSizing, readCalibration().measured);
+const { pods, topology, retention, connections } = stagingSizing;
 
 /** Staging: prod's topology (3 zones, HA everywhere) at a tenth of its throughput. */
 export const staging: EnvironmentConfig = {
@@ -9,14 +42,19 @@ export const staging: EnvironmentConfig = {
   namespaces: NAMESPACES,
   kafka: {
     clusterName: 'sensor-kafka',
-    brokers: { replicas: 3, storageSize: '200Gi', cpu: '1', memory: '4Gi' },
+    brokers: {
+      replicas: sized.kafka.brokers.value,
+      storageSize: sized.kafka.storageSize.value,
+      cpu: pods.brokerCpu,
+      memory: '4Gi',
+    },
     controllers: { replicas: 3, storageSize: '10Gi', cpu: '250m', memory: '1Gi' },
     rackTopologyKey: 'topology.kubernetes.io/zone',
-    replicationFactor: 3,
+    replicationFactor: topology.replicationFactor,
     minInsyncReplicas: 2,
     topics: {
-      sensorData: { partitions: 12, retentionHours: 24 },
-      processed: { partitions: 12, retentionHours: 24 },
+      sensorData: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
+      processed: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
       alerts: { partitions: 6, retentionHours: 168 },
       deadLetter: { partitions: 3, retentionHours: 168 },
       parking: { partitions: 3, retentionHours: 168 },
@@ -25,36 +63,51 @@ export const staging: EnvironmentConfig = {
   },
   postgres: {
     clusterName: 'sensor-pg',
-    instances: 3,
-    storageSize: '100Gi',
-    walStorageSize: '20Gi',
-    maxConnections: 300,
-    cpu: '2',
-    memory: '8Gi',
+    instances: sized.postgres.instances.value,
+    storageSize: sized.postgres.storageSize.value,
+    walStorageSize: sized.postgres.walStorageSize.value,
+    maxConnections: sized.postgres.maxConnections.value,
+    cpu: sized.postgres.cpu.value,
+    memory: sized.postgres.memory.value,
     appDatabase: 'sensor',
-    pooler: { instances: 2, defaultPoolSize: 30, maxClientConn: 500 },
+    pooler: {
+      instances: sized.postgres.poolerInstances.value,
+      defaultPoolSize: connections.poolerDefaultPoolSize,
+      maxClientConn: connections.poolerMaxClientConn,
+    },
     backup: { method: 'volumeSnapshot', snapshotClassName: 'csi-snapclass', schedule: '0 0 3 * * *' },
   },
   temporal: {
-    numHistoryShards: 512,
-    replicas: { frontend: 2, history: 3, matching: 2, worker: 1 },
+    numHistoryShards: sized.temporal.numHistoryShards.value,
+    replicas: {
+      frontend: sized.temporal.frontend.value,
+      history: sized.temporal.history.value,
+      matching: sized.temporal.matching.value,
+      worker: sized.temporal.worker.value,
+    },
     webReplicas: 1,
-    retentionDays: 3,
-    maxConns: 20,
-    maxIdleConns: 20,
+    retentionDays: retention.temporalDays,
+    maxConns: connections.temporalMaxConns,
+    maxIdleConns: connections.temporalMaxConns,
   },
   pipeline: {
     image: { repository: WORKERS_IMAGE, tag: 'staging' },
-    bridge: { minReplicas: 2, maxReplicas: 6, cpu: '500m', memory: '512Mi', lagThreshold: 20_000 },
+    bridge: {
+      minReplicas: sized.bridge.minReplicas.value,
+      maxReplicas: sized.bridge.maxReplicas.value,
+      cpu: pods.bridgeCpu,
+      memory: '512Mi',
+      lagThreshold: 20_000,
+    },
     worker: {
-      minReplicas: 2,
-      maxReplicas: 8,
-      cpu: '1',
+      minReplicas: sized.worker.minReplicas.value,
+      maxReplicas: sized.worker.maxReplicas.value,
+      cpu: pods.workerCpu,
       memory: '1Gi',
       targetQueueSize: 20,
       deploymentName: 'sensor-worker',
       buildId: 'staging',
-      databasePoolSize: 10,
+      databasePoolSize: connections.workerDatabasePoolSize,
     },
   },
   observability: {

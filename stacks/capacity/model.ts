@@ -1,0 +1,461 @@
+/**
+ * The capacity model: from a planned event rate, an environment's pod shapes and topology, and the
+ * measured per-core rates of the calibration, to every sized field of the environment. Pure (no I/O),
+ * so the environment files, `npm run size` and the tests run the same arithmetic; every figure
+ * carries the steps that produced it. docs/capacity.md explains the rules and their limits.
+ */
+import { formatCpu, formatGi, GIB, parseQuantity } from '../config/quantity.js';
+import type { EnvironmentName } from '../config/types.js';
+import type { CalibrationMeasurement, ProcessName } from './calibration.js';
+
+/** What an environment decides for itself; the model derives the rest from it. */
+export interface SizingInputs {
+  readonly environment: EnvironmentName;
+  /** Planned sustained rate, events per minute. */
+  readonly eventsPerMinute: number;
+  /** Throughput-bound resources are sized for `eventsPerMinute x headroom` (catch-up after an outage, bursts). */
+  readonly headroom: number;
+  /** Pod shapes the model counts in (Kubernetes quantities), also written to the environment. */
+  readonly pods: {
+    readonly bridgeCpu: string;
+    readonly workerCpu: string;
+    readonly brokerCpu: string;
+    /** Largest volume one broker may have; more data means more brokers. */
+    readonly brokerMaxStorage: string;
+    /** Cores one Temporal server pod may use (the nodes' budget per pod). */
+    readonly temporalCpu: string;
+  };
+  readonly topology: {
+    readonly replicationFactor: number;
+    readonly minBrokers: number;
+    /** Postgres instances: availability, not throughput (one primary takes every write). */
+    readonly postgresInstances: number;
+    readonly minPoolerInstances: number;
+    /** Floor of every replica count: 2 where one pod's loss must not stop a service. */
+    readonly minReplicas: number;
+  };
+  readonly retention: {
+    /** Retention of the two high-volume topics, sensor-data and sensor-data-processed. */
+    readonly kafkaHours: number;
+    /** Temporal's retention of closed workflows. */
+    readonly temporalDays: number;
+    /** Days of the processed_events ledger kept: dedup needs MAX_EVENT_AGE_MS (7 days by default). */
+    readonly ledgerDays: number;
+  };
+  readonly connections: {
+    readonly temporalMaxConns: number;
+    readonly workerDatabasePoolSize: number;
+    readonly poolerDefaultPoolSize: number;
+    readonly poolerMaxClientConn: number;
+  };
+  /** What is deployed (stacks/config/deployed-*.json): partitions never shrink, shards never change. */
+  readonly deployed?: { readonly partitions?: number; readonly shards?: number };
+}
+
+/**
+ * Assumptions that the co-located benchmark cannot measure; docs/capacity.md gives the reason for each.
+ * Change them there and here together.
+ */
+export const ASSUMPTIONS = {
+  /** History events per second one shard is budgeted for at the design rate. */
+  shardHistoryEventsPerSecond: 20,
+  /** Shards are fixed for life: a new cluster gets this factor on top of the design rate. */
+  shardLifetimeGrowth: 4,
+  minShards: 4,
+  maxShards: 16_384,
+  /** Split of Temporal's measured CPU between the load-bearing services (the worker service is fixed). */
+  temporalShare: { history: 0.55, matching: 0.25, frontend: 0.2 },
+  /** Share of a broker volume that retained data may fill: the rest absorbs bursts and reassignments. */
+  kafkaDiskFill: 0.6,
+  /** processed_events row with its three indexes, bytes (from the schema in workers/db/migrations). */
+  ledgerBytesPerEvent: 350,
+  /** Temporal persistence per sensor event: ~9 KB of history per 200-event batch, rounded up. */
+  temporalBytesPerEvent: 50,
+  /** WAL written per byte of data (full-page writes after checkpoints). */
+  walAmplification: 2,
+  /** Seconds of WAL the volume must hold if archiving stalls. */
+  walBufferSeconds: 3600,
+  minWalGi: 2,
+  postgresDiskFill: 0.7,
+  postgresMemoryGiPerCore: 4,
+  /** CPU steps for the Postgres primary: machine sizes, not arbitrary counts. */
+  postgresCpuSteps: [0.5, 1, 2, 4, 8, 16, 32, 48, 64, 96, 128],
+  /** Beyond these a single primary no longer fits common nodes and volumes: the model warns. */
+  postgresMaxCores: 128,
+  postgresMaxVolumeGi: 16_384,
+  pgReservedConnections: 20,
+  pooledDatabases: 3,
+  temporalDatastores: 2,
+} as const;
+
+/** A figure and the arithmetic that produced it, one line per step. */
+export interface Sized<T> {
+  readonly value: T;
+  readonly steps: readonly string[];
+}
+
+export interface Sizing {
+  readonly inputs: SizingInputs;
+  readonly designEventsPerMinute: number;
+  /** Events per minute one core of each process handles, from the calibration. */
+  readonly perCore: Readonly<Record<ProcessName, number>>;
+  /** Partitions of sensor-data and sensor-data-processed. */
+  readonly partitions: Sized<number>;
+  readonly bridge: { readonly minReplicas: Sized<number>; readonly maxReplicas: Sized<number> };
+  readonly worker: { readonly minReplicas: Sized<number>; readonly maxReplicas: Sized<number> };
+  readonly temporal: {
+    readonly numHistoryShards: Sized<number>;
+    readonly frontend: Sized<number>;
+    readonly history: Sized<number>;
+    readonly matching: Sized<number>;
+    readonly worker: Sized<number>;
+  };
+  readonly postgres: {
+    readonly instances: Sized<number>;
+    readonly cpu: Sized<string>;
+    readonly memory: Sized<string>;
+    readonly storageSize: Sized<string>;
+    readonly walStorageSize: Sized<string>;
+    readonly poolerInstances: Sized<number>;
+    readonly maxConnections: Sized<number>;
+  };
+  readonly kafka: { readonly brokers: Sized<number>; readonly storageSize: Sized<string> };
+  /** Conditions the numbers cannot fix on their own (a shard migration, a primary beyond one node). */
+  readonly warnings: readonly string[];
+}
+
+/** Thrown for inputs the model cannot size, naming the input. */
+export class SizingError extends Error {
+  override name = 'SizingError';
+}
+
+const n = (v: number, digits = 0): string =>
+  v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+
+function cores(quantity: string, what: string): number {
+  const v = parseQuantity(quantity);
+  if (v === undefined || v <= 0)
+    throw new SizingError(`'${what}' (${JSON.stringify(quantity)}) must be a CPU quantity > 0`);
+  return v;
+}
+
+function nextPowerOfTwo(v: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, v)));
+}
+
+/** Smallest 3·2^k >= v: doubling keeps every earlier count a divisor, so keys split, never scatter. */
+function partitionStep(v: number): number {
+  let p = 3;
+  while (p < v) p *= 2;
+  return p;
+}
+
+/** Replicas for a load: at least the floor, enough pods of `podCores` for `load` cores. */
+function pods(load: number, podCores: number, floor: number): number {
+  return Math.max(floor, Math.ceil(load / podCores - 1e-9));
+}
+
+/**
+ * Sizes an environment.
+ * @throws SizingError when a rate, the headroom or a pod shape is not usable.
+ */
+export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasurement): Sizing {
+  const { eventsPerMinute: rate, headroom, topology: topo, retention, connections: conn } = inputs;
+  if (!(Number.isFinite(rate) && rate > 0)) {
+    throw new SizingError(`'eventsPerMinute' (${rate}) must be a number > 0`);
+  }
+  if (!(Number.isFinite(headroom) && headroom >= 1)) {
+    throw new SizingError(`'headroom' (${headroom}) must be a number >= 1: it multiplies the planned rate`);
+  }
+  const A = ASSUMPTIONS;
+  const design = rate * headroom;
+  const warnings: string[] = [];
+  const perCore = Object.fromEntries(
+    Object.entries(measured.cpuCoresAtMax).map(([proc, c]) => [proc, measured.eventsPerMinute / c]),
+  ) as Record<ProcessName, number>;
+  const rateLine = (proc: ProcessName): string =>
+    `${proc} per core = ${n(measured.eventsPerMinute)} events/min / ${measured.cpuCoresAtMax[proc]} cores = ${n(perCore[proc])} events/min`;
+  const designLine = `design rate = ${n(rate)} x headroom ${headroom} = ${n(design)} events/min`;
+
+  // Bridge and worker: CPU-bound, linear in the rate. min carries the planned rate without scaling up;
+  // max carries the design rate.
+  const scaled = (proc: 'bridge' | 'worker', podCpu: string) => {
+    const per = cores(podCpu, `pods.${proc}Cpu`);
+    const atRate = rate / perCore[proc];
+    const atDesign = design / perCore[proc];
+    const min = pods(atRate, per, topo.minReplicas);
+    const max = Math.max(min, pods(atDesign, per, topo.minReplicas));
+    return {
+      minReplicas: {
+        value: min,
+        steps: [
+          rateLine(proc),
+          `cores at the planned rate = ${n(rate)} / ${n(perCore[proc])} = ${n(atRate, 2)}`,
+          `min replicas = max(${topo.minReplicas}, ceil(${n(atRate, 2)} / ${podCpu} per pod)) = ${min}`,
+        ],
+      },
+      maxReplicas: {
+        value: max,
+        steps: [
+          designLine,
+          `cores at the design rate = ${n(design)} / ${n(perCore[proc])} = ${n(atDesign, 2)}`,
+          `max replicas = max(min ${min}, ceil(${n(atDesign, 2)} / ${podCpu} per pod)) = ${max}`,
+        ],
+      },
+    };
+  };
+  const bridge = scaled('bridge', inputs.pods.bridgeCpu);
+  const worker = scaled('worker', inputs.pods.workerCpu);
+
+  // Partitions: every bridge replica needs one; never below what is deployed.
+  const deployedPartitions = inputs.deployed?.partitions;
+  const bridgeMax = bridge.maxReplicas.value;
+  const partitions =
+    deployedPartitions !== undefined && deployedPartitions >= bridgeMax
+      ? deployedPartitions
+      : partitionStep(bridgeMax);
+  const partitionSteps = [
+    `needed >= bridge max replicas = ${bridgeMax} (a consumer beyond the partition count idles)`,
+    deployedPartitions !== undefined && deployedPartitions >= bridgeMax
+      ? `deployed count ${deployedPartitions} >= ${bridgeMax}: kept (partitions never decrease, keys stay put)`
+      : `smallest 3 x 2^k >= ${bridgeMax} = ${partitions}` +
+        (deployedPartitions !== undefined ? ` (raised from the deployed ${deployedPartitions})` : ''),
+  ];
+
+  // History shards: budgeted per history event; fixed for the life of a cluster.
+  const historyPerSecond = ((design / 60) * measured.historyEventsPer1000Events) / 1000;
+  const shardsNeeded = Math.ceil(historyPerSecond / A.shardHistoryEventsPerSecond);
+  const freshShards = Math.min(
+    A.maxShards,
+    Math.max(A.minShards, nextPowerOfTwo(shardsNeeded * A.shardLifetimeGrowth)),
+  );
+  const deployedShards = inputs.deployed?.shards;
+  const shardSteps = [
+    `history events/s at the design rate = ${n(design)} / 60 x ${measured.historyEventsPer1000Events} / 1000 = ${n(historyPerSecond, 1)}`,
+    `shards needed = ceil(${n(historyPerSecond, 1)} / ${A.shardHistoryEventsPerSecond} per shard) = ${shardsNeeded}`,
+  ];
+  let shards: number;
+  if (deployedShards !== undefined && deployedShards >= shardsNeeded) {
+    shards = deployedShards;
+    shardSteps.push(
+      `deployed ${deployedShards} >= ${shardsNeeded}: kept (the shard count is fixed at creation)`,
+    );
+  } else {
+    shards = freshShards;
+    shardSteps.push(
+      `new cluster: power of two >= ${shardsNeeded} x lifetime growth ${A.shardLifetimeGrowth}, in [${A.minShards}, ${A.maxShards}] = ${shards}`,
+    );
+    if (deployedShards !== undefined) {
+      warnings.push(
+        `temporal.numHistoryShards: ${shardsNeeded} shards are needed but ${deployedShards} are deployed; the count cannot change in place (synth refuses it): migrate to a new Temporal cluster (docs/sre-guide.md, "Changing history shards")`,
+      );
+    }
+  }
+  if (shardsNeeded > A.maxShards) {
+    warnings.push(
+      `temporal.numHistoryShards: ${shardsNeeded} shards exceed ${A.maxShards}: split the load across namespaces or clusters`,
+    );
+  }
+
+  // Temporal services: the measured CPU split by an assumed share; history a power of two so that
+  // the shards spread evenly.
+  const temporalCores = design / perCore.temporal;
+  const podCores = cores(inputs.pods.temporalCpu, 'pods.temporalCpu');
+  const service = (svc: keyof typeof A.temporalShare, roundPow2: boolean): Sized<number> => {
+    const load = temporalCores * A.temporalShare[svc];
+    const raw = pods(load, podCores, topo.minReplicas);
+    const value = roundPow2 ? Math.min(shards, nextPowerOfTwo(raw)) : raw;
+    return {
+      value,
+      steps: [
+        rateLine('temporal'),
+        `Temporal cores at the design rate = ${n(design)} / ${n(perCore.temporal)} = ${n(temporalCores, 2)}`,
+        `${svc} = max(${topo.minReplicas}, ceil(${n(temporalCores, 2)} x share ${A.temporalShare[svc]} / ${inputs.pods.temporalCpu} per pod)) = ${raw}` +
+          (roundPow2 ? `; power of two <= shards: ${value}` : ''),
+      ],
+    };
+  };
+  const temporal = {
+    numHistoryShards: { value: shards, steps: shardSteps },
+    frontend: service('frontend', false),
+    history: service('history', true),
+    matching: service('matching', false),
+    worker: {
+      value: topo.minReplicas,
+      steps: [`internal system workflows only, independent of the event rate: the floor ${topo.minReplicas}`],
+    },
+  };
+
+  // Postgres: one primary takes every write, so CPU scales up, not out; instances are availability.
+  const pgCores = design / perCore.postgres;
+  const pgCpu = A.postgresCpuSteps.find((s) => s >= pgCores) ?? Math.ceil(pgCores);
+  if (pgCores > A.postgresMaxCores) {
+    warnings.push(
+      `postgres.cpu: the primary needs ${n(pgCores, 1)} cores, beyond ${A.postgresMaxCores} on one node: split the application database from Temporal's, or shard (docs/capacity.md, "Limits")`,
+    );
+  }
+  const pgMemoryGi = pgCpu * A.postgresMemoryGiPerCore;
+  const eventsPerDay = rate * 60 * 24;
+  const ledgerBytes = eventsPerDay * retention.ledgerDays * A.ledgerBytesPerEvent;
+  const historyBytes = eventsPerDay * retention.temporalDays * A.temporalBytesPerEvent;
+  const pgStorage = formatGi((ledgerBytes + historyBytes) / A.postgresDiskFill, 100);
+  if (parseQuantity(pgStorage)! / GIB > A.postgresMaxVolumeGi) {
+    warnings.push(
+      `postgres.storageSize: ${pgStorage} per instance is beyond ${A.postgresMaxVolumeGi}Gi, the largest volume many clouds offer: prune the ledger sooner (MAX_EVENT_AGE_MS) or partition it by day (docs/capacity.md, "Limits")`,
+    );
+  }
+  const walBytesPerSecond =
+    (rate / 60) * (A.ledgerBytesPerEvent + A.temporalBytesPerEvent) * A.walAmplification;
+  const wal = formatGi(
+    Math.max(A.minWalGi * GIB, (walBytesPerSecond * A.walBufferSeconds) / A.postgresDiskFill),
+    A.minWalGi,
+  );
+  const temporalPods =
+    temporal.frontend.value + temporal.history.value + temporal.matching.value + temporal.worker.value;
+  const temporalClients = temporalPods * A.temporalDatastores * conn.temporalMaxConns;
+  const workerClients = worker.maxReplicas.value * conn.workerDatabasePoolSize;
+  const poolerInstances = Math.max(
+    topo.minPoolerInstances,
+    Math.ceil((temporalClients + workerClients) / conn.poolerMaxClientConn),
+  );
+  const serverConns = poolerInstances * conn.poolerDefaultPoolSize * A.pooledDatabases;
+  const maxConnections = Math.ceil((serverConns + A.pgReservedConnections) / 50) * 50;
+  const postgres = {
+    instances: {
+      value: topo.postgresInstances,
+      steps: [`availability, not throughput (replicas take no writes): ${topo.postgresInstances}`],
+    },
+    cpu: {
+      value: formatCpu(pgCpu),
+      steps: [
+        rateLine('postgres'),
+        `primary cores at the design rate = ${n(design)} / ${n(perCore.postgres)} = ${n(pgCores, 2)}`,
+        `next machine size in ${A.postgresCpuSteps.join(', ')} = ${formatCpu(pgCpu)}`,
+      ],
+    },
+    memory: {
+      value: `${pgMemoryGi}Gi`,
+      steps: [`${formatCpu(pgCpu)} cores x ${A.postgresMemoryGiPerCore} GiB per core = ${pgMemoryGi}Gi`],
+    },
+    storageSize: {
+      value: pgStorage,
+      steps: [
+        `events per day = ${n(rate)} x 1,440 = ${n(eventsPerDay)}`,
+        `ledger = ${n(eventsPerDay)} x ${retention.ledgerDays} days x ${A.ledgerBytesPerEvent} B = ${n(ledgerBytes / GIB)} GiB`,
+        `Temporal history = ${n(eventsPerDay)} x ${retention.temporalDays} days x ${A.temporalBytesPerEvent} B = ${n(historyBytes / GIB)} GiB`,
+        `per instance = (ledger + history) / fill ${A.postgresDiskFill}, rounded up to 100Gi = ${pgStorage}`,
+      ],
+    },
+    walStorageSize: {
+      value: wal,
+      steps: [
+        `WAL = ${n(rate)} / 60 x (${A.ledgerBytesPerEvent} + ${A.temporalBytesPerEvent}) B x ${A.walAmplification} = ${n(walBytesPerSecond / 2 ** 20, 1)} MiB/s`,
+        `holding ${A.walBufferSeconds} s if archiving stalls, / fill ${A.postgresDiskFill}, at least ${A.minWalGi}Gi = ${wal}`,
+      ],
+    },
+    poolerInstances: {
+      value: poolerInstances,
+      steps: [
+        `Temporal clients = ${temporalPods} pods x ${A.temporalDatastores} datastores x maxConns ${conn.temporalMaxConns} = ${temporalClients}`,
+        `worker clients = max ${worker.maxReplicas.value} x pool ${conn.workerDatabasePoolSize} = ${workerClients}`,
+        `PgBouncer pods = max(${topo.minPoolerInstances}, ceil(${temporalClients + workerClients} / ${conn.poolerMaxClientConn} clients each)) = ${poolerInstances}`,
+      ],
+    },
+    maxConnections: {
+      value: maxConnections,
+      steps: [
+        `server connections = ${poolerInstances} pods x pool ${conn.poolerDefaultPoolSize} x ${A.pooledDatabases} databases = ${serverConns}`,
+        `max_connections = ${serverConns} + ${A.pgReservedConnections} reserved, rounded up to 50 = ${maxConnections}`,
+      ],
+    },
+  };
+
+  // Kafka: brokers for CPU (x replication factor) or for disk, whichever needs more.
+  const rf = topo.replicationFactor;
+  const brokerCores = cores(inputs.pods.brokerCpu, 'pods.brokerCpu');
+  const kafkaCores = (design / perCore.kafka) * rf;
+  const bytesStored = (rate / 60) * measured.avgEventBytes * retention.kafkaHours * 3600 * rf * 2;
+  const diskNeeded = bytesStored / A.kafkaDiskFill;
+  const maxVolume = parseQuantity(inputs.pods.brokerMaxStorage);
+  if (maxVolume === undefined || maxVolume <= 0) {
+    throw new SizingError(
+      `'pods.brokerMaxStorage' (${JSON.stringify(inputs.pods.brokerMaxStorage)}) must be a storage quantity > 0`,
+    );
+  }
+  const forCpu = pods(kafkaCores, brokerCores, 1);
+  const forDisk = Math.ceil(diskNeeded / maxVolume - 1e-9);
+  const brokers = Math.max(topo.minBrokers, rf, forCpu, forDisk);
+  const brokerStorage = formatGi(diskNeeded / brokers, 100);
+  const kafka = {
+    brokers: {
+      value: brokers,
+      steps: [
+        rateLine('kafka'),
+        `broker cores = ${n(design)} / ${n(perCore.kafka)} x RF ${rf} = ${n(kafkaCores, 2)}; / ${inputs.pods.brokerCpu} per broker = ${forCpu}`,
+        `for disk = ceil(${n(diskNeeded / GIB)} GiB / ${inputs.pods.brokerMaxStorage}) = ${forDisk}`,
+        `brokers = max(${topo.minBrokers}, RF ${rf}, ${forCpu}, ${forDisk}) = ${brokers}`,
+      ],
+    },
+    storageSize: {
+      value: brokerStorage,
+      steps: [
+        `stored = ${n(rate)} / 60 x ${measured.avgEventBytes} B x ${retention.kafkaHours} h x 3,600 x RF ${rf} x 2 topics = ${n(bytesStored / GIB)} GiB`,
+        `per broker = ${n(bytesStored / GIB)} GiB / fill ${A.kafkaDiskFill} / ${brokers} brokers, rounded up to 100Gi = ${brokerStorage}`,
+      ],
+    },
+  };
+
+  return {
+    inputs,
+    designEventsPerMinute: design,
+    perCore,
+    partitions: { value: partitions, steps: partitionSteps },
+    bridge,
+    worker,
+    temporal,
+    postgres,
+    kafka,
+    warnings,
+  };
+}
+
+/**
+ * Every environment field the sizing decides or assumes, by config path: the one mapping between the
+ * model and stacks/config/*.ts, used by the CLI's `--json` and by the test that they agree.
+ */
+export function sizedFields(s: Sizing): Readonly<Record<string, number | string>> {
+  const i = s.inputs;
+  return {
+    'kafka.topics.sensorData.partitions': s.partitions.value,
+    'kafka.topics.processed.partitions': s.partitions.value,
+    'kafka.topics.sensorData.retentionHours': i.retention.kafkaHours,
+    'kafka.topics.processed.retentionHours': i.retention.kafkaHours,
+    'kafka.brokers.replicas': s.kafka.brokers.value,
+    'kafka.brokers.storageSize': s.kafka.storageSize.value,
+    'kafka.brokers.cpu': i.pods.brokerCpu,
+    'kafka.replicationFactor': i.topology.replicationFactor,
+    'pipeline.bridge.minReplicas': s.bridge.minReplicas.value,
+    'pipeline.bridge.maxReplicas': s.bridge.maxReplicas.value,
+    'pipeline.bridge.cpu': i.pods.bridgeCpu,
+    'pipeline.worker.minReplicas': s.worker.minReplicas.value,
+    'pipeline.worker.maxReplicas': s.worker.maxReplicas.value,
+    'pipeline.worker.cpu': i.pods.workerCpu,
+    'pipeline.worker.databasePoolSize': i.connections.workerDatabasePoolSize,
+    'temporal.numHistoryShards': s.temporal.numHistoryShards.value,
+    'temporal.replicas.frontend': s.temporal.frontend.value,
+    'temporal.replicas.history': s.temporal.history.value,
+    'temporal.replicas.matching': s.temporal.matching.value,
+    'temporal.replicas.worker': s.temporal.worker.value,
+    'temporal.retentionDays': i.retention.temporalDays,
+    'temporal.maxConns': i.connections.temporalMaxConns,
+    'postgres.instances': s.postgres.instances.value,
+    'postgres.cpu': s.postgres.cpu.value,
+    'postgres.memory': s.postgres.memory.value,
+    'postgres.storageSize': s.postgres.storageSize.value,
+    'postgres.walStorageSize': s.postgres.walStorageSize.value,
+    'postgres.maxConnections': s.postgres.maxConnections.value,
+    'postgres.pooler.instances': s.postgres.poolerInstances.value,
+    'postgres.pooler.defaultPoolSize': i.connections.poolerDefaultPoolSize,
+    'postgres.pooler.maxClientConn': i.connections.poolerMaxClientConn,
+  };
+}
