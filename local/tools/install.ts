@@ -1,11 +1,16 @@
-/** `npm run tools:install`: builds every pinned tool into the cache (a no-op when they are there). */
+/** `npm run tools:install`: builds (Go) or installs (Python) every pinned tool into the cache (a no-op when they are there). */
 import { ensureGoTool, ensureKubernetesProviderMirror } from './go.js';
-import { GO_TOOLS, type GoToolName } from './versions.js';
+import { ensurePythonTool } from './python.js';
+import { GO_TOOLS, PYTHON_TOOLS, type GoToolName, type PythonToolName } from './versions.js';
 
 async function main(): Promise<void> {
   for (const name of Object.keys(GO_TOOLS) as GoToolName[]) {
     const binary = await ensureGoTool(name);
     process.stdout.write(`${name}\t${GO_TOOLS[name].version}\t${binary}\n`);
+  }
+  for (const name of Object.keys(PYTHON_TOOLS) as PythonToolName[]) {
+    const binary = await ensurePythonTool(name);
+    process.stdout.write(`${name}\t${PYTHON_TOOLS[name].version}\t${binary}\n`);
   }
   const mirror = await ensureKubernetesProviderMirror();
   process.stdout.write(`terraform mirror\t${mirror.version}\t${mirror.dir}\n`);

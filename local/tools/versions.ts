@@ -68,3 +68,23 @@ export type GoToolName = keyof typeof GO_TOOLS;
  * mirror: the release its commit follows. Terraform needs a semantic version there.
  */
 export const KUBERNETES_PROVIDER_MIRROR_VERSION = '3.2.1';
+
+/** A Python tool installed from PyPI into its own virtual environment in the cache. */
+export interface PythonToolPin {
+  /** Distribution name on PyPI. */
+  readonly pkg: string;
+  /** Exact version (`pip install <pkg>==<version>`). */
+  readonly version: string;
+  /** Console script the distribution installs. */
+  readonly binary: string;
+}
+
+export const PYTHON_TOOLS = {
+  /**
+   * Policy scanner of the rendered Kubernetes manifests (tests/iac/policy-scan.test.ts). Chosen
+   * because it installs from PyPI here; kube-linter and Polaris are not served by the Go module proxy.
+   */
+  checkov: { pkg: 'checkov', version: '3.3.30', binary: 'checkov' },
+} as const satisfies Record<string, PythonToolPin>;
+
+export type PythonToolName = keyof typeof PYTHON_TOOLS;
