@@ -3,7 +3,7 @@
  * cached under <cacheDir>/kube/crds/<operator>-<version>/ (never copied into the repository):
  *   - Strimzi publishes its API classes (io.strimzi:api) and its generator (io.strimzi:crd-generator)
  *     to Maven Central but no CRD YAML there, so we run the generator the way Strimzi's own build does.
- *   - CloudNativePG, KEDA and prometheus-operator ship CRD YAML inside their Go module zips.
+ *   - CloudNativePG, KEDA, prometheus-operator and cert-manager ship CRD YAML inside their Go module zips.
  */
 import {
   copyFileSync,
@@ -48,6 +48,12 @@ const GO_SOURCES = [
     module: 'github.com/prometheus-operator/prometheus-operator',
     version: OPERATORS.prometheusOperator,
     dir: 'example/prometheus-operator-crd',
+  },
+  {
+    operator: 'cert-manager',
+    module: 'github.com/cert-manager/cert-manager',
+    version: OPERATORS.certManager,
+    dir: 'deploy/crds',
   },
 ] as const;
 
