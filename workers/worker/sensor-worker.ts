@@ -81,6 +81,12 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
   installRuntime(config.sdkMetricsPort);
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolSize });
   pool.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));
+  // The pool listens for errors only on idle clients: a checked-out client between two queries that
+  // Postgres terminates (restart, failover) emitted an unhandled 'error' and killed the worker (found
+  // by the chaos run). Its next query fails instead, the activity retries, the pool drops the client.
+  pool.on('connect', (client) =>
+    client.on('error', (err) => log.warn('database connection lost', { error: err.message })),
+  );
   const applied = await migrate(pool);
   if (applied.length > 0) log.info('database migrated', { applied });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
