@@ -72,7 +72,9 @@ export type DeadLetterKind =
   | 'invalid-reading'
   | 'oversize'
   | 'missing-key'
-  | 'unknown-schema-version';
+  | 'unknown-schema-version'
+  /** Too many or too large headers, non-UTF-8 header values, or the pipeline's own header names forged. */
+  | 'header-abuse';
 
 /** Value of a dead-letter record; the original bytes travel base64-encoded so nothing is lost. */
 export interface DeadLetterEnvelope {

@@ -1,106 +1,88 @@
-/** The bridge's first line of defence: every malformed or hostile record is named, none throws. */
+/**
+ * The bridge's first line of defence, over issue 7's whole corpus (tests/fixtures/bad-input): every
+ * malformed or hostile record is named with its kind and reason, none throws, and what passes the
+ * parse but not the domain check is rejected by the batch workflow's validation.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_EVENT_BYTES, parseSensorData } from '../../../workers/shared/event-validation.js';
+import { checkHeaders, MAX_HEADER_COUNT, parseSensorData } from '../../../workers/shared/event-validation.js';
+import type { DeadLetterKind } from '../../../workers/shared/events.js';
+import { rejectionReason, type TimeWindow } from '../../../workers/workflows/reading-validation.js';
+import { badInputCorpus } from '../../fixtures/bad-input/corpus.js';
 import { sensorData } from '../../helpers/events.js';
 
-const good = sensorData('dev-1', 1, { timestamp: 1_700_000_000_000 });
-const json = (v: unknown) => Buffer.from(JSON.stringify(v));
-const key = Buffer.from('dev-1');
+const now = 1_700_000_000_000;
+const corpus = badInputCorpus({ devicePrefix: 'unit-', now });
+/** The production defaults (workers/config.ts): 7 days back, 5 minutes ahead. */
+const window: TimeWindow = { now, maxEventAgeMs: 7 * 86_400_000, maxClockSkewMs: 5 * 60_000 };
+const source = { partition: 0, offset: '0' };
 
-const CORPUS: [
-  name: string,
-  key: Buffer | null,
-  value: Buffer | null,
-  kind: string,
-  reasonIncludes: string,
-][] = [
-  ['truncated JSON', key, Buffer.from('{"schemaVersion":1,'), 'malformed-json', 'JSON'],
-  ['not JSON at all', key, Buffer.from('hello'), 'malformed-json', 'JSON'],
-  ['NaN literal', key, Buffer.from(JSON.stringify(good).replace('21.5', 'NaN')), 'malformed-json', 'JSON'],
-  [
-    'Infinity literal',
-    key,
-    Buffer.from(JSON.stringify(good).replace('21.5', 'Infinity')),
+test('the corpus has at least 50 distinct dead-letter kinds of input and covers every DeadLetterKind', () => {
+  const names = corpus.map((c) => c.name);
+  assert.equal(new Set(names).size, names.length, 'case names are unique');
+  const deadLettered = corpus.filter((c) => c.expect.outcome === 'dead-letter');
+  assert.ok(deadLettered.length >= 50, `${deadLettered.length} dead-letter cases`);
+  const kinds = new Set(deadLettered.map((c) => (c.expect.outcome === 'dead-letter' ? c.expect.kind : '')));
+  const all: DeadLetterKind[] = [
     'malformed-json',
-    'JSON',
-  ],
-  ['invalid UTF-8', key, Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 'malformed-json', 'UTF-8'],
-  ['empty value', key, Buffer.alloc(0), 'malformed-json', 'empty'],
-  ['tombstone', key, null, 'malformed-json', 'empty'],
-  ['oversize', key, Buffer.alloc(MAX_EVENT_BYTES + 1, 0x20), 'oversize', 'limit'],
-  [
-    'unknown schema version',
-    key,
-    json({ ...good, schemaVersion: 2 }),
+    'schema-violation',
+    'invalid-reading',
+    'oversize',
+    'missing-key',
     'unknown-schema-version',
-    'schemaVersion 2',
-  ],
-  ['string schema version', key, json({ ...good, schemaVersion: '1' }), 'unknown-schema-version', '"1"'],
-  ['missing eventId', key, json({ ...good, eventId: undefined }), 'schema-violation', 'eventId'],
-  ['empty eventId', key, json({ ...good, eventId: '' }), 'schema-violation', '/eventId'],
-  ['eventId with spaces', key, json({ ...good, eventId: 'a b' }), 'schema-violation', '/eventId'],
-  ['huge eventId', key, json({ ...good, eventId: 'x'.repeat(500) }), 'schema-violation', '/eventId'],
-  ['timestamp as string', key, json({ ...good, timestamp: '2026-01-01' }), 'schema-violation', '/timestamp'],
-  ['negative timestamp', key, json({ ...good, timestamp: -5 }), 'schema-violation', '/timestamp'],
-  ['fractional timestamp', key, json({ ...good, timestamp: 1.5 }), 'schema-violation', '/timestamp'],
-  [
-    'reading as string',
-    key,
-    json({ ...good, readings: { ...good.readings, humidity: '45' } }),
-    'schema-violation',
-    '/readings/humidity',
-  ],
-  [
-    'reading missing',
-    key,
-    json({ ...good, readings: { temperature: 1, humidity: 2, pressure: 3 } }),
-    'schema-violation',
-    'battery',
-  ],
-  [
-    'huge number',
-    key,
-    json({ ...good, readings: { ...good.readings, pressure: 1e300 } }),
-    'schema-violation',
-    '/readings/pressure',
-  ],
-  [
-    'unknown reading',
-    key,
-    json({ ...good, readings: { ...good.readings, co2: 400 } }),
-    'schema-violation',
-    "'co2'",
-  ],
-  ['unexpected property', key, json({ ...good, admin: true }), 'schema-violation', "'admin'"],
-  ['array instead of object', key, json([good]), 'schema-violation', 'object'],
-  ['null document', key, Buffer.from('null'), 'schema-violation', 'object'],
-  ['deep nesting', key, Buffer.from('['.repeat(5000) + ']'.repeat(5000)), 'schema-violation', 'object'],
-  [
-    'prototype pollution key',
-    key,
-    Buffer.from(JSON.stringify(good).replace('{', '{"__proto__":{"polluted":1},')),
-    'schema-violation',
-    '__proto__',
-  ],
-  ['missing key', null, json(good), 'missing-key', 'no key'],
-  ['empty key', Buffer.alloc(0), json(good), 'missing-key', 'no key'],
-  ['key differs from deviceId', Buffer.from('dev-2'), json(good), 'schema-violation', 'differs'],
-  ['firmware too long', key, json({ ...good, firmware: 'v'.repeat(100) }), 'schema-violation', '/firmware'],
-];
+    'header-abuse',
+  ];
+  assert.deepEqual([...kinds].sort(), [...all].sort());
+});
 
-for (const [name, k, value, kind, reason] of CORPUS) {
-  test(`rejects ${name} as ${kind}`, () => {
-    const result = parseSensorData(k, value);
-    assert.equal(result.ok, false);
-    if (result.ok) return;
-    assert.equal(result.kind, kind, result.reason);
-    assert.ok(result.reason.includes(reason), `reason '${result.reason}' should mention '${reason}'`);
-  });
+for (const c of corpus) {
+  const { expect } = c;
+  if (expect.outcome === 'dead-letter' && expect.stage === 'bridge') {
+    test(`bridge dead-letters ${c.name} as ${expect.kind}`, () => {
+      const m = c.messages[0]!;
+      const result = parseSensorData(m.key, m.value, m.headers);
+      assert.equal(result.ok, false, 'rejected');
+      if (result.ok) return;
+      assert.equal(result.kind, expect.kind, result.reason);
+      assert.ok(
+        result.reason.includes(expect.reason),
+        `reason '${result.reason}' should mention '${expect.reason}'`,
+      );
+      // Reasons quote hostile input: they must stay short whatever the input's size.
+      assert.ok(result.reason.length <= 300, `reason of ${result.reason.length} chars`);
+    });
+  } else if (expect.outcome === 'dead-letter') {
+    test(`worker dead-letters ${c.name} as ${expect.kind}`, () => {
+      const m = c.messages[0]!;
+      const result = parseSensorData(m.key, m.value, m.headers);
+      assert.ok(result.ok, result.ok ? '' : `the bridge must pass it on: ${result.reason}`);
+      const reason = rejectionReason({ ...result.event, source }, window);
+      assert.ok(reason?.includes(expect.reason), `reason '${reason}' should mention '${expect.reason}'`);
+    });
+  } else {
+    test(`accepts ${c.name}: each message parses to eventId ${expect.eventIds.join(', ')}`, () => {
+      for (const m of c.messages) {
+        const result = parseSensorData(m.key, m.value, m.headers);
+        assert.ok(result.ok, result.ok ? '' : result.reason);
+        assert.ok(expect.eventIds.includes(result.event.eventId));
+        assert.equal(rejectionReason({ ...result.event, source }, window), undefined);
+      }
+    });
+  }
 }
 
-test('accepts a valid reading and keeps it intact', () => {
-  const result = parseSensorData(key, json(good));
+test('accepts a valid reading and keeps it intact; nothing is polluted', () => {
+  const good = sensorData('dev-1', 1, { timestamp: now });
+  const result = parseSensorData(Buffer.from('dev-1'), Buffer.from(JSON.stringify(good)), {});
   assert.deepEqual(result, { ok: true, event: good });
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('header shapes kafkajs can hand over: repeated names as arrays, buffers, and foreign values', () => {
+  const tooMany = Array.from({ length: MAX_HEADER_COUNT + 1 }, () => Buffer.from('x'));
+  assert.equal(checkHeaders({ a: tooMany })?.kind, 'header-abuse');
+  assert.equal(checkHeaders({ a: tooMany.slice(1) }), undefined, 'exactly the limit passes');
+  // kafkajs's own decoder turns a header named 'constructor' into [Object, value]: never trusted.
+  assert.equal(checkHeaders({ constructor: [Object, Buffer.from('a')] })?.kind, 'header-abuse');
+  assert.equal(checkHeaders({ a: undefined, b: Buffer.alloc(0) }), undefined);
 });
