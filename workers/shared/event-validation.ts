@@ -58,9 +58,13 @@ export const sensorDataSchema: JSONSchemaType<SensorData> = {
 const ajv = new Ajv({ allErrors: false, strict: true });
 const validateSensorData = ajv.compile(sensorDataSchema);
 
-export type ParseResult =
-  | { readonly ok: true; readonly event: SensorData }
-  | { readonly ok: false; readonly kind: DeadLetterKind; readonly reason: string };
+export interface Rejection {
+  readonly ok: false;
+  readonly kind: DeadLetterKind;
+  readonly reason: string;
+}
+
+export type ParseResult = { readonly ok: true; readonly event: SensorData } | Rejection;
 
 function quote(text: string, max = MAX_QUOTE): string {
   return text.length > max ? `${text.slice(0, max)}…(${text.length} chars)` : text;
@@ -106,7 +110,7 @@ function isUtf8(value: unknown): boolean {
  * never reads header values; rejecting such records keeps forged provenance out of everything
  * downstream and bounds what a dead-letter record has to carry.
  */
-export function checkHeaders(headers: RecordHeaders | undefined): ParseResult | undefined {
+export function checkHeaders(headers: RecordHeaders | undefined): Rejection | undefined {
   if (!headers) return undefined;
   let count = 0;
   let bytes = 0;
