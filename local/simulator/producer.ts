@@ -1,13 +1,20 @@
 /** Drives a Fleet into Kafka at a target rate, in chunks that stay under the broker's size limit. */
-import type { Producer } from 'kafkajs';
+import { CompressionTypes, type Producer } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Fleet } from './fleet.js';
 
 export interface ProduceOptions {
   readonly topic: string;
-  /** Events per second. */
+  /** Events per second; Infinity sends as fast as the broker acknowledges. */
   readonly rate: number;
   readonly durationMs: number;
+  /** Stop after this many records (a backlog for a drain measurement). */
+  readonly maxRecords?: number;
+  /**
+   * gzip is the one codec kafkajs consumers read without a registered codec (others stall them
+   * silently); it trades producer and consumer CPU for a fraction of the broker's bytes.
+   */
+  readonly compression?: 'gzip' | 'none';
   readonly shouldStop?: () => boolean;
 }
 
@@ -17,15 +24,19 @@ const TICK_MS = 100;
 
 export async function produceFleet(producer: Producer, fleet: Fleet, opts: ProduceOptions): Promise<void> {
   const started = Date.now();
+  const limit = opts.maxRecords ?? Number.POSITIVE_INFINITY;
+  const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   let sent = 0;
-  while (Date.now() - started < opts.durationMs && !opts.shouldStop?.()) {
-    const due = Math.floor(((Date.now() - started) / 1000) * opts.rate) - sent;
+  while (Date.now() - started < opts.durationMs && sent < limit && !opts.shouldStop?.()) {
+    const due = Number.isFinite(opts.rate)
+      ? Math.floor(((Date.now() - started) / 1000) * opts.rate) - sent
+      : MAX_PER_SEND;
     if (due <= 0) {
       await sleep(TICK_MS);
       continue;
     }
-    const count = Math.min(due, MAX_PER_SEND);
-    await producer.send({ topic: opts.topic, acks: -1, messages: fleet.next(count) });
+    const count = Math.min(due, MAX_PER_SEND, limit - sent);
+    await producer.send({ topic: opts.topic, acks: -1, compression, messages: fleet.next(count) });
     sent += count;
   }
 }

@@ -1,0 +1,299 @@
+/**
+ * The two baselines, on the same servers right after the pipeline's phases:
+ *  - naive: one workflow per event with ordinary activities (bench/naive), fed above its maximum so
+ *    that what it completes per second is its maximum;
+ *  - ceiling: a raw kafkajs pass-through (bench/ceiling) draining a preloaded backlog, alone on the
+ *    machine, so that nothing but Kafka and the client bounds it.
+ */
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka } from 'kafkajs';
+import { kafkaClientConfig, loadStackConfig, type StackEndpoints } from '../local/config.js';
+import { psql } from '../local/postgres.js';
+import { ensureTopics, pipelineTopicSpecs } from '../local/topics.js';
+import type { TopicNames } from '../workers/config.js';
+import { connectTemporal } from '../workers/lib/temporal-client.js';
+import { TEMPORAL_NAMESPACE } from '../workers/shared/temporal.js';
+import type { PassthroughSpec } from './ceiling/passthrough-process.js';
+import { startChild, stopChild, type BenchChild } from './child.js';
+import type { NaiveStarterSpec } from './naive/starter-process.js';
+import type { NaiveWorkerSpec } from './naive/worker-process.js';
+import type { BenchOptions } from './options.js';
+import { outputCount, runPhase, serverRoots, type PhaseEnv } from './phase.js';
+import { UsageRecorder, type RoleUsage } from './proc-stats.js';
+import { windowRate, type PhaseSample } from './stats.js';
+
+export interface BaselineResult {
+  readonly name: 'naive' | 'ceiling';
+  readonly eventsPerMinute: number;
+  readonly processedPerS: number;
+  /** Input rate offered (naive) or records preloaded (ceiling). */
+  readonly offered: number;
+  readonly windowS: number;
+  readonly samples: PhaseSample[];
+  readonly usage: Record<string, RoleUsage>;
+  readonly machineBusyCores: number;
+  /** False when the baseline kept up with its input: then the figure is a lower bound of its max. */
+  readonly saturated: boolean;
+}
+
+export interface BaselineContext {
+  readonly runId: string;
+  readonly logDirectory: string;
+  readonly sampleMs: number;
+  readonly say: (line: string) => void;
+}
+
+const HERE = import.meta.dirname;
+
+function phaseEnv(
+  opts: BenchOptions,
+  ctx: BaselineContext,
+  admin: PhaseEnv['admin'],
+  ep: StackEndpoints,
+): Omit<PhaseEnv, 'inputTopic' | 'outputTopic' | 'processes' | 'devicePrefix'> {
+  return {
+    admin,
+    brokers: ep.kafkaBrokers,
+    devices: opts.devices,
+    producers: 1,
+    compression: opts.compression,
+    seed: opts.seed + 1000,
+    malformedRate: 0.002,
+    duplicateRate: 0,
+    hotDevices: 0,
+    logDirectory: ctx.logDirectory,
+    sampleMs: ctx.sampleMs,
+    drainTimeoutS: 0,
+    lagBoundS: opts.lagBoundS,
+    say: ctx.say,
+  };
+}
+
+export async function runNaive(
+  ep: StackEndpoints,
+  opts: BenchOptions,
+  ctx: BaselineContext,
+): Promise<BaselineResult> {
+  const id = `bench.${ctx.runId}.naive`;
+  const topics: TopicNames = {
+    sensorData: `${id}.sensor-data`,
+    processed: `${id}.sensor-data-processed`,
+    alerts: `${id}.sensor-alerts`,
+    deadLetter: `${id}.sensor-data-dlq`,
+    parking: `${id}.sensor-data-parking`,
+  };
+  const taskQueue = `bench-${ctx.runId}-naive`;
+  const database = `bench_${ctx.runId.toLowerCase()}_naive`;
+  await ensureTopics(ep.kafkaBrokers, pipelineTopicSpecs(topics, opts.partitions));
+  await psql(loadStackConfig(), `CREATE DATABASE ${database} OWNER sensor_app`);
+  const kafka = new Kafka(kafkaClientConfig(ep, `bench-${ctx.runId}-naive`));
+  const admin = kafka.admin();
+  await admin.connect();
+  const children: BenchChild[] = [];
+  try {
+    const workerSpec: NaiveWorkerSpec = {
+      brokers: ep.kafkaBrokers,
+      temporalAddress: ep.temporalAddress,
+      taskQueue,
+      databaseUrl: `postgres://sensor_app:sensor_app@${ep.postgres.host}:${ep.postgres.port}/${database}`,
+      topics,
+    };
+    const starterSpec: NaiveStarterSpec = {
+      brokers: ep.kafkaBrokers,
+      temporalAddress: ep.temporalAddress,
+      taskQueue,
+      topic: topics.sensorData,
+      groupId: `bench-${ctx.runId}-naive`,
+      partitions: opts.partitions,
+      concurrency: 120,
+    };
+    children.push(
+      startChild('naive-worker', join(HERE, 'naive', 'worker-process.ts'), workerSpec, ctx.logDirectory),
+    );
+    children.push(
+      startChild('naive-starter', join(HERE, 'naive', 'starter-process.ts'), starterSpec, ctx.logDirectory),
+    );
+    await Promise.all(children.map((c) => c.ready));
+    // Well above what one workflow per event completes on this machine (ARCHITECTURE: 2-3k/min).
+    const rate = opts.quick ? 200 : 600;
+    ctx.say(`naive baseline: one workflow per event, offered ${rate} events/s for ${opts.baselineS} s`);
+    const phase = await runPhase(
+      {
+        name: 'naive',
+        rate,
+        durationS: opts.baselineS,
+        warmupS: Math.min(10, opts.baselineS / 4),
+        drain: false,
+      },
+      {
+        ...phaseEnv(opts, ctx, admin, ep),
+        inputTopic: topics.sensorData,
+        outputTopic: topics.processed,
+        devicePrefix: `${ctx.runId}-naive`,
+        processes: () => new Map(children.map((c) => [c.name, c.child.pid!])),
+        failure: () => {
+          const gone = children.find((c) => c.child.exitCode !== null || c.child.signalCode !== null);
+          return gone ? `${gone.name} exited mid-run; see ${gone.logFile}` : undefined;
+        },
+      },
+    );
+    return {
+      name: 'naive',
+      eventsPerMinute: phase.eventsPerMinute,
+      processedPerS: phase.processedPerS,
+      offered: rate,
+      windowS: (phase.windowEnd - phase.windowStart) / 1000,
+      samples: phase.samples,
+      usage: phase.usage,
+      machineBusyCores: phase.machineBusyCores,
+      saturated: !phase.verdict.bounded,
+    };
+  } finally {
+    await Promise.all([...children].reverse().map((c) => stopChild(c)));
+    const temporal = await connectTemporal({
+      address: ep.temporalAddress,
+      namespace: TEMPORAL_NAMESPACE,
+      taskQueue,
+    });
+    // The starter's in-flight workflows stay open when it stops; a finished baseline leaves none behind.
+    for await (const wf of temporal.client.workflow.list({
+      query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`,
+    }))
+      await temporal.client.workflow
+        .getHandle(wf.workflowId, wf.runId)
+        .terminate('bench baseline finished')
+        .catch(() => undefined);
+    await temporal.connection.close();
+    if (!opts.keep) {
+      await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
+      await psql(loadStackConfig(), `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(
+        () => undefined,
+      );
+    }
+    await admin.disconnect();
+  }
+}
+
+export async function runCeiling(
+  ep: StackEndpoints,
+  opts: BenchOptions,
+  ctx: BaselineContext,
+): Promise<BaselineResult> {
+  const input = `bench.${ctx.runId}.ceiling.in`;
+  const output = `bench.${ctx.runId}.ceiling.out`;
+  await ensureTopics(ep.kafkaBrokers, [
+    { topic: input, partitions: opts.partitions },
+    { topic: output, partitions: opts.partitions },
+  ]);
+  const kafka = new Kafka(kafkaClientConfig(ep, `bench-${ctx.runId}-ceiling`));
+  const admin = kafka.admin();
+  await admin.connect();
+  let child: BenchChild | undefined;
+  try {
+    ctx.say(`ceiling baseline: preloading ${opts.ceilingRecords.toLocaleString('en-US')} records`);
+    const preload = await runPhase(
+      {
+        name: 'ceiling-preload',
+        rate: null,
+        durationS: 900,
+        warmupS: 0,
+        maxRecords: opts.ceilingRecords,
+        drain: false,
+      },
+      {
+        ...phaseEnv(opts, ctx, admin, ep),
+        producers: Math.max(1, opts.producers),
+        inputTopic: input,
+        outputTopic: output,
+        devicePrefix: `${ctx.runId}-ceiling`,
+        processes: () => new Map(),
+      },
+    );
+    const records = preload.fleet.produced;
+    const spec: PassthroughSpec = {
+      brokers: ep.kafkaBrokers,
+      input,
+      output,
+      groupId: `bench-${ctx.runId}-ceiling`,
+      partitions: opts.partitions,
+    };
+    child = startChild(
+      'ceiling-passthrough',
+      join(HERE, 'ceiling', 'passthrough-process.ts'),
+      spec,
+      ctx.logDirectory,
+    );
+    await child.ready;
+    ctx.say(
+      `ceiling baseline: kafkajs pass-through (consume, parse, produce) draining it, up to ${opts.baselineS} s`,
+    );
+    const roots = new Map([...serverRoots(), ['passthrough', child.child.pid!]]);
+    const live = new UsageRecorder(roots);
+    const measured = new UsageRecorder(roots);
+    const samples: PhaseSample[] = [];
+    const start = await outputCount(admin, output);
+    const startedAt = Date.now();
+    live.sample(startedAt);
+    // The window opens once records flow (group join takes seconds) and closes at the backlog's end.
+    let windowOpen: number | undefined;
+    while (Date.now() - startedAt < opts.baselineS * 1000 + 30_000) {
+      await sleep(ctx.sampleMs);
+      const now = Date.now();
+      live.sample(now);
+      const processed = (await outputCount(admin, output)) - start;
+      const sample: PhaseSample = {
+        t: (now - startedAt) / 1000,
+        produced: records,
+        processed,
+        openBatches: 0,
+        cores: live.current(),
+      };
+      const prev = samples[samples.length - 1];
+      samples.push(sample);
+      const rate = prev ? (processed - prev.processed) / (sample.t - prev.t) : 0;
+      ctx.say(
+        `[${sample.t.toFixed(0).padStart(4)}s ceiling] processed ${Math.round(rate).toLocaleString('en-US')}/s` +
+          ` | left ${Math.max(0, records - processed).toLocaleString('en-US')} | cpu ${Math.round(sample.cores.machine! * 100)}%:` +
+          ` kafka ${Math.round((sample.cores.kafka ?? 0) * 100)} passthrough ${Math.round((sample.cores.passthrough ?? 0) * 100)}`,
+      );
+      if (windowOpen === undefined && processed > 0) windowOpen = sample.t;
+      if (windowOpen !== undefined) measured.sample(now);
+      // Stop at the backlog's end (the last sample would show an idle tail) or after the baseline time.
+      if (
+        processed >= records * 0.99 ||
+        (windowOpen !== undefined && sample.t - windowOpen >= opts.baselineS)
+      )
+        break;
+    }
+    const window = samples.filter((s) => windowOpen !== undefined && s.t >= windowOpen);
+    const processedPerS = windowRate(window, 'processed');
+    const last = window[window.length - 1];
+    return {
+      name: 'ceiling',
+      eventsPerMinute: processedPerS * 60,
+      processedPerS,
+      offered: records,
+      windowS: last && windowOpen !== undefined ? last.t - windowOpen : 0,
+      samples,
+      usage: measured.usage(),
+      machineBusyCores: measured.machineBusyCores(),
+      // Draining a backlog is by construction at the maximum, unless it ran out within the first samples.
+      saturated: window.length >= 3,
+    };
+  } finally {
+    if (child) await stopChild(child);
+    if (!opts.keep) await admin.deleteTopics({ topics: [input, output] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+export async function runBaselines(
+  ep: StackEndpoints,
+  opts: BenchOptions,
+  ctx: BaselineContext,
+): Promise<{ naive: BaselineResult; ceiling: BaselineResult }> {
+  const naive = await runNaive(ep, opts, ctx);
+  const ceiling = await runCeiling(ep, opts, ctx);
+  return { naive, ceiling };
+}

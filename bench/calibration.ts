@@ -1,0 +1,65 @@
+/**
+ * stacks/capacity/calibration.json: what the capacity calculator scales from. Written by a full run
+ * with --max (or --write-calibration), from the phase at the sustainable max: average cores per
+ * process over the measured window, peak resident memory (requests must cover the peak, not the mean).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { repoRoot } from '../local/lib/paths.js';
+import type { BenchResults } from './main.js';
+import type { RoleUsage } from './proc-stats.js';
+
+export const CALIBRATION_FILE = join(repoRoot, 'stacks', 'capacity', 'calibration.json');
+
+const ROLES = ['kafka', 'temporal', 'postgres', 'bridge', 'worker'] as const;
+
+export interface Calibration {
+  readonly provenance: BenchResults['provenance'];
+  readonly measured: {
+    readonly eventsPerMinute: number;
+    readonly batchEvents: number;
+    readonly workflowsPer1000Events: number;
+    readonly historyEventsPer1000Events: number;
+    readonly avgEventBytes: number;
+    readonly cpuCoresAtMax: Record<(typeof ROLES)[number], number>;
+    readonly rssMiBAtMax: Record<(typeof ROLES)[number], number>;
+  };
+}
+
+/** Sums the usage of every process of a role (worker-0, worker-1, ... are one role). */
+function roleTotal(usage: Record<string, RoleUsage>, role: string, pick: (u: RoleUsage) => number): number {
+  return Object.entries(usage)
+    .filter(([name]) => name === role || name.startsWith(`${role}-`))
+    .reduce((sum, [, u]) => sum + pick(u), 0);
+}
+
+const round = (v: number, digits: number) => Number(v.toFixed(digits));
+
+export function calibrationOf(results: BenchResults): Calibration {
+  const main = results.phases.find((p) => p.name === results.main)!;
+  const t = main.temporal!;
+  const per = (pick: (u: RoleUsage) => number, digits: number) =>
+    Object.fromEntries(ROLES.map((r) => [r, round(roleTotal(main.usage, r, pick), digits)])) as Record<
+      (typeof ROLES)[number],
+      number
+    >;
+  return {
+    provenance: results.provenance,
+    measured: {
+      eventsPerMinute: Math.round(main.eventsPerMinute),
+      batchEvents: round(t.avgEventsPerBatch, 1),
+      workflowsPer1000Events: round(t.workflowsPer1000Events, 3),
+      historyEventsPer1000Events: round(t.historyEventsPer1000Events, 2),
+      avgEventBytes: Math.round(results.avgEventBytes),
+      cpuCoresAtMax: per((u) => u.avgCores, 3),
+      // PSS: Postgres' backends share its buffers; summing their VmRSS would count them once per backend.
+      rssMiBAtMax: per((u) => u.peakPssMiB, 0),
+    },
+  };
+}
+
+export function writeCalibration(results: BenchResults, file = CALIBRATION_FILE): string {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(calibrationOf(results), null, 2)}\n`);
+  return file;
+}

@@ -1,0 +1,61 @@
+/**
+ * The ceiling baseline: what kafkajs alone moves on this machine, with no Temporal and no Postgres.
+ * Consumes the input topic, parses each record's JSON, produces it to the output topic and commits.
+ */
+import { Kafka } from 'kafkajs';
+import { kafkaClientConfig } from '../../local/config.js';
+import { childSpec, fromParent, runChild, tellParent } from '../child.js';
+
+export interface PassthroughSpec {
+  readonly brokers: string[];
+  readonly input: string;
+  readonly output: string;
+  readonly groupId: string;
+  readonly partitions: number;
+}
+
+/** One send's record batch per partition must stay under the broker's 1 MB limit. */
+const MAX_PER_SEND = 2_000;
+
+runChild(async () => {
+  const spec = childSpec<PassthroughSpec>();
+  const kafka = new Kafka(kafkaClientConfig({ kafkaBrokers: spec.brokers }, 'bench-ceiling'));
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const consumer = kafka.consumer({
+    groupId: spec.groupId,
+    maxWaitTimeInMs: 100,
+    maxBytesPerPartition: 4 << 20,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: spec.input, fromBeginning: true });
+  let passed = 0;
+  let malformed = 0;
+  await consumer.run({
+    partitionsConsumedConcurrently: spec.partitions,
+    eachBatch: async ({ batch }) => {
+      const out: { key: Buffer | null; value: string; partition: number }[] = [];
+      for (const m of batch.messages) {
+        try {
+          const event = JSON.parse(m.value?.toString() ?? '') as unknown;
+          out.push({ key: m.key, value: JSON.stringify(event), partition: batch.partition });
+        } catch {
+          malformed++;
+        }
+      }
+      for (let i = 0; i < out.length; i += MAX_PER_SEND)
+        await producer.send({ topic: spec.output, acks: -1, messages: out.slice(i, i + MAX_PER_SEND) });
+      passed += out.length;
+    },
+  });
+  const ticker = setInterval(
+    () => void tellParent({ type: 'progress', counts: { passed, malformed } }),
+    1000,
+  );
+  await tellParent({ type: 'ready' });
+  await fromParent('stop');
+  clearInterval(ticker);
+  await consumer.disconnect();
+  await producer.disconnect();
+  return { passed, malformed };
+});

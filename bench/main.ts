@@ -1,0 +1,173 @@
+/**
+ * `npm run bench`: drives the real local stack with the simulated fleet and reports sustained
+ * throughput, end-to-end latency, Temporal cost, per-process CPU and RSS and an exactly-once check,
+ * next to two baselines on the same servers (one workflow per event; a raw kafkajs pass-through).
+ *
+ *   npm run bench -- --rate 2000 --duration 120     one rate, then 50 % of it
+ *   npm run bench -- --max --duration 300            search the sustainable max; writes the calibration
+ *   npm run bench -- --quick                          smoke profile (≤ 3 min), used by the tests
+ *
+ * Flags and figures: BENCHMARKS.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadStackConfig } from '../local/config.js';
+import { stateDir } from '../local/lib/paths.js';
+import { stackUp } from '../local/stack.js';
+import { runBaselines, type BaselineResult } from './baselines.js';
+import { writeCalibration } from './calibration.js';
+import { machineInfo, provenance, type Provenance } from './environment.js';
+import { OptionError, parseBenchArgs, type BenchOptions } from './options.js';
+import { PipelineUnderTest, type ExactlyOnce, type OursPhase } from './ours.js';
+import { renderPlots } from './plots.js';
+import { topFunctions, type ProfileTop } from './profile.js';
+import { avgEventBytes, printReport } from './report.js';
+import { searchMax } from './search.js';
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+export interface BenchResults {
+  readonly provenance: Provenance;
+  readonly options: BenchOptions;
+  readonly runId: string;
+  readonly outDir: string;
+  readonly phases: Omit<OursPhase, 'latencySorted'>[];
+  /** The phase at the rate (or the max) and the phase at 50 % of it. */
+  readonly main: string;
+  readonly half: string;
+  readonly search?: { rate: number; bounded: boolean; processedPerS: number }[];
+  readonly exactlyOnce: ExactlyOnce;
+  readonly baselines?: { naive: BaselineResult; ceiling: BaselineResult };
+  readonly ratios?: { oursOverNaive: number; oursOverCeiling: number };
+  readonly avgEventBytes: number;
+  readonly plots: string[];
+  readonly profiles?: Record<string, ProfileTop[]>;
+  readonly elapsedS: number;
+}
+
+let interrupted = false;
+
+async function main(): Promise<number> {
+  const opts = parseBenchArgs(process.argv.slice(2));
+  const started = Date.now();
+  const runId = `b${started.toString(36)}`;
+  const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
+  const outDir = opts.out ?? join(stateDir(), 'bench', stamp);
+  mkdirSync(outDir, { recursive: true });
+  const logDirectory = join(outDir, 'logs');
+  say(
+    `bench ${runId}: ${opts.max ? 'searching the sustainable max' : `${opts.rate} events/s`} for ${opts.durationS} s` +
+      ` (warm-up ${opts.warmupS} s), ${opts.devices} devices, ${opts.partitions} partitions, ${opts.producers} producer(s),` +
+      ` ${opts.workers} worker(s)${opts.batchSize ? `, batch ${opts.batchSize}` : ''}${opts.quick ? ', quick' : ''}; results in ${outDir}`,
+  );
+  const machine = machineInfo();
+  say(`machine: ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.cpu}`);
+  const ep = await stackUp(loadStackConfig());
+  const prov = provenance(process.argv.slice(2), machine);
+  const sampleMs = opts.quick ? 1000 : 2000;
+  const phaseEnv = {
+    devices: opts.devices,
+    producers: opts.producers,
+    compression: opts.compression,
+    seed: opts.seed,
+    malformedRate: 0.002,
+    duplicateRate: 0.002,
+    hotDevices: 3,
+    sampleMs,
+    drainTimeoutS: opts.drainTimeoutS,
+    lagBoundS: opts.lagBoundS,
+    say,
+  };
+  const ours = new PipelineUnderTest({
+    ep,
+    runId,
+    workers: opts.workers,
+    partitions: opts.partitions,
+    batchSize: opts.batchSize,
+    profileDir: opts.profile ? join(outDir, 'profiles') : undefined,
+    logDirectory,
+    metricsBasePort: 19560,
+    phase: phaseEnv,
+  });
+  let exactlyOnce: ExactlyOnce;
+  let search: BenchResults['search'];
+  let rate = opts.rate ?? 0;
+  try {
+    say(
+      `starting the bridge and ${opts.workers} worker(s) on topics ${ours.topics.sensorData}, task queue ${ours.taskQueue}`,
+    );
+    await ours.start();
+    if (opts.max) {
+      const found = await searchMax(ours, opts, say, () => interrupted);
+      search = found.trials;
+      rate = found.rate;
+      say(
+        `search: sustainable max ≈ ${rate.toLocaleString('en-US')} events/s; measuring it for ${opts.durationS} s`,
+      );
+    }
+    await ours.runPhase({ name: 'main', rate, durationS: opts.durationS, warmupS: opts.warmupS });
+    const halfS = Math.max(10, Math.round(opts.durationS / 2));
+    await ours.runPhase({
+      name: 'half',
+      rate: rate / 2,
+      durationS: halfS,
+      warmupS: Math.min(opts.warmupS, halfS / 4),
+    });
+    say('reading the processed topic: exactly-once check and latencies');
+    exactlyOnce = await ours.verify();
+    for (const p of ours.phases.filter((x) => x.name === 'main' || x.name === 'half'))
+      p.temporal = await ours.temporalCost(p);
+  } finally {
+    await ours.stop(opts.keep);
+  }
+  const profiles = opts.profile ? topFunctions(join(outDir, 'profiles'), 15) : undefined;
+
+  let baselines: BenchResults['baselines'];
+  if (opts.baselines && !interrupted)
+    baselines = await runBaselines(ep, opts, { runId, logDirectory, say, sampleMs });
+
+  const main = ours.phases.find((p) => p.name === 'main')!;
+  const half = ours.phases.find((p) => p.name === 'half')!;
+  const plots = renderPlots(outDir, ours.phases, baselines);
+  const results: BenchResults = {
+    provenance: prov,
+    options: opts,
+    runId,
+    outDir,
+    phases: ours.phases.map(({ latencySorted: _omit, ...rest }) => rest),
+    main: main.name,
+    half: half.name,
+    search,
+    exactlyOnce,
+    baselines,
+    ratios: baselines
+      ? {
+          oursOverNaive: main.eventsPerMinute / baselines.naive.eventsPerMinute,
+          oursOverCeiling: main.eventsPerMinute / baselines.ceiling.eventsPerMinute,
+        }
+      : undefined,
+    avgEventBytes: avgEventBytes(opts.seed),
+    plots,
+    profiles,
+    elapsedS: (Date.now() - started) / 1000,
+  };
+  const resultsFile = join(outDir, 'results.json');
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  printReport(results, say);
+  say(`results: ${resultsFile}`);
+  if (opts.writeCalibration) say(`calibration: ${writeCalibration(results)}`);
+  return exactlyOnce.ok ? 0 : 1;
+}
+
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  say('\ninterrupted: finishing the current phase early and cleaning up (Ctrl-C again to force)');
+});
+
+main()
+  .then((code) => process.exit(code))
+  .catch((err: unknown) => {
+    console.error(err instanceof OptionError ? err.message : err);
+    process.exit(err instanceof OptionError ? 2 : 1);
+  });

@@ -1,0 +1,60 @@
+/**
+ * --max: searches the highest input rate at which lag stays bounded (stats.ts defines bounded), with
+ * short probe phases: doubling while bounded, then narrowing between the best bounded rate and the
+ * lowest unbounded one. An unbounded probe also tells how much the pipeline did process under
+ * overload; the next probe aims just below that, which usually lands in one or two steps.
+ */
+import type { BenchOptions } from './options.js';
+import type { PipelineUnderTest } from './ours.js';
+
+export interface SearchTrial {
+  readonly rate: number;
+  readonly bounded: boolean;
+  readonly processedPerS: number;
+}
+
+/** Rates are rounded to a readable step so that reports and calibration show what actually ran. */
+function roundRate(r: number): number {
+  const step = r >= 10_000 ? 500 : r >= 1000 ? 100 : 10;
+  return Math.max(step, Math.round(r / step) * step);
+}
+
+export async function searchMax(
+  ours: PipelineUnderTest,
+  opts: BenchOptions,
+  say: (line: string) => void,
+  interrupted: () => boolean,
+): Promise<{ rate: number; trials: SearchTrial[] }> {
+  const probeS = opts.quick ? 15 : 40;
+  const maxProbes = opts.quick ? 3 : 7;
+  const trials: SearchTrial[] = [];
+  let lo: SearchTrial | undefined;
+  let hi: SearchTrial | undefined;
+  let rate = opts.quick ? 500 : 2000;
+  for (let i = 1; i <= maxProbes && !interrupted(); i++) {
+    say(`search: probe ${i} at ${rate.toLocaleString('en-US')} events/s for ${probeS} s`);
+    const phase = await ours.runPhase({ name: `probe-${i}`, rate, durationS: probeS, warmupS: probeS / 4 });
+    const trial = { rate, bounded: phase.verdict.bounded, processedPerS: phase.processedPerS };
+    trials.push(trial);
+    say(
+      `search: ${rate.toLocaleString('en-US')}/s ${trial.bounded ? 'bounded' : 'NOT bounded'} (${phase.verdict.reason})`,
+    );
+    if (trial.bounded && (!lo || rate > lo.rate)) lo = trial;
+    if (!trial.bounded && (!hi || rate < hi.rate)) hi = trial;
+    let next: number;
+    if (!hi) next = rate * 2;
+    else if (!lo) next = Math.min(hi.processedPerS * 0.9, hi.rate * 0.7);
+    else {
+      if ((hi.rate - lo.rate) / lo.rate <= 0.1) break;
+      // Just below what the overloaded probe processed, kept strictly inside (lo, hi).
+      const aim = hi.processedPerS * 0.95;
+      next = aim > lo.rate * 1.05 && aim < hi.rate * 0.95 ? aim : (lo.rate + hi.rate) / 2;
+    }
+    next = roundRate(next);
+    if (trials.some((t) => t.rate === next)) break;
+    rate = next;
+  }
+  // No bounded probe at all: the best estimate is a margin under what the lowest probe processed.
+  const found = lo?.rate ?? roundRate(Math.min(...trials.map((t) => t.processedPerS)) * 0.8);
+  return { rate: found, trials };
+}
