@@ -5,7 +5,7 @@
  * carries the steps that produced it. docs/capacity.md explains the rules and their limits.
  */
 import { formatCpu, formatGi, GIB, parseQuantity } from '../config/quantity.js';
-import type { EnvironmentName } from '../config/types.js';
+import type { EnvironmentName, TopicConfig } from '../config/types.js';
 import type { CalibrationMeasurement, ProcessName } from './calibration.js';
 
 /** What an environment decides for itself; the model derives the rest from it. */
@@ -48,6 +48,8 @@ export interface SizingInputs {
     readonly poolerDefaultPoolSize: number;
     readonly poolerMaxClientConn: number;
   };
+  /** The low-volume topics, as configured: not sized, but their partitions hold segments on the brokers. */
+  readonly otherTopics: Readonly<Record<'alerts' | 'deadLetter' | 'parking', TopicConfig>>;
   /** What is deployed (stacks/config/deployed-*.json): partitions never shrink, shards never change. */
   readonly deployed?: { readonly partitions?: number; readonly shards?: number };
 }
@@ -67,6 +69,11 @@ export const ASSUMPTIONS = {
   temporalShare: { history: 0.55, matching: 0.25, frontend: 0.2 },
   /** Share of a broker volume that retained data may fill: the rest absorbs bursts and reassignments. */
   kafkaDiskFill: 0.6,
+  /**
+   * Kafka's default `log.segment.bytes`. Retention never deletes a partition's active segment, so a
+   * broker needs one full segment per partition replica it carries (validate.ts checks the same).
+   */
+  kafkaSegmentBytes: 2 ** 30,
   /** processed_events row with its three indexes, bytes (from the schema in workers/db/migrations). */
   ledgerBytesPerEvent: 350,
   /** Temporal persistence per sensor event: ~9 KB of history per 200-event batch, rounded up. */
@@ -385,7 +392,11 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
   const forCpu = pods(kafkaCores, brokerCores, 1);
   const forDisk = Math.ceil(diskNeeded / maxVolume - 1e-9);
   const brokers = Math.max(topo.minBrokers, rf, forCpu, forDisk);
-  const brokerStorage = formatGi(diskNeeded / brokers, 100);
+  const totalPartitions =
+    2 * partitions + Object.values(inputs.otherTopics).reduce((sum, t) => sum + t.partitions, 0);
+  const segmentsPerBroker = Math.ceil((totalPartitions * rf) / brokers);
+  const segmentFloor = segmentsPerBroker * A.kafkaSegmentBytes;
+  const brokerStorage = formatGi(Math.max(diskNeeded / brokers, segmentFloor), 100);
   const kafka = {
     brokers: {
       value: brokers,
@@ -400,7 +411,8 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
       value: brokerStorage,
       steps: [
         `stored = ${n(rate)} / 60 x ${measured.avgEventBytes} B x ${retention.kafkaHours} h x 3,600 x RF ${rf} x 2 topics = ${n(bytesStored / GIB)} GiB`,
-        `per broker = ${n(bytesStored / GIB)} GiB / fill ${A.kafkaDiskFill} / ${brokers} brokers, rounded up to 100Gi = ${brokerStorage}`,
+        `active segments per broker = ${totalPartitions} partitions x RF ${rf} / ${brokers} brokers = ${segmentsPerBroker} x ${A.kafkaSegmentBytes / GIB} GiB`,
+        `per broker = max(${n(bytesStored / GIB)} GiB / fill ${A.kafkaDiskFill} / ${brokers} brokers, ${n(segmentFloor / GIB)} GiB of segments), rounded up to 100Gi = ${brokerStorage}`,
       ],
     },
   };
@@ -430,6 +442,12 @@ export function sizedFields(s: Sizing): Readonly<Record<string, number | string>
     'kafka.topics.processed.partitions': s.partitions.value,
     'kafka.topics.sensorData.retentionHours': i.retention.kafkaHours,
     'kafka.topics.processed.retentionHours': i.retention.kafkaHours,
+    ...Object.fromEntries(
+      Object.entries(i.otherTopics).flatMap(([key, t]) => [
+        [`kafka.topics.${key}.partitions`, t.partitions],
+        [`kafka.topics.${key}.retentionHours`, t.retentionHours],
+      ]),
+    ),
     'kafka.brokers.replicas': s.kafka.brokers.value,
     'kafka.brokers.storageSize': s.kafka.storageSize.value,
     'kafka.brokers.cpu': i.pods.brokerCpu,

@@ -34,11 +34,16 @@ export const devSizing: SizingInputs = {
     poolerDefaultPoolSize: 20,
     poolerMaxClientConn: 400,
   },
+  otherTopics: {
+    alerts: { partitions: 3, retentionHours: 168 },
+    deadLetter: { partitions: 1, retentionHours: 168 },
+    parking: { partitions: 1, retentionHours: 168 },
+  },
   deployed: deployedFloor(readDeployedRecord(), 'dev'),
 };
 
 const sized = sizeEnvironment(devSizing, readCalibration().measured);
-const { pods, topology, retention, connections } = devSizing;
+const { pods, topology, retention, connections, otherTopics } = devSizing;
 
 /** Dev: one small node per role, just enough to run the whole pipeline end to end. */
 export const dev: EnvironmentConfig = {
@@ -63,9 +68,7 @@ export const dev: EnvironmentConfig = {
     topics: {
       sensorData: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
       processed: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
-      alerts: { partitions: 3, retentionHours: 168 },
-      deadLetter: { partitions: 1, retentionHours: 168 },
-      parking: { partitions: 1, retentionHours: 168 },
+      ...otherTopics,
     },
     cruiseControl: false,
   },

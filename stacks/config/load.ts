@@ -103,6 +103,12 @@ export function loadEnvironment(name: EnvironmentName, options: LoadOptions = {}
   let merged = deepMerge(deepMerge(base, fromContext), fromEnv);
   const kubeconfig = process.env.PLATFORM_KUBECONFIG;
   if (kubeconfig) merged = deepMerge(merged, { kubernetes: { configPath: kubeconfig } });
+  // The name selects the per-environment rules: an override must not move prod under dev's.
+  if (merged.name !== name) {
+    throw new ConfigError(name, [
+      `'name' (${JSON.stringify(merged.name)}) must be ${JSON.stringify(name)}: an override cannot rename an environment`,
+    ]);
+  }
   return validateConfig(merged, options.deployed ?? readDeployedRecord());
 }
 

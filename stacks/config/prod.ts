@@ -28,11 +28,16 @@ export const prodSizing: SizingInputs = {
     poolerDefaultPoolSize: 40,
     poolerMaxClientConn: 1000,
   },
+  otherTopics: {
+    alerts: { partitions: 12, retentionHours: 168 },
+    deadLetter: { partitions: 6, retentionHours: 168 },
+    parking: { partitions: 6, retentionHours: 168 },
+  },
   deployed: deployedFloor(readDeployedRecord(), 'prod'),
 };
 
 const sized = sizeEnvironment(prodSizing, readCalibration().measured);
-const { pods, topology, retention, connections } = prodSizing;
+const { pods, topology, retention, connections, otherTopics } = prodSizing;
 
 /** Prod: sized for 10,000,000 events/min (~167k events/s) by stacks/capacity. */
 export const prod: EnvironmentConfig = {
@@ -55,9 +60,7 @@ export const prod: EnvironmentConfig = {
     topics: {
       sensorData: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
       processed: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
-      alerts: { partitions: 12, retentionHours: 168 },
-      deadLetter: { partitions: 6, retentionHours: 168 },
-      parking: { partitions: 6, retentionHours: 168 },
+      ...otherTopics,
     },
     cruiseControl: true,
   },

@@ -28,11 +28,16 @@ export const stagingSizing: SizingInputs = {
     poolerDefaultPoolSize: 30,
     poolerMaxClientConn: 500,
   },
+  otherTopics: {
+    alerts: { partitions: 6, retentionHours: 168 },
+    deadLetter: { partitions: 3, retentionHours: 168 },
+    parking: { partitions: 3, retentionHours: 168 },
+  },
   deployed: deployedFloor(readDeployedRecord(), 'staging'),
 };
 
 const sized = sizeEnvironment(stagingSizing, readCalibration().measured);
-const { pods, topology, retention, connections } = stagingSizing;
+const { pods, topology, retention, connections, otherTopics } = stagingSizing;
 
 /** Staging: prod's topology (3 zones, HA everywhere) at a tenth of its throughput. */
 export const staging: EnvironmentConfig = {
@@ -55,9 +60,7 @@ export const staging: EnvironmentConfig = {
     topics: {
       sensorData: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
       processed: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
-      alerts: { partitions: 6, retentionHours: 168 },
-      deadLetter: { partitions: 3, retentionHours: 168 },
-      parking: { partitions: 3, retentionHours: 168 },
+      ...otherTopics,
     },
     cruiseControl: true,
   },

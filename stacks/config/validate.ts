@@ -1,4 +1,10 @@
 import { TOPICS, type TopicKey } from '../../workers/shared/topics.js';
+import { ASSUMPTIONS } from '../capacity/model.js';
+import { dev } from './dev.js';
+import { prod } from './prod.js';
+import { GIB, parseQuantity } from './quantity.js';
+import { shapeIssues, shapeOf } from './shape.js';
+import { staging } from './staging.js';
 import { ENVIRONMENT_NAMES, type DeployedRecord, type EnvironmentConfig } from './types.js';
 
 /** Thrown when configuration is invalid; `issues` holds one message per problem, each naming its field path. */
@@ -12,8 +18,18 @@ export class ConfigError extends Error {
   }
 }
 
-const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Cores: whole or decimal, or millicores. A byte suffix on a CPU field is a mix-up. */
+const CPU = /^[0-9]+(\.[0-9]+)?m?$/;
+/** Bytes with a decimal or binary suffix; `m` (milli) is refused: `512m` of memory is half a byte. */
+const BYTES = /^[0-9]+(\.[0-9]+)?(k|Ki|Mi|Gi|Ti|M|G|T)?$/;
+/** RFC 1123 label: Kubernetes names of namespaces, services and most objects. */
+const DNS_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Label key (`prefix/name`), as used for `broker.rack` topology. */
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** OCI image repository: optional registry host[:port], then lowercase path components; no tag or digest. */
+const IMAGE_REPOSITORY =
+  /^([A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*(:[0-9]+)?\/)?[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/;
 const PG_IDENT = /^[a-z_][a-z0-9_]*$/;
 /** Six-field cron (seconds first), as CNPG ScheduledBackup expects. */
 const CRON6 = /^(\S+\s+){5}\S+$/;
@@ -25,6 +41,21 @@ export const PG_RESERVED_CONNECTIONS = 20;
 export const POOLED_DATABASES = 3;
 /** Datastores each Temporal pod opens pools to (default + visibility). */
 export const TEMPORAL_DATASTORES = 2;
+/** Kafka's default `log.segment.bytes`: the active segment is never deleted by retention. */
+export const KAFKA_SEGMENT_BYTES = ASSUMPTIONS.kafkaSegmentBytes;
+/** Postgres' default `max_wal_size` is 1 GB; the WAL volume must hold twice that between checkpoints. */
+export const MIN_WAL_BYTES = 2 * GIB;
+
+/**
+ * The schema of the structure check (stacks/config/shape.ts): the committed environments, plus keys
+ * that only variants no committed file uses, or optional fields, carry.
+ */
+const OPTIONAL_KEYS = {
+  kubernetes: { context: '' },
+  backend: { dir: '', bucket: '', region: '', keyPrefix: '', prefix: '' },
+  postgres: { backup: { snapshotClassName: '', objectStoreName: '', schedule: '' } },
+};
+let schema: ReturnType<typeof shapeOf> | undefined;
 
 class Checker {
   readonly issues: string[] = [];
@@ -46,6 +77,30 @@ class Checker {
   rule(ok: boolean, message: string): void {
     if (!ok) this.issues.push(message);
   }
+
+  text(path: string, value: unknown, what: string): void {
+    if (typeof value !== 'string' || value.trim() === '') {
+      this.issues.push(`'${path}' (${JSON.stringify(value)}) must be a non-empty string (${what})`);
+    }
+  }
+
+  cpu(path: string, value: unknown): void {
+    const cores = parseQuantity(value);
+    if (typeof value !== 'string' || !CPU.test(value) || cores === undefined || cores <= 0) {
+      this.issues.push(
+        `'${path}' (${JSON.stringify(value)}) must be a Kubernetes quantity of cores > 0 such as 500m or 2`,
+      );
+    }
+  }
+
+  bytes(path: string, value: unknown): void {
+    const bytes = parseQuantity(value);
+    if (typeof value !== 'string' || !BYTES.test(value) || bytes === undefined || bytes <= 0) {
+      this.issues.push(
+        `'${path}' (${JSON.stringify(value)}) must be a Kubernetes quantity of bytes > 0 such as 100Gi or 512Mi (m means milli, not mega)`,
+      );
+    }
+  }
 }
 
 function isPowerOfTwo(n: number): boolean {
@@ -58,6 +113,12 @@ function isPowerOfTwo(n: number): boolean {
  * @throws ConfigError listing every problem, each with its field path, value and what was expected.
  */
 export function validateConfig(config: EnvironmentConfig, deployed: DeployedRecord): EnvironmentConfig {
+  // The rules below read nested fields: a missing or misshapen object must stop here, by name.
+  schema ??= shapeOf([dev, staging, prod], OPTIONAL_KEYS);
+  const structure = shapeIssues(config, schema, '', new Set(['kafka.topics']));
+  if (structure.length > 0)
+    throw new ConfigError(String((config as { name?: unknown } | null)?.name), structure);
+
   const c = new Checker();
   const env = config.name;
   c.rule(
@@ -68,18 +129,27 @@ export function validateConfig(config: EnvironmentConfig, deployed: DeployedReco
   for (const [key, ns] of Object.entries(config.namespaces)) {
     c.match(`namespaces.${key}`, ns, DNS_LABEL, 'a DNS label (lowercase letters, digits and -)');
   }
+  c.text('kubernetes.configPath', config.kubernetes.configPath, 'a kubeconfig path');
+  if (config.kubernetes.context !== undefined) {
+    c.text('kubernetes.context', config.kubernetes.context, 'a kubeconfig context name');
+  }
 
   const b = config.backend;
   switch (b.type) {
     case 'local':
-      c.rule(b.dir.length > 0, `'backend.dir' ("") must be a non-empty folder name`);
+      c.rule(
+        typeof b.dir === 'string' && b.dir.length > 0,
+        `'backend.dir' (${JSON.stringify(b.dir)}) must be a non-empty folder name`,
+      );
       break;
     case 's3':
       c.match('backend.bucket', b.bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
       c.match('backend.region', b.region, /^[a-z]{2}-[a-z]+-[0-9]$/, 'an AWS region such as eu-west-1');
+      c.text('backend.keyPrefix', b.keyPrefix, 'the state key prefix');
       break;
     case 'gcs':
       c.match('backend.bucket', b.bucket, /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, 'a GCS bucket name');
+      c.text('backend.prefix', b.prefix, 'the state object prefix');
       break;
     default:
       c.rule(
@@ -97,10 +167,20 @@ export function validateConfig(config: EnvironmentConfig, deployed: DeployedReco
   c.match('kafka.clusterName', k.clusterName, DNS_LABEL, 'a DNS label');
   for (const pool of ['brokers', 'controllers'] as const) {
     c.int(`kafka.${pool}.replicas`, k[pool].replicas, 1, 100);
-    for (const q of ['storageSize', 'cpu', 'memory'] as const) {
-      c.match(`kafka.${pool}.${q}`, k[pool][q], QUANTITY, 'a Kubernetes quantity such as 100Gi or 500m');
-    }
+    c.bytes(`kafka.${pool}.storageSize`, k[pool].storageSize);
+    c.cpu(`kafka.${pool}.cpu`, k[pool].cpu);
+    c.bytes(`kafka.${pool}.memory`, k[pool].memory);
   }
+  c.match(
+    'kafka.rackTopologyKey',
+    k.rackTopologyKey,
+    LABEL_KEY,
+    'a node label key such as topology.kubernetes.io/zone',
+  );
+  c.rule(
+    typeof k.cruiseControl === 'boolean',
+    `'kafka.cruiseControl' (${JSON.stringify(k.cruiseControl)}) must be true or false`,
+  );
   c.rule(
     k.controllers.replicas % 2 === 1,
     `'kafka.controllers.replicas' (${k.controllers.replicas}) must be odd: a KRaft quorum of n tolerates floor((n-1)/2) failures, an even count adds none`,
@@ -144,6 +224,28 @@ export function validateConfig(config: EnvironmentConfig, deployed: DeployedReco
       `'kafka.topics.${key}' is not a topic of workers/shared/topics.ts (expected one of ${Object.keys(TOPICS).join(', ')})`,
     );
   }
+  // Retention never deletes a partition's active segment, so each replica may hold a full one.
+  const partitionCount = Object.values(k.topics).reduce(
+    (sum, t) => sum + (typeof t?.partitions === 'number' ? t.partitions : 0),
+    0,
+  );
+  const brokerBytes = parseQuantity(k.brokers.storageSize);
+  if (brokerBytes !== undefined && k.brokers.replicas > 0 && Number.isInteger(k.replicationFactor)) {
+    const segments = Math.ceil((partitionCount * k.replicationFactor) / k.brokers.replicas);
+    c.rule(
+      brokerBytes >= segments * KAFKA_SEGMENT_BYTES,
+      `'kafka.brokers.storageSize' (${k.brokers.storageSize}) is too small: ${partitionCount} partitions x RF ${k.replicationFactor} / ${k.brokers.replicas} brokers = ${segments} active 1 GiB segments per broker, which retention cannot delete (docs/capacity.md)`,
+    );
+  }
+  // What the bridge rejects must outlive its source, so it can be inspected and re-driven later.
+  for (const key of ['deadLetter', 'parking'] as const) {
+    const kept = k.topics[key]?.retentionHours;
+    const source = k.topics.sensorData?.retentionHours;
+    c.rule(
+      typeof kept !== 'number' || typeof source !== 'number' || kept >= source,
+      `'kafka.topics.${key}.retentionHours' (${kept}) must be >= 'kafka.topics.sensorData.retentionHours' (${source}): a rejected record must outlive its source for redrive`,
+    );
+  }
 
   // Postgres
   const p = config.postgres;
@@ -153,9 +255,15 @@ export function validateConfig(config: EnvironmentConfig, deployed: DeployedReco
     env === 'dev' || p.instances >= 2,
     `'postgres.instances' (${p.instances}) must be >= 2 outside dev: a single instance has no failover`,
   );
-  for (const q of ['storageSize', 'walStorageSize', 'cpu', 'memory'] as const) {
-    c.match(`postgres.${q}`, p[q], QUANTITY, 'a Kubernetes quantity such as 100Gi or 500m');
-  }
+  c.bytes('postgres.storageSize', p.storageSize);
+  c.bytes('postgres.walStorageSize', p.walStorageSize);
+  c.cpu('postgres.cpu', p.cpu);
+  c.bytes('postgres.memory', p.memory);
+  const walBytes = parseQuantity(p.walStorageSize);
+  c.rule(
+    walBytes === undefined || walBytes >= MIN_WAL_BYTES,
+    `'postgres.walStorageSize' (${p.walStorageSize}) is too small: it must be >= 2Gi, twice Postgres' default max_wal_size, or WAL fills the volume between checkpoints`,
+  );
   c.int('postgres.maxConnections', p.maxConnections, PG_RESERVED_CONNECTIONS + 10, 10_000);
   c.match('postgres.appDatabase', p.appDatabase, PG_IDENT, 'a lowercase Postgres identifier');
   c.rule(
@@ -234,6 +342,12 @@ export function validateConfig(config: EnvironmentConfig, deployed: DeployedReco
 
   // Pipeline
   const pl = config.pipeline;
+  c.match(
+    'pipeline.image.repository',
+    pl.image.repository,
+    IMAGE_REPOSITORY,
+    'an image repository such as ghcr.io/org/workers (lowercase, without :tag or @digest: the tag is pipeline.image.tag)',
+  );
   c.match('pipeline.image.tag', pl.image.tag, /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an OCI image tag');
   for (const svc of ['bridge', 'worker'] as const) {
     c.int(`pipeline.${svc}.minReplicas`, pl[svc].minReplicas, 0, 1000);
@@ -242,8 +356,8 @@ export function validateConfig(config: EnvironmentConfig, deployed: DeployedReco
       pl[svc].minReplicas <= pl[svc].maxReplicas,
       `'pipeline.${svc}.minReplicas' (${pl[svc].minReplicas}) must be <= 'pipeline.${svc}.maxReplicas' (${pl[svc].maxReplicas})`,
     );
-    c.match(`pipeline.${svc}.cpu`, pl[svc].cpu, QUANTITY, 'a Kubernetes quantity such as 500m');
-    c.match(`pipeline.${svc}.memory`, pl[svc].memory, QUANTITY, 'a Kubernetes quantity such as 512Mi');
+    c.cpu(`pipeline.${svc}.cpu`, pl[svc].cpu);
+    c.bytes(`pipeline.${svc}.memory`, pl[svc].memory);
   }
   const partitions = k.topics.sensorData?.partitions ?? 0;
   c.rule(
