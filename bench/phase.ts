@@ -134,7 +134,7 @@ export async function runPhase(plan: PhasePlan, env: PhaseEnv): Promise<PhaseRes
   const produced = () => sims.reduce((sum, s) => sum + (s.counts.valid ?? 0), 0);
   const samples: PhaseSample[] = [];
   const startedAt = Date.now();
-  usage.sample(startedAt);
+  usage.sample();
   for (const s of sims) s.send({ type: 'go' });
   const allDone = Promise.all(sims.map((s) => s.done));
   let producing = true;
@@ -150,8 +150,8 @@ export async function runPhase(plan: PhasePlan, env: PhaseEnv): Promise<PhaseRes
       throw new Error(`phase ${plan.name}: ${failure}`);
     }
     const now = Date.now();
-    usage.sample(now);
-    if (stage === 'run' && now - startedAt >= plan.warmupS * 1000) measured.sample(now);
+    usage.sample();
+    if (stage === 'run' && now - startedAt >= plan.warmupS * 1000) measured.sample();
     const sample: PhaseSample = {
       t: (now - startedAt) / 1000,
       produced: produced(),
@@ -211,7 +211,8 @@ export async function runPhase(plan: PhasePlan, env: PhaseEnv): Promise<PhaseRes
   while (plan.drain !== false && Date.now() - drainStart < env.drainTimeoutS * 1000) {
     await sleep(env.sampleMs);
     const s = await take('drain');
-    if (s.processed >= fleetCounts.valid) {
+    // The processed count includes redelivered duplicates: drained means no batch is open either.
+    if (s.processed >= fleetCounts.valid && s.openBatches === 0) {
       drained = true;
       break;
     }
