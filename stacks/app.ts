@@ -48,7 +48,10 @@ export function buildApp(
           }
         : loaded;
     const operators = new OperatorsStack(app, stackName('operators', env), { config });
-    const platform = new PlatformStack(app, stackName('platform', env), { config });
+    const platform = new PlatformStack(app, stackName('platform', env), {
+      config,
+      certManagerNamespace: operators.certManagerNamespace,
+    });
     platform.addDependency(operators);
     const pipelineName = stackName('pipeline', env);
     const pipeline = new PipelineStack(app, pipelineName, {
@@ -56,6 +59,7 @@ export function buildApp(
       kafka: platform.kafka,
       postgres: platform.postgres,
       temporal: platform.temporal,
+      issuer: platform.issuer,
       sensorDataPartitions: platform.partitions.sensorData,
       chartPaths: {
         bridge: fromStackDir(outdir, path.join(REPO_ROOT, 'charts', 'ingest-bridge')),

@@ -1,9 +1,11 @@
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config/types.js';
+import { CertManagerOperator } from './constructs/cert-manager-operator.js';
 import { CnpgOperator } from './constructs/cnpg-operator.js';
 import { KedaOperator } from './constructs/keda-operator.js';
 import { KubePrometheusStack, type MonitoringDiscovery } from './constructs/kube-prometheus-stack.js';
+import { NamespaceIsolation } from './constructs/namespace-isolation.js';
 import { PlatformNamespaces } from './constructs/platform-namespaces.js';
 import { StrimziOperator } from './constructs/strimzi-operator.js';
 import { setupStack } from './lib/stack-setup.js';
@@ -13,19 +15,28 @@ export interface OperatorsStackProps {
 }
 
 /**
- * Layer 1: namespaces and every operator with its CRDs. kube-prometheus-stack goes first because the
- * other charts create ServiceMonitors/PodMonitors.
+ * Layer 1: namespaces (Pod Security `restricted`, default-deny NetworkPolicies with the platform's
+ * flows) and every operator with its CRDs. kube-prometheus-stack goes first because the other charts
+ * create ServiceMonitors/PodMonitors.
  */
 export class OperatorsStack extends TerraformStack {
   public readonly discovery: MonitoringDiscovery;
+  /** cert-manager's cluster resource namespace (where the platform CA's key pair lives). */
+  public readonly certManagerNamespace: string;
 
   constructor(scope: Construct, id: string, props: OperatorsStackProps) {
     super(scope, id);
     const { config } = props;
     setupStack(this, config, id, true);
     const ns = new PlatformNamespaces(this, 'namespaces', { namespaces: config.namespaces });
+    new NamespaceIsolation(this, 'isolation', {
+      namespaces: ns.names,
+      postgresBackupEgress: config.postgres.backup.method === 'barmanCloudPlugin',
+      dependsOn: ns.all,
+    });
     const kps = new KubePrometheusStack(this, 'kube-prometheus-stack', {
       namespace: ns.names.monitoring,
+      nodeExporterNamespace: ns.hostAgents,
       retention: config.observability.prometheusRetention,
       dependsOn: ns.all,
     });
@@ -38,5 +49,10 @@ export class OperatorsStack extends TerraformStack {
     });
     new CnpgOperator(this, 'cnpg', { namespace: ns.names.operators, dependsOn: afterMonitoring });
     new KedaOperator(this, 'keda', { namespace: ns.names.operators, dependsOn: afterMonitoring });
+    const certManager = new CertManagerOperator(this, 'cert-manager', {
+      namespace: ns.names.operators,
+      dependsOn: afterMonitoring,
+    });
+    this.certManagerNamespace = certManager.clusterResourceNamespace;
   }
 }

@@ -6,7 +6,12 @@ import type { EnvironmentConfig } from './config/types.js';
 import { IngestBridge } from './constructs/ingest-bridge.js';
 import { KafkaUser } from './constructs/kafka-user.js';
 import { SensorWorker } from './constructs/sensor-worker.js';
-import type { KafkaConnection, PostgresConnection, TemporalConnection } from './lib/connections.js';
+import type {
+  CertificateIssuer,
+  KafkaConnection,
+  PostgresConnection,
+  TemporalConnection,
+} from './lib/connections.js';
 import { setupStack } from './lib/stack-setup.js';
 
 export interface PipelineStackProps {
@@ -14,6 +19,8 @@ export interface PipelineStackProps {
   readonly kafka: KafkaConnection;
   readonly postgres: PostgresConnection;
   readonly temporal: TemporalConnection;
+  /** The platform CA's issuer, for the bridge's and worker's client certificates. */
+  readonly issuer: CertificateIssuer;
   /** Partitions of sensor-data as deployed by the platform layer. */
   readonly sensorDataPartitions: number;
   /** Chart folders as Terraform sees them from this stack's synth folder. */
@@ -75,6 +82,7 @@ export class PipelineStack extends TerraformStack {
       credentials: bridgeUser.credentials,
       lagReader: lagReader.credentials,
       temporal: props.temporal,
+      issuer: props.issuer,
       taskQueue: TASK_QUEUE,
       monitoringNamespace: config.namespaces.monitoring,
       partitions: props.sensorDataPartitions,
@@ -101,6 +109,7 @@ export class PipelineStack extends TerraformStack {
       database,
       postgresNamespace: props.postgres.namespace,
       temporal: props.temporal,
+      issuer: props.issuer,
       taskQueue: TASK_QUEUE,
       monitoringNamespace: config.namespaces.monitoring,
       versioning: { deploymentName: w.deploymentName, buildId: w.buildId },

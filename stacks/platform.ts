@@ -5,23 +5,36 @@ import { TOPICS, type TopicKey } from '../workers/shared/topics.js';
 import type { EnvironmentConfig } from './config/types.js';
 import { CnpgPostgres } from './constructs/cnpg-postgres.js';
 import { KafkaTopic } from './constructs/kafka-topic.js';
+import { PlatformCa } from './constructs/platform-ca.js';
 import { StrimziKafka } from './constructs/strimzi-kafka.js';
 import { TemporalServer } from './constructs/temporal-server.js';
-import type { KafkaConnection, PostgresConnection, TemporalConnection } from './lib/connections.js';
+import type {
+  CertificateIssuer,
+  KafkaConnection,
+  PostgresConnection,
+  TemporalConnection,
+} from './lib/connections.js';
 import { setupStack } from './lib/stack-setup.js';
 
 export interface PlatformStackProps {
   readonly config: EnvironmentConfig;
+  /** cert-manager's cluster resource namespace, from the operators layer. */
+  readonly certManagerNamespace: string;
 }
 
 /** Role names in Postgres. */
 export const PG_ROLES = { temporal: 'temporal' } as const;
 
-/** Layer 2: Kafka (+ topics), Postgres, Temporal. Needs the operators layer's CRDs. */
+/**
+ * Layer 2: the platform CA, Kafka (+ topics), Postgres, Temporal, all TLS with certificates from that
+ * CA. Needs the operators layer's CRDs.
+ */
 export class PlatformStack extends TerraformStack {
   public readonly kafka: KafkaConnection;
   public readonly postgres: PostgresConnection;
   public readonly temporal: TemporalConnection;
+  /** Signs the pipeline's client certificates. */
+  public readonly issuer: CertificateIssuer;
   /** Partitions per topic key, as deployed by this stack. */
   public readonly partitions: Readonly<Record<TopicKey, number>>;
 
@@ -30,6 +43,8 @@ export class PlatformStack extends TerraformStack {
     const { config } = props;
     const ns = config.namespaces;
     setupStack(this, config, id, true);
+    const ca = new PlatformCa(this, 'ca', { namespace: props.certManagerNamespace });
+    this.issuer = ca.issuer;
 
     const kafka = new StrimziKafka(this, 'kafka', {
       clusterName: config.kafka.clusterName,
@@ -42,6 +57,8 @@ export class PlatformStack extends TerraformStack {
       replicationFactor: config.kafka.replicationFactor,
       minInsyncReplicas: config.kafka.minInsyncReplicas,
       cruiseControl: config.kafka.cruiseControl,
+      listenerCertificateIssuer: ca.issuer,
+      dependsOn: ca.ready,
     });
     this.kafka = kafka.connection;
     const partitions = {} as Record<TopicKey, number>;
@@ -63,6 +80,7 @@ export class PlatformStack extends TerraformStack {
     const pg = new CnpgPostgres(this, 'postgres', {
       clusterName: config.postgres.clusterName,
       namespace: ns.postgres,
+      tlsIssuer: ca.issuer,
       roles: [
         {
           name: config.postgres.appDatabase,
@@ -83,11 +101,13 @@ export class PlatformStack extends TerraformStack {
       memory: config.postgres.memory,
       pooler: config.postgres.pooler,
       backup: config.postgres.backup,
+      dependsOn: ca.ready,
     });
     this.postgres = pg.connection;
 
     const temporal = new TemporalServer(this, 'temporal', {
       namespace: ns.temporal,
+      tlsIssuer: ca.issuer,
       database: pg.connection,
       databaseRole: PG_ROLES.temporal,
       temporalNamespace: TEMPORAL_NAMESPACE,

@@ -1,10 +1,10 @@
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1/index.js';
-import { randomBytes } from 'node:crypto';
-import { Token, type ITerraformDependable } from 'cdktf';
+import { Fn, Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { PostgresBackupConfig } from '../config/types.js';
-import type { PostgresConnection, PostgresCredentials } from '../lib/connections.js';
+import type { CertificateIssuer, PostgresConnection, PostgresCredentials } from '../lib/connections.js';
 import { MANAGED_LABELS, kubeManifest } from '../lib/kube-manifest.js';
+import { TlsCertificate } from './tls-certificate.js';
 
 const DEFAULTS = {
   instances: 3,
@@ -31,6 +31,12 @@ export interface PostgresRoleSpec {
 export interface CnpgPostgresProps {
   readonly clusterName: string;
   readonly namespace: string;
+  /**
+   * Signs the server certificate (Postgres and PgBouncer present the same one), so clients verify it
+   * with the platform CA at `sslmode=verify-full`.
+   * @see https://cloudnative-pg.io/documentation/current/certificates/#user-provided-certificates-mode
+   */
+  readonly tlsIssuer: CertificateIssuer;
   /**
    * Roles and their databases. The first role's first database is bootstrapped with initdb; every
    * database also gets a Database resource.
@@ -67,8 +73,9 @@ export interface CnpgPostgresProps {
   readonly backup?: PostgresBackupConfig;
   /**
    * Produces the initial password of each role. Used once: the Secret ignores later changes, so
-   * re-synthesizing never rotates a password (docs/decisions/0103-postgres-role-passwords.md).
-   * @default 24 random bytes, base64url
+   * re-planning never rotates a password (docs/decisions/0103-postgres-role-passwords.md).
+   * @default Terraform's `uuid()`, evaluated at apply: the value exists only in state, never in code
+   *   or in the synthesized JSON
    */
   readonly generatePassword?: () => string;
   /** Extra `postgresql.parameters`, merged last. @default {} */
@@ -79,11 +86,14 @@ export interface CnpgPostgresProps {
 
 /**
  * A CloudNativePG Cluster with managed roles, Database resources, a PgBouncer Pooler and optional
- * scheduled backups. Role passwords are generated once by Terraform (`uuid()`, then ignored) so that
- * no password is committed; the Secret is copied into each consumer's namespace.
+ * scheduled backups. TLS only: a server certificate from the platform CA, `hostssl` rules that let
+ * each role reach only its own databases, everything else rejected, and PgBouncer refusing clients
+ * without TLS. Role passwords are generated once by Terraform (`uuid()`, then ignored) so that no
+ * password is in code or in the synthesized configuration; the Secret is copied into each
+ * consumer's namespace.
  *
  * @example
- * const pg = new CnpgPostgres(this, 'pg', { clusterName: 'sensor-pg', namespace: 'postgres',
+ * const pg = new CnpgPostgres(this, 'pg', { clusterName: 'sensor-pg', namespace: 'postgres', tlsIssuer: ca.issuer,
  *   roles: [{ name: 'temporal', databases: ['temporal', 'temporal_visibility'], consumerNamespace: 'temporal' }] });
  * new TemporalServer(this, 'temporal', { database: pg.connection, ... });
  */
@@ -112,10 +122,23 @@ export class CnpgPostgres extends Construct {
       }
     }
     const dependsOn = [...(p.dependsOn ?? [])];
-    const generatePassword = p.generatePassword ?? (() => randomBytes(24).toString('base64url'));
+    const generatePassword = p.generatePassword ?? (() => Fn.uuid());
     const poolerName = `${p.clusterName}-pooler-rw`;
     const host = `${poolerName}.${p.namespace}.svc`;
     const port = 5432;
+    // Every name a client may dial: the operator's services and the Pooler's.
+    const serviceHosts = [`${p.clusterName}-rw`, `${p.clusterName}-r`, `${p.clusterName}-ro`, poolerName];
+    const serverCert = new TlsCertificate(this, 'server-certificate', {
+      issuer: p.tlsIssuer,
+      namespace: p.namespace,
+      name: `${p.clusterName}-server-tls`,
+      usage: 'server',
+      dnsNames: serviceHosts.flatMap((h) => [h, `${h}.${p.namespace}`, `${h}.${p.namespace}.svc`]),
+      // CNPG reloads a renewed certificate without a restart when its Secret carries this label.
+      secretLabels: { 'cnpg.io/reload': 'true' },
+      dependsOn,
+    });
+    const sslQuery = 'sslmode=verify-full';
 
     const credentials: Record<string, PostgresCredentials> = {};
     const sources = p.roles.map((role) => {
@@ -144,7 +167,9 @@ export class CnpgPostgres extends Construct {
           host,
           port: String(port),
           dbname: database,
-          uri: `postgresql://${role.name}:${password}@${host}:${port}/${database}`,
+          sslmode: 'verify-full',
+          // The consumer appends `&sslrootcert=<its mount of ca.crt>`: only it knows the path.
+          uri: `postgresql://${role.name}:${password}@${host}:${port}/${database}?${sslQuery}`,
         },
       });
       credentials[role.name] = {
@@ -167,7 +192,21 @@ export class CnpgPostgres extends Construct {
         spec: {
           instances: p.instances,
           primaryUpdateStrategy: 'unsupervised',
-          postgresql: { parameters: { max_connections: String(p.maxConnections), ...p.parameters } },
+          postgresql: {
+            parameters: { max_connections: String(p.maxConnections), ...p.parameters },
+            // After CNPG's fixed rules (replication and pooler certificates, local socket): each role
+            // only to its own databases and only over TLS; then reject, ahead of CNPG's default rule.
+            pg_hba: [
+              ...p.roles.flatMap((role) =>
+                role.databases.map((db) => `hostssl ${db} ${role.name} all scram-sha-256`),
+              ),
+              'host all all all reject',
+            ],
+          },
+          certificates: {
+            serverTLSSecret: serverCert.secret.secretName,
+            serverCASecret: serverCert.secret.secretName,
+          },
           bootstrap: {
             initdb: {
               database: first.databases[0],
@@ -209,7 +248,7 @@ export class CnpgPostgres extends Construct {
             : {}),
         },
       },
-      [...dependsOn, ...sources.map((s) => s.source)],
+      [...dependsOn, ...sources.map((s) => s.source), serverCert.resource],
       { type: 'Ready', status: 'True' },
     );
     this.cluster = cluster;
@@ -251,7 +290,21 @@ export class CnpgPostgres extends Construct {
           type: 'rw',
           pgbouncer: {
             poolMode: p.pooler.poolMode,
+            // PgBouncer's own client rules: TLS only, each role to its own databases (PgBouncer's hba
+            // format takes one database per line).
+            pg_hba: [
+              ...p.roles.flatMap((role) =>
+                role.databases.flatMap((db) => [
+                  `hostssl ${db} ${role.name} 0.0.0.0/0 scram-sha-256`,
+                  `hostssl ${db} ${role.name} ::/0 scram-sha-256`,
+                ]),
+              ),
+              'host all all 0.0.0.0/0 reject',
+              'host all all ::/0 reject',
+            ],
             parameters: {
+              // The Pooler presents the cluster's server certificate; plaintext clients are refused.
+              client_tls_sslmode: 'require',
               default_pool_size: String(p.pooler.defaultPoolSize),
               max_client_conn: String(p.pooler.maxClientConn),
               // Protocol-level prepared statements survive transaction pooling (PgBouncer >= 1.21).
@@ -292,6 +345,7 @@ export class CnpgPostgres extends Construct {
       host,
       port,
       credentials,
+      sslMode: 'verify-full',
     };
   }
 }

@@ -4,8 +4,14 @@ import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { METRICS_PORTS } from '../../workers/shared/metrics.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
-import type { KafkaConnection, KafkaCredentials, TemporalConnection } from '../lib/connections.js';
+import type {
+  CertificateIssuer,
+  KafkaConnection,
+  KafkaCredentials,
+  TemporalConnection,
+} from '../lib/connections.js';
 import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
+import { TlsCertificate } from './tls-certificate.js';
 import { MANAGED_LABELS, kubeManifest } from '../lib/kube-manifest.js';
 
 const DEFAULTS = {
@@ -30,6 +36,11 @@ export interface IngestBridgeProps {
   /** A KafkaUser allowed to Describe the topic and group, used by KEDA to read lag. */
   readonly lagReader: KafkaCredentials;
   readonly temporal: TemporalConnection;
+  /**
+   * Signs the client certificate (Temporal mutual TLS); its Secret's ca.crt also verifies Kafka
+   * and Postgres.
+   */
+  readonly issuer: CertificateIssuer;
   readonly taskQueue: string;
   /** Namespace of Prometheus, allowed to scrape the metrics port. */
   readonly monitoringNamespace: string;
@@ -89,13 +100,23 @@ export class IngestBridge extends Construct {
     }
     this.deploymentName = p.releaseName;
     const dependsOn = [...(p.dependsOn ?? [])];
+    const clientCert = new TlsCertificate(this, 'client-certificate', {
+      issuer: p.issuer,
+      namespace: p.namespace,
+      name: `${p.releaseName}-tls`,
+      usage: 'client',
+      commonName: p.releaseName,
+      dependsOn: p.dependsOn,
+    });
     const values = {
       image: { repository: p.image.repository, tag: p.image.tag },
       autoscaling: { enabled: true },
       resources: { requests: { cpu: p.cpu, memory: p.memory }, limits: { memory: p.memory } },
       metrics: { port: METRICS_PORTS.bridge },
+      tls: { existingSecret: clientCert.secret.secretName },
       kafka: {
         brokers: p.kafka.bootstrapServers,
+        ssl: p.kafka.tls,
         sasl: {
           mechanism: p.kafka.saslMechanism,
           username: p.credentials.username,
@@ -103,7 +124,12 @@ export class IngestBridge extends Construct {
           passwordKey: p.credentials.passwordKey,
         },
       },
-      temporal: { address: p.temporal.address, namespace: p.temporal.namespace, taskQueue: p.taskQueue },
+      temporal: {
+        address: p.temporal.address,
+        namespace: p.temporal.namespace,
+        taskQueue: p.taskQueue,
+        tls: { enabled: true, serverName: p.temporal.tls.serverName },
+      },
       networkPolicy: {
         enabled: true,
         kafkaNamespace: p.kafka.namespace,
@@ -120,7 +146,7 @@ export class IngestBridge extends Construct {
       wait: true,
       timeout: 600,
       values: [toValuesYaml(mergeValues(values, p.values))],
-      dependsOn,
+      dependsOn: [...dependsOn, clientCert.resource],
     });
 
     // KEDA reads the username from this Secret and the password from the User Operator's Secret.
@@ -144,10 +170,12 @@ export class IngestBridge extends Construct {
           secretTargetRef: [
             { parameter: 'username', name: `${p.lagReader.username}-keda`, key: 'username' },
             { parameter: 'password', name: p.lagReader.secretName, key: p.lagReader.passwordKey },
+            // The brokers' listener certificate is verified with the platform CA.
+            { parameter: 'ca', name: clientCert.secret.secretName, key: 'ca.crt' },
           ],
         },
       },
-      [...dependsOn, usernameSecret],
+      [...dependsOn, usernameSecret, clientCert.resource],
     );
     kubeManifest(
       this,
@@ -178,7 +206,7 @@ export class IngestBridge extends Construct {
                 offsetResetPolicy: 'earliest',
                 allowIdleConsumers: 'false',
                 sasl: 'scram_sha512',
-                tls: 'disable',
+                tls: p.kafka.tls ? 'enable' : 'disable',
               },
               authenticationRef: { name: `${p.releaseName}-kafka` },
             },

@@ -22,9 +22,30 @@ export interface MonitoringDiscovery {
   readonly namespace: string;
 }
 
+const RESTRICTED_POD = {
+  runAsNonRoot: true,
+  runAsUser: 472,
+  runAsGroup: 472,
+  fsGroup: 472,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
 export interface KubePrometheusStackProps {
   /** @default 'monitoring' */
   readonly namespace?: string;
+  /**
+   * Namespace of node-exporter, which reads the host and cannot run under Pod Security `restricted`;
+   * it is kept apart so the monitoring namespace can enforce `restricted`
+   * (docs/decisions/0105-pod-security-levels.md).
+   * @see https://github.com/prometheus-community/helm-charts/tree/main/charts/prometheus-node-exporter
+   */
+  readonly nodeExporterNamespace: string;
   /** @default '88.5.3' */
   readonly version?: string;
   /**
@@ -45,14 +66,14 @@ export interface KubePrometheusStackProps {
  * release), and to load dashboards from labelled ConfigMaps in every namespace.
  *
  * @example
- * const kps = new KubePrometheusStack(this, 'kps', { retention: '7d' });
+ * const kps = new KubePrometheusStack(this, 'kps', { retention: '7d', nodeExporterNamespace: 'monitoring-node-exporter' });
  * new GrafanaDashboards(this, 'dashboards', { discovery: kps.discovery, ... });
  */
 export class KubePrometheusStack extends Construct {
   public readonly release: OperatorRelease['release'];
   public readonly discovery: MonitoringDiscovery;
 
-  constructor(scope: Construct, id: string, props: KubePrometheusStackProps = {}) {
+  constructor(scope: Construct, id: string, props: KubePrometheusStackProps) {
     super(scope, id);
     const p = { ...DEFAULTS, ...props };
     if (!/^[0-9]+(ms|s|m|h|d|w|y)$/.test(p.retention)) {
@@ -74,7 +95,11 @@ export class KubePrometheusStack extends Construct {
       ...p,
       values: {
         prometheus: { prometheusSpec: { ...selectAll, retention: p.retention } },
+        'prometheus-node-exporter': { namespaceOverride: p.nodeExporterNamespace },
         grafana: {
+          // Restricted-compliant; Grafana writes only to its data volume and /tmp.
+          securityContext: RESTRICTED_POD,
+          containerSecurityContext: RESTRICTED_CONTAINER,
           sidecar: {
             dashboards: {
               enabled: true,

@@ -5,31 +5,34 @@ import { MANAGED_LABELS } from '../lib/kube-manifest.js';
 
 const DEFAULTS = {
   /**
-   * Pod Security Standard enforced on workload namespaces.
+   * Pod Security Standard enforced on every platform namespace.
    * @see https://kubernetes.io/docs/concepts/security/pod-security-standards/
    */
-  workloadPodSecurity: 'restricted',
-  /** node-exporter (monitoring) reads the host; operators share that namespace class. */
-  privilegedPodSecurity: 'privileged',
-  /**
-   * Temporal's chart runs the schema job and admintools without a restricted securityContext,
-   * so its namespace enforces baseline (docs/decisions/0105-pod-security-levels.md).
-   */
-  temporalPodSecurity: 'baseline',
+  podSecurity: 'restricted',
+  /** Suffix of the monitoring namespace's sibling that holds node-exporter alone. */
+  hostAgentsSuffix: '-node-exporter',
 } as const;
 
 export interface PlatformNamespacesProps {
   /** Namespace names, from the environment configuration. */
   readonly namespaces: NamespacesConfig;
   /**
-   * Pod Security Standard level for kafka, postgres, temporal and pipeline namespaces.
+   * Pod Security Standard level enforced (and warned, audited) on every namespace but the host
+   * agents' one. Lowering it needs a decision record (docs/decisions/0105-pod-security-levels.md).
    * @default 'restricted'
    */
-  readonly workloadPodSecurity?: 'restricted' | 'baseline';
+  readonly podSecurity?: 'restricted' | 'baseline';
+  /**
+   * Name of the namespace for node-exporter, the one workload that must read the host (hostPID,
+   * hostNetwork, host paths) and so runs `privileged`, isolated from everything else.
+   * @default `<namespaces.monitoring>-node-exporter`
+   */
+  readonly hostAgentsNamespace?: string;
 }
 
 /**
- * Every namespace of the platform, labelled for Pod Security admission.
+ * Every namespace of the platform, labelled for Pod Security admission: `restricted` everywhere,
+ * and one `privileged` namespace that holds node-exporter and nothing else.
  *
  * @example
  * const ns = new PlatformNamespaces(this, 'namespaces', { namespaces: config.namespaces });
@@ -38,6 +41,8 @@ export interface PlatformNamespacesProps {
 export class PlatformNamespaces extends Construct {
   /** Names, so that later constructs reference what exists. */
   public readonly names: NamespacesConfig;
+  /** The privileged namespace of node-exporter. */
+  public readonly hostAgents: string;
   /** Every namespace resource, for dependsOn. */
   public readonly all: NamespaceV1[];
 
@@ -45,23 +50,28 @@ export class PlatformNamespaces extends Construct {
     super(scope, id);
     const p = { ...DEFAULTS, ...props };
     this.names = { ...p.namespaces };
-    const privileged = new Set([p.namespaces.operators, p.namespaces.monitoring]);
-    this.all = Object.entries(p.namespaces).map(([key, name]) => {
-      const level = privileged.has(name)
-        ? p.privilegedPodSecurity
-        : name === p.namespaces.temporal
-          ? p.temporalPodSecurity
-          : p.workloadPodSecurity;
-      return new NamespaceV1(this, key, {
-        metadata: {
-          name,
-          labels: {
-            ...MANAGED_LABELS,
-            'pod-security.kubernetes.io/enforce': level,
-            'pod-security.kubernetes.io/warn': level,
-          },
-        },
-      });
+    this.hostAgents = p.hostAgentsNamespace ?? `${p.namespaces.monitoring}${p.hostAgentsSuffix}`;
+    if (Object.values(p.namespaces).includes(this.hostAgents)) {
+      throw new Error(
+        `'hostAgentsNamespace' (${JSON.stringify(this.hostAgents)}) must differ from every platform namespace: it is the only privileged one`,
+      );
+    }
+    const labels = (level: string) => ({
+      ...MANAGED_LABELS,
+      'pod-security.kubernetes.io/enforce': level,
+      'pod-security.kubernetes.io/warn': level,
+      'pod-security.kubernetes.io/audit': level,
     });
+    this.all = Object.entries(p.namespaces).map(
+      ([key, name]) => new NamespaceV1(this, key, { metadata: { name, labels: labels(p.podSecurity) } }),
+    );
+    this.all.push(
+      new NamespaceV1(this, 'host-agents', {
+        metadata: {
+          name: this.hostAgents,
+          labels: { ...labels('privileged'), 'app.kubernetes.io/component': 'host-agents' },
+        },
+      }),
+    );
   }
 }

@@ -3,12 +3,14 @@ import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { METRICS_PORTS } from '../../workers/shared/metrics.js';
 import type {
+  CertificateIssuer,
   KafkaConnection,
   KafkaCredentials,
   PostgresCredentials,
   TemporalConnection,
 } from '../lib/connections.js';
 import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
+import { TlsCertificate } from './tls-certificate.js';
 import { kubeManifest } from '../lib/kube-manifest.js';
 
 const DEFAULTS = {
@@ -35,6 +37,11 @@ export interface SensorWorkerProps {
   /** Namespace of the Postgres Pooler, allowed by the NetworkPolicy. */
   readonly postgresNamespace: string;
   readonly temporal: TemporalConnection;
+  /**
+   * Signs the client certificate (Temporal mutual TLS); its Secret's ca.crt also verifies Kafka
+   * and Postgres.
+   */
+  readonly issuer: CertificateIssuer;
   readonly taskQueue: string;
   /** Namespace of Prometheus, allowed to scrape the metrics port. */
   readonly monitoringNamespace: string;
@@ -96,13 +103,23 @@ export class SensorWorker extends Construct {
       }
     }
     this.deploymentName = p.releaseName;
+    const clientCert = new TlsCertificate(this, 'client-certificate', {
+      issuer: p.issuer,
+      namespace: p.namespace,
+      name: `${p.releaseName}-tls`,
+      usage: 'client',
+      commonName: p.releaseName,
+      dependsOn: p.dependsOn,
+    });
     const values = {
       image: { repository: p.image.repository, tag: p.image.tag },
       autoscaling: { enabled: true },
       resources: { requests: { cpu: p.cpu, memory: p.memory }, limits: { memory: p.memory } },
       metrics: { port: METRICS_PORTS.worker },
+      tls: { existingSecret: clientCert.secret.secretName },
       kafka: {
         brokers: p.kafka.bootstrapServers,
+        ssl: p.kafka.tls,
         sasl: {
           mechanism: p.kafka.saslMechanism,
           username: p.credentials.username,
@@ -110,8 +127,13 @@ export class SensorWorker extends Construct {
           passwordKey: p.credentials.passwordKey,
         },
       },
-      temporal: { address: p.temporal.address, namespace: p.temporal.namespace, taskQueue: p.taskQueue },
-      database: { existingSecret: p.database.secretName, poolSize: p.databasePoolSize },
+      temporal: {
+        address: p.temporal.address,
+        namespace: p.temporal.namespace,
+        taskQueue: p.taskQueue,
+        tls: { enabled: true, serverName: p.temporal.tls.serverName },
+      },
+      database: { existingSecret: p.database.secretName, poolSize: p.databasePoolSize, tls: true },
       versioning: {
         enabled: true,
         deploymentName: p.versioning.deploymentName,
@@ -134,8 +156,26 @@ export class SensorWorker extends Construct {
       wait: true,
       timeout: 600,
       values: [toValuesYaml(mergeValues(values, p.values))],
-      dependsOn: [...(p.dependsOn ?? [])],
+      dependsOn: [...(p.dependsOn ?? []), clientCert.resource],
     });
+    // KEDA's Temporal scaler connects like a worker: mutual TLS with the worker's certificate.
+    const auth = kubeManifest(
+      this,
+      'trigger-auth',
+      {
+        apiVersion: 'keda.sh/v1alpha1',
+        kind: 'TriggerAuthentication',
+        metadata: { name: `${p.releaseName}-temporal`, namespace: p.namespace },
+        spec: {
+          secretTargetRef: [
+            { parameter: 'cert', name: clientCert.secret.secretName, key: 'tls.crt' },
+            { parameter: 'key', name: clientCert.secret.secretName, key: 'tls.key' },
+            { parameter: 'ca', name: clientCert.secret.secretName, key: 'ca.crt' },
+          ],
+        },
+      },
+      [clientCert.resource],
+    );
     kubeManifest(
       this,
       'scaled-object',
@@ -164,12 +204,14 @@ export class SensorWorker extends Construct {
                 queueTypes: p.queueTypes,
                 targetQueueSize: String(p.targetQueueSize),
                 activationTargetQueueSize: '0',
+                tlsServerName: p.temporal.tls.serverName,
               },
+              authenticationRef: { name: `${p.releaseName}-temporal` },
             },
           ],
         },
       },
-      [this.release],
+      [this.release, auth],
     );
   }
 }

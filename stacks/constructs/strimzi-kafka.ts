@@ -1,8 +1,9 @@
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { KafkaPoolConfig } from '../config/types.js';
-import type { KafkaConnection } from '../lib/connections.js';
+import type { CertificateIssuer, KafkaConnection } from '../lib/connections.js';
 import { kubeManifest } from '../lib/kube-manifest.js';
+import { TlsCertificate } from './tls-certificate.js';
 
 /** Kafka 4.3.1 with its metadata version, as listed in Strimzi 1.2.0's kafka-versions.yaml. */
 const DEFAULTS = {
@@ -12,7 +13,6 @@ const DEFAULTS = {
   replicationFactor: 3,
   minInsyncReplicas: 2,
   cruiseControl: true,
-  scramPort: 9092,
   tlsPort: 9093,
   /** Broker metrics kept by the Strimzi Metrics Reporter (regexes); everything else is dropped at source. */
   metricsAllowList: [
@@ -35,6 +35,12 @@ export interface StrimziKafkaProps {
   readonly userNamespace: string;
   readonly brokers: KafkaPoolConfig;
   readonly controllers: KafkaPoolConfig;
+  /**
+   * Signs the client listener's certificate (the platform CA), so clients verify the brokers with the
+   * `ca.crt` of their own certificate Secret instead of a copy of Strimzi's cluster CA.
+   * @see https://strimzi.io/docs/operators/latest/configuring#type-GenericKafkaListenerConfigurationBroker-reference
+   */
+  readonly listenerCertificateIssuer: CertificateIssuer;
   /**
    * Node label whose value becomes `broker.rack`.
    * @default 'topology.kubernetes.io/zone'
@@ -62,12 +68,14 @@ export interface StrimziKafkaProps {
 }
 
 /**
- * A KRaft Kafka cluster: separate controller and broker KafkaNodePools, rack awareness, a SCRAM
- * listener, Cruise Control auto-rebalance, Kafka Exporter and broker metrics.
+ * A KRaft Kafka cluster: separate controller and broker KafkaNodePools, rack awareness, one client
+ * listener (TLS + SCRAM-SHA-512, certificate from the platform CA), simple authorization, Cruise
+ * Control auto-rebalance, Kafka Exporter and broker metrics.
  *
  * @example
  * const kafka = new StrimziKafka(this, 'kafka', { clusterName: 'sensor-kafka', namespace: 'kafka',
- *   userNamespace: 'sensor-pipeline', clientNamespaces: ['sensor-pipeline'], brokers, controllers });
+ *   userNamespace: 'sensor-pipeline', clientNamespaces: ['sensor-pipeline'], brokers, controllers,
+ *   listenerCertificateIssuer: ca.issuer });
  * new KafkaTopic(this, 'topic', { kafka: kafka.connection, topicName: 'sensor-data', partitions: 48 });
  */
 export class StrimziKafka extends Construct {
@@ -126,6 +134,23 @@ export class StrimziKafka extends Construct {
       );
     });
 
+    const bootstrapHost = `${p.clusterName}-kafka-bootstrap.${p.namespace}.svc`;
+    const brokersDomain = `${p.clusterName}-kafka-brokers.${p.namespace}.svc`;
+    // Strimzi advertises each broker as <pod>.<cluster>-kafka-brokers.<ns>.svc on internal listeners.
+    const listenerCert = new TlsCertificate(this, 'listener-certificate', {
+      issuer: p.listenerCertificateIssuer,
+      namespace: p.namespace,
+      name: `${p.clusterName}-listener-tls`,
+      usage: 'server',
+      dnsNames: [
+        `${p.clusterName}-kafka-bootstrap`,
+        bootstrapHost,
+        `${bootstrapHost}.cluster.local`,
+        `*.${brokersDomain}`,
+        `*.${brokersDomain}.cluster.local`,
+      ],
+      dependsOn,
+    });
     const rf = p.replicationFactor;
     const peers = p.clientNamespaces.map((ns) => ({
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
@@ -163,15 +188,8 @@ export class StrimziKafka extends Construct {
           kafka: {
             version: p.kafkaVersion,
             metadataVersion: p.metadataVersion,
+            // One listener: TLS with SCRAM-SHA-512. No plaintext port exists for a client to fall back to.
             listeners: [
-              {
-                name: 'scram',
-                port: p.scramPort,
-                type: 'internal',
-                tls: false,
-                authentication: { type: 'scram-sha-512' },
-                networkPolicyPeers: peers,
-              },
               {
                 name: 'tls',
                 port: p.tlsPort,
@@ -179,6 +197,13 @@ export class StrimziKafka extends Construct {
                 tls: true,
                 authentication: { type: 'scram-sha-512' },
                 networkPolicyPeers: peers,
+                configuration: {
+                  brokerCertChainAndKey: {
+                    secretName: listenerCert.secret.secretName,
+                    certificate: 'tls.crt',
+                    key: 'tls.key',
+                  },
+                },
               },
             ],
             authorization: { type: 'simple' },
@@ -213,14 +238,15 @@ export class StrimziKafka extends Construct {
             : {}),
         },
       },
-      [...dependsOn, ...pools, ...rebalanceTemplates],
+      [...dependsOn, ...pools, ...rebalanceTemplates, listenerCert.resource],
     );
     this.resource = kafka;
     this.connection = {
       clusterName: p.clusterName,
       namespace: p.namespace,
-      bootstrapServers: `${p.clusterName}-kafka-bootstrap.${p.namespace}.svc:${p.scramPort}`,
+      bootstrapServers: `${bootstrapHost}:${p.tlsPort}`,
       saslMechanism: 'scram-sha-512',
+      tls: true,
       userNamespace: p.userNamespace,
     };
   }

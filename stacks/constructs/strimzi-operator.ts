@@ -58,6 +58,14 @@ export class StrimziOperator extends Construct {
         watchAnyNamespace: false,
         // Operands get restricted-compliant security contexts, so their namespaces can enforce `restricted`.
         extraEnvs: [{ name: 'STRIMZI_POD_SECURITY_PROVIDER_CLASS', value: 'restricted' }],
+        // And the operator itself, so the operators namespace can enforce `restricted` too.
+        podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+        securityContext: {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+        },
       },
       userValues: p.values,
     }).release;

@@ -1,8 +1,11 @@
 import { Release } from '@cdktf/provider-helm/lib/release/index.js';
+import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1/index.js';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import type { PostgresConnection, TemporalConnection } from '../lib/connections.js';
+import type { CertificateIssuer, PostgresConnection, TemporalConnection } from '../lib/connections.js';
 import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
+import { MANAGED_LABELS } from '../lib/kube-manifest.js';
+import { TlsCertificate } from './tls-certificate.js';
 
 /** Temporal chart 1.6.0 = server 1.31.2 (temporalio/helm-charts, charts/temporal/Chart.yaml). */
 const DEFAULTS = {
@@ -17,10 +20,33 @@ const DEFAULTS = {
   maxConns: 20,
   maxIdleConns: 20,
   timeoutSeconds: 900,
+  /** Where the platform CA (ca.crt) is mounted in the server and schema-job containers. */
+  caMountPath: '/etc/temporal/tls/platform-ca',
+};
+
+/** Pod Security `restricted` for every pod the chart renders (server, web, schema and namespace jobs). */
+const RESTRICTED_POD = {
+  runAsNonRoot: true,
+  runAsUser: 1000,
+  runAsGroup: 1000,
+  fsGroup: 1000,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
 };
 
 export interface TemporalServerProps {
   readonly namespace: string;
+  /**
+   * Signs the frontend and internode certificates (mutual TLS on both) and the pipeline's client
+   * certificates, so one CA is trusted end to end.
+   * @see https://docs.temporal.io/self-hosted-guide/security#encryption-in-transit-with-mtls
+   */
+  readonly tlsIssuer: CertificateIssuer;
   /** Postgres behind PgBouncer; must hold credentials for `databaseRole`. */
   readonly database: PostgresConnection;
   /** Role that owns `temporal` and `temporal_visibility`. */
@@ -58,12 +84,14 @@ export interface TemporalServerProps {
 }
 
 /**
- * The Temporal server chart on CNPG (via PgBouncer), schema jobs without Helm hooks (Terraform waits
- * on the release instead), the pipeline namespace, the UI and ServiceMonitors.
+ * The Temporal server chart on CNPG (via PgBouncer, TLS verify-full), schema jobs without Helm hooks
+ * (Terraform waits on the release instead), the pipeline namespace, the UI and ServiceMonitors.
+ * Mutual TLS on the frontend and between services, certificates from cert-manager; every pod runs
+ * under Pod Security `restricted` with a read-only root; no admin-tools pod is left running.
  *
  * @example
  * const temporal = new TemporalServer(this, 'temporal', { namespace: 'temporal', database: pg.connection,
- *   databaseRole: 'temporal', temporalNamespace: TEMPORAL_NAMESPACE, numHistoryShards: 4096 });
+ *   databaseRole: 'temporal', temporalNamespace: TEMPORAL_NAMESPACE, numHistoryShards: 4096, tlsIssuer: ca.issuer });
  */
 export class TemporalServer extends Construct {
   public readonly connection: TemporalConnection;
@@ -83,6 +111,33 @@ export class TemporalServer extends Construct {
         `'database.credentials.${p.databaseRole}.namespace' (${JSON.stringify(creds.namespace)}) must equal 'namespace' (${JSON.stringify(p.namespace)}): the chart reads the Secret from its own namespace`,
       );
     }
+    const frontendHost = `${p.releaseName}-frontend.${p.namespace}.svc`;
+    const internodeName = `${p.releaseName}-internode.${p.namespace}.svc`;
+    const frontendCert = new TlsCertificate(this, 'frontend-certificate', {
+      issuer: p.tlsIssuer,
+      namespace: p.namespace,
+      name: `${p.releaseName}-frontend-tls`,
+      // The chart's CLI jobs and the Web UI present this certificate as their client certificate.
+      usage: 'both',
+      dnsNames: [`${p.releaseName}-frontend`, `${p.releaseName}-frontend.${p.namespace}`, frontendHost],
+      dependsOn: p.dependsOn,
+    });
+    const internodeCert = new TlsCertificate(this, 'internode-certificate', {
+      issuer: p.tlsIssuer,
+      namespace: p.namespace,
+      name: `${p.releaseName}-internode-tls`,
+      // Services dial each other by pod IP and verify this fixed name instead.
+      usage: 'both',
+      dnsNames: [internodeName],
+      dependsOn: p.dependsOn,
+    });
+    const caVolume = {
+      name: 'platform-ca',
+      secret: { secretName: internodeCert.secret.secretName, items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+    };
+    const caMount = { name: 'platform-ca', mountPath: p.caMountPath, readOnly: true };
+    const tmp = { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } };
+    const tmpMount = { name: 'tmp', mountPath: '/tmp' };
     const sql = (databaseName: string) => ({
       sql: {
         pluginName: 'postgres12',
@@ -98,12 +153,46 @@ export class TemporalServer extends Construct {
         // CNPG creates the databases (Database resources); the chart's job only manages the schema.
         createDatabase: false,
         manageSchema: true,
+        // PgBouncer requires TLS; verify its certificate and name against the platform CA.
+        tls: {
+          enabled: true,
+          caFile: `${p.caMountPath}/ca.crt`,
+          enableHostVerification: true,
+          serverName: p.database.host,
+        },
       },
     });
-    const service = (replicaCount: number) => ({ replicaCount });
+    const service = (replicaCount: number) => ({
+      replicaCount,
+      containerSecurityContext: RESTRICTED_CONTAINER,
+    });
+    // Temporal never calls the Kubernetes API: its pods get no token.
+    const serviceAccount = new ServiceAccountV1(this, 'service-account', {
+      metadata: { name: p.releaseName, namespace: p.namespace, labels: { ...MANAGED_LABELS } },
+      automountServiceAccountToken: false,
+      dependsOn: [...(p.dependsOn ?? [])],
+    });
     const values = {
+      serviceAccount: { create: false, name: p.releaseName },
       server: {
         metrics: { serviceMonitor: { enabled: true, interval: '30s' } },
+        securityContext: RESTRICTED_POD,
+        additionalVolumes: [caVolume, tmp],
+        additionalVolumeMounts: [caMount, tmpMount],
+        tls: {
+          internode: {
+            enabled: true,
+            secretName: internodeCert.secret.secretName,
+            requireClientAuth: true,
+            serverName: internodeName,
+          },
+          frontend: {
+            enabled: true,
+            secretName: frontendCert.secret.secretName,
+            requireClientAuth: true,
+            serverName: frontendHost,
+          },
+        },
         config: {
           persistence: {
             defaultStore: 'default',
@@ -122,8 +211,31 @@ export class TemporalServer extends Construct {
         matching: service(p.replicas.matching),
         worker: service(p.replicas.worker),
       },
-      web: { enabled: p.webReplicas > 0, replicaCount: Math.max(p.webReplicas, 1) },
-      schema: { useHelmHooks: false },
+      web: {
+        enabled: p.webReplicas > 0,
+        replicaCount: Math.max(p.webReplicas, 1),
+        tls: {
+          enabled: true,
+          secretName: frontendCert.secret.secretName,
+          serverName: frontendHost,
+          enableHostVerification: true,
+        },
+        securityContext: RESTRICTED_POD,
+        containerSecurityContext: RESTRICTED_CONTAINER,
+        additionalVolumes: [tmp],
+        additionalVolumeMounts: [tmpMount],
+      },
+      // A standing shell pod with admin certificates is not needed: the jobs below use the same image.
+      admintools: {
+        enabled: false,
+        additionalVolumes: [caVolume, tmp],
+        additionalVolumeMounts: [caMount, tmpMount],
+      },
+      schema: {
+        useHelmHooks: false,
+        securityContext: RESTRICTED_POD,
+        containerSecurityContext: RESTRICTED_CONTAINER,
+      },
     };
     this.release = new Release(this, 'release', {
       name: p.releaseName,
@@ -137,12 +249,13 @@ export class TemporalServer extends Construct {
       waitForJobs: true,
       timeout: p.timeoutSeconds,
       values: [toValuesYaml(mergeValues(values, p.values))],
-      dependsOn: [...(p.dependsOn ?? [])],
+      dependsOn: [...(p.dependsOn ?? []), frontendCert.resource, internodeCert.resource, serviceAccount],
     });
     this.connection = {
-      address: `${p.releaseName}-frontend.${p.namespace}.svc:7233`,
+      address: `${frontendHost}:7233`,
       namespace: p.temporalNamespace,
       releaseNamespace: p.namespace,
+      tls: { serverName: frontendHost, requireClientCertificate: true },
     };
   }
 }

@@ -7,9 +7,11 @@
 export interface KafkaConnection {
   readonly clusterName: string;
   readonly namespace: string;
-  /** SASL/SCRAM-SHA-512 bootstrap address, `host:port`. */
+  /** SASL/SCRAM-SHA-512 over TLS bootstrap address, `host:port`. */
   readonly bootstrapServers: string;
   readonly saslMechanism: 'scram-sha-512';
+  /** Always true: the only client listener is TLS; clients verify it with the platform CA (`ca.crt`). */
+  readonly tls: true;
   /** Namespace where the User Operator reconciles KafkaUsers (and writes their Secrets). */
   readonly userNamespace: string;
 }
@@ -42,6 +44,11 @@ export interface PostgresConnection {
   readonly port: number;
   /** Credentials per role name. */
   readonly credentials: Readonly<Record<string, PostgresCredentials>>;
+  /**
+   * Clients must use TLS and verify the server's name against the platform CA (`verify-full`):
+   * Postgres and PgBouncer refuse connections without TLS.
+   */
+  readonly sslMode: 'verify-full';
 }
 
 /** A Temporal frontend and the namespace the pipeline uses. */
@@ -50,4 +57,18 @@ export interface TemporalConnection {
   readonly address: string;
   readonly namespace: string;
   readonly releaseNamespace: string;
+  /** Mutual TLS: clients present a certificate from the platform CA and verify this name. */
+  readonly tls: { readonly serverName: string; readonly requireClientCertificate: true };
+}
+
+/** A cert-manager issuer that signs the platform's certificates. */
+export interface CertificateIssuer {
+  readonly kind: 'ClusterIssuer' | 'Issuer';
+  readonly name: string;
+}
+
+/** A cert-manager Secret: keys `tls.crt`, `tls.key` and `ca.crt` (the platform CA). */
+export interface TlsSecret {
+  readonly secretName: string;
+  readonly namespace: string;
 }

@@ -58,6 +58,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if and .Values.kafka.sasl.username (not .Values.kafka.sasl.existingSecret) }}
 {{- fail (printf "kafka.sasl.existingSecret is required when kafka.sasl.username (%s) is set: the Secret holding the SASL password" .Values.kafka.sasl.username) }}
 {{- end }}
+{{- if and .Values.temporal.tls.enabled (not .Values.tls.existingSecret) }}
+{{- fail "tls.existingSecret is required when temporal.tls.enabled is true: the Secret with the client certificate (tls.crt, tls.key) and ca.crt" }}
+{{- end }}
 {{- if and (not .Values.autoscaling.enabled) (lt (int .Values.replicaCount) 1) }}
 {{- fail (printf "replicaCount (%v) must be >= 1 when autoscaling.enabled is false" .Values.replicaCount) }}
 {{- end }}

@@ -6,6 +6,7 @@ import { manifests, only, resources, synth } from '../helpers.js';
 const base: CnpgPostgresProps = {
   clusterName: 'pg',
   namespace: 'postgres',
+  tlsIssuer: { kind: 'ClusterIssuer' as const, name: 'platform-ca' },
   roles: [
     { name: 'sensor', databases: ['sensor'], consumerNamespace: 'apps' },
     { name: 'temporal', databases: ['temporal', 'temporal_visibility'], consumerNamespace: 'temporal' },
@@ -55,8 +56,9 @@ void test('role credentials are copied into the consumer namespace, referencing 
   assert.equal(copy.data.host, 'pg-pooler-rw.postgres.svc');
   assert.match(
     copy.data.uri!,
-    /^postgresql:\/\/temporal:\$\{.+\}@pg-pooler-rw\.postgres\.svc:5432\/temporal$/,
+    /^postgresql:\/\/temporal:\$\{.+\}@pg-pooler-rw\.postgres\.svc:5432\/temporal\?sslmode=verify-full$/,
   );
+  assert.equal(copy.data.sslmode, 'verify-full');
   assert.deepEqual(pg!.connection.credentials.temporal, {
     username: 'temporal',
     database: 'temporal',
@@ -64,6 +66,50 @@ void test('role credentials are copied into the consumer namespace, referencing 
     namespace: 'temporal',
   });
   assert.equal(pg!.connection.host, 'pg-pooler-rw.postgres.svc');
+});
+
+void test('TLS only: server certificate from the platform CA covering the Pooler, hostssl per role, reject the rest', () => {
+  let pg: CnpgPostgres | undefined;
+  const json = synth((s) => (pg = new CnpgPostgres(s, 'pg', base)));
+  const cluster = only(manifests(json, 'Cluster'), 'Cluster');
+  const cert = only(manifests(json, 'Certificate'), 'Certificate');
+  assert.deepEqual(cert.spec.issuerRef, {
+    group: 'cert-manager.io',
+    kind: 'ClusterIssuer',
+    name: 'platform-ca',
+  });
+  assert.ok(cert.spec.dnsNames.includes('pg-pooler-rw.postgres.svc'), 'clients dial the Pooler');
+  assert.ok(cert.spec.dnsNames.includes('pg-rw.postgres.svc'));
+  assert.equal(cert.spec.secretTemplate.labels['cnpg.io/reload'], 'true');
+  assert.deepEqual(cluster.spec.certificates, {
+    serverTLSSecret: cert.spec.secretName,
+    serverCASecret: cert.spec.secretName,
+  });
+  // Temporal's role cannot reach the sensor database and vice versa; nothing without TLS.
+  assert.deepEqual(cluster.spec.postgresql.pg_hba, [
+    'hostssl sensor sensor all scram-sha-256',
+    'hostssl temporal temporal all scram-sha-256',
+    'hostssl temporal_visibility temporal all scram-sha-256',
+    'host all all all reject',
+  ]);
+  const pooler = only(manifests(json, 'Pooler'), 'Pooler');
+  assert.equal(pooler.spec.pgbouncer.parameters.client_tls_sslmode, 'require');
+  assert.ok(pooler.spec.pgbouncer.pg_hba.includes('hostssl sensor sensor 0.0.0.0/0 scram-sha-256'));
+  assert.ok(!pooler.spec.pgbouncer.pg_hba.some((l: string) => /^hostssl sensor temporal /.test(l)));
+  assert.equal(pooler.spec.pgbouncer.pg_hba.at(-1), 'host all all ::/0 reject');
+  assert.equal(pg!.connection.sslMode, 'verify-full');
+});
+
+void test('default passwords are computed by Terraform at apply (uuid()), never present in the synthesized JSON', () => {
+  const json = synth((s) => new CnpgPostgres(s, 'pg', { ...base, generatePassword: undefined }));
+  const sources = (
+    resources(json, 'kubernetes_secret_v1') as {
+      metadata: { namespace: string };
+      data: Record<string, string>;
+    }[]
+  ).filter((s) => s.metadata.namespace === 'postgres');
+  assert.equal(sources.length, 2);
+  for (const s of sources) assert.equal(s.data.password, '${uuid()}');
 });
 
 void test('Database resources with owners, including temporal_visibility', () => {

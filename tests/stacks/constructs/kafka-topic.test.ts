@@ -10,6 +10,7 @@ const kafka: KafkaConnection = {
   namespace: 'kafka',
   bootstrapServers: 'k-kafka-bootstrap.kafka.svc:9092',
   saslMechanism: 'scram-sha-512',
+  tls: true,
   userNamespace: 'apps',
 };
 

@@ -9,6 +9,7 @@ const kafka: KafkaConnection = {
   namespace: 'kafka',
   bootstrapServers: 'b:9092',
   saslMechanism: 'scram-sha-512',
+  tls: true,
   userNamespace: 'apps',
 };
 

@@ -40,7 +40,8 @@ void test('pinned chart versions', () => {
     ],
     [release((s) => new KedaOperator(s, 'o')).r, 'keda', 'https://kedacore.github.io/charts', '2.20.2'],
     [
-      release((s) => new KubePrometheusStack(s, 'o')).r,
+      release((s) => new KubePrometheusStack(s, 'o', { nodeExporterNamespace: 'monitoring-node-exporter' }))
+        .r,
       'kube-prometheus-stack',
       'https://prometheus-community.github.io/helm-charts',
       '88.5.3',
@@ -85,7 +86,9 @@ void test('KEDA and CNPG enable their monitors', () => {
 
 void test('kube-prometheus-stack selects every monitor and rule, and loads labelled dashboards', () => {
   let kps: KubePrometheusStack | undefined;
-  const { values } = release((s) => (kps = new KubePrometheusStack(s, 'o', { retention: '7d' })));
+  const { values } = release(
+    (s) => (kps = new KubePrometheusStack(s, 'o', { retention: '7d', nodeExporterNamespace: 'mon-host' })),
+  );
   const spec = values.prometheus.prometheusSpec;
   for (const k of [
     'serviceMonitorSelectorNilUsesHelmValues',
@@ -97,13 +100,20 @@ void test('kube-prometheus-stack selects every monitor and rule, and loads label
   assert.equal(spec.retention, '7d');
   assert.equal(values.grafana.sidecar.dashboards.label, kps!.discovery.dashboardLabel.key);
   assert.equal(values.grafana.sidecar.dashboards.searchNamespace, 'ALL');
+  // node-exporter alone leaves the restricted monitoring namespace.
+  assert.equal(values['prometheus-node-exporter'].namespaceOverride, 'mon-host');
+  assert.equal(values.grafana.containerSecurityContext.readOnlyRootFilesystem, true);
+  assert.equal(values.grafana.securityContext.runAsNonRoot, true);
   assert.throws(
-    () => synth((s) => new KubePrometheusStack(s, 'o', { retention: '2 weeks' })),
+    () =>
+      synth(
+        (s) => new KubePrometheusStack(s, 'o', { retention: '2 weeks', nodeExporterNamespace: 'mon-host' }),
+      ),
     /'retention' \("2 weeks"\) must be a Prometheus duration/,
   );
 });
 
-void test('namespaces carry Pod Security labels: restricted for workloads, baseline for temporal', () => {
+void test('namespaces: restricted enforced on every platform namespace, node-exporter alone privileged', () => {
   const json = synth(
     (s) =>
       new PlatformNamespaces(s, 'ns', {
@@ -122,9 +132,29 @@ void test('namespaces carry Pod Security labels: restricted for workloads, basel
   }[];
   const level = (n: string) =>
     ns.find((x) => x.metadata.name === n)?.metadata.labels['pod-security.kubernetes.io/enforce'];
-  assert.equal(ns.length, 6);
-  assert.equal(level('apps'), 'restricted');
-  assert.equal(level('kafka'), 'restricted');
-  assert.equal(level('temporal'), 'baseline');
-  assert.equal(level('monitoring'), 'privileged');
+  assert.equal(ns.length, 7);
+  for (const n of ['operators', 'monitoring', 'kafka', 'postgres', 'temporal', 'apps']) {
+    assert.equal(level(n), 'restricted', n);
+    const labels = ns.find((x) => x.metadata.name === n)!.metadata.labels;
+    assert.equal(labels['pod-security.kubernetes.io/audit'], 'restricted', n);
+  }
+  assert.equal(level('monitoring-node-exporter'), 'privileged');
+  assert.throws(
+    () =>
+      synth(
+        (s) =>
+          new PlatformNamespaces(s, 'ns', {
+            namespaces: {
+              operators: 'operators',
+              monitoring: 'monitoring',
+              kafka: 'kafka',
+              postgres: 'postgres',
+              temporal: 'temporal',
+              pipeline: 'apps',
+            },
+            hostAgentsNamespace: 'kafka',
+          }),
+      ),
+    /'hostAgentsNamespace' \("kafka"\) must differ from every platform namespace/,
+  );
 });

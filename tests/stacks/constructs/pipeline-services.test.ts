@@ -15,13 +15,16 @@ const kafka: KafkaConnection = {
   namespace: 'kafka',
   bootstrapServers: 'k-kafka-bootstrap.kafka.svc:9092',
   saslMechanism: 'scram-sha-512',
+  tls: true,
   userNamespace: 'apps',
 };
 const temporal: TemporalConnection = {
   address: 'temporal-frontend.temporal.svc:7233',
   namespace: 'sensor-pipeline',
   releaseNamespace: 'temporal',
+  tls: { serverName: 'temporal-frontend.temporal.svc', requireClientCertificate: true },
 };
+const issuer = { kind: 'ClusterIssuer' as const, name: 'platform-ca' };
 const creds = (u: string) => ({
   username: u,
   secretName: u,
@@ -36,6 +39,7 @@ const bridge: IngestBridgeProps = {
   credentials: creds('sensor-bridge'),
   lagReader: creds('lag'),
   temporal,
+  issuer,
   taskQueue: TASK_QUEUE,
   monitoringNamespace: 'monitoring',
   partitions: 12,
@@ -51,6 +55,7 @@ const worker: SensorWorkerProps = {
   database: { username: 'sensor', database: 'sensor', secretName: 'pg-sensor', namespace: 'apps' },
   postgresNamespace: 'postgres',
   temporal,
+  issuer,
   taskQueue: TASK_QUEUE,
   monitoringNamespace: 'monitoring',
   versioning: { deploymentName: 'sensor-worker', buildId: '1.2.3' },
@@ -75,7 +80,14 @@ void test('bridge: chart values wire Kafka SASL, Temporal and the metrics port; 
     address: temporal.address,
     namespace: 'sensor-pipeline',
     taskQueue: TASK_QUEUE,
+    tls: { enabled: true, serverName: 'temporal-frontend.temporal.svc' },
   });
+  assert.equal(v.kafka.ssl, true);
+  const cert = only(manifests(json, 'Certificate'), 'Certificate');
+  assert.equal(v.tls.existingSecret, cert.spec.secretName);
+  assert.deepEqual(cert.spec.usages, ['digital signature', 'key encipherment', 'client auth']);
+  assert.equal(cert.spec.commonName, 'ingest-bridge');
+  assert.equal(cert.metadata.namespace, 'apps');
 });
 
 void test('bridge: KEDA kafka trigger on the consumer group, SCRAM via TriggerAuthentication', () => {
@@ -89,11 +101,13 @@ void test('bridge: KEDA kafka trigger on the consumer group, SCRAM via TriggerAu
   assert.equal(trigger.metadata.topic, TOPICS.sensorData);
   assert.equal(trigger.metadata.lagThreshold, '500');
   assert.equal(trigger.metadata.sasl, 'scram_sha512');
+  assert.equal(trigger.metadata.tls, 'enable');
   const auth = only(manifests(json, 'TriggerAuthentication'), 'TriggerAuthentication');
   assert.equal(trigger.authenticationRef.name, auth.metadata.name);
   assert.deepEqual(auth.spec.secretTargetRef, [
     { parameter: 'username', name: 'lag-keda', key: 'username' },
     { parameter: 'password', name: 'lag', key: 'password' },
+    { parameter: 'ca', name: 'ingest-bridge-tls', key: 'ca.crt' },
   ]);
   const secret = only(resources(json, 'kubernetes_secret_v1'), 'secret') as { data: Record<string, string> };
   assert.deepEqual(secret.data, { username: 'lag' });
@@ -132,12 +146,25 @@ void test('worker: temporal trigger on the task queue backlog; versioning and da
       queueTypes: 'workflow,activity',
       targetQueueSize: '30',
       activationTargetQueueSize: '0',
+      tlsServerName: 'temporal-frontend.temporal.svc',
     },
+    authenticationRef: { name: 'sensor-worker-temporal' },
   });
+  const auth = only(manifests(json, 'TriggerAuthentication'), 'TriggerAuthentication');
+  assert.equal(auth.metadata.name, 'sensor-worker-temporal');
+  assert.deepEqual(
+    auth.spec.secretTargetRef.map((r: { parameter: string; key: string }) => [r.parameter, r.key]),
+    [
+      ['cert', 'tls.crt'],
+      ['key', 'tls.key'],
+      ['ca', 'ca.crt'],
+    ],
+  );
   const v = parse((only(resources(json, 'helm_release'), 'helm_release') as { values: string[] }).values[0]!);
   assert.deepEqual(v.versioning, { enabled: true, deploymentName: 'sensor-worker', buildId: '1.2.3' });
   assert.equal(v.database.existingSecret, 'pg-sensor');
   assert.equal(v.database.poolSize, 10);
+  assert.equal(v.database.tls, true);
   assert.equal(v.metrics.port, METRICS_PORTS.worker);
   assert.equal(v.networkPolicy.postgresNamespace, 'postgres');
 });

@@ -11,6 +11,7 @@ const base: StrimziKafkaProps = {
   clientNamespaces: ['apps'],
   brokers: pool,
   controllers: pool,
+  listenerCertificateIssuer: { kind: 'ClusterIssuer' as const, name: 'platform-ca' },
 };
 
 void test('KRaft: separate controller and broker node pools labelled with the cluster', () => {
@@ -75,16 +76,43 @@ void test('cruiseControl: false leaves Cruise Control and templates out', () => 
   assert.equal(manifests(json, 'KafkaRebalance').length, 0);
 });
 
-void test('connection points clients at the SCRAM bootstrap service', () => {
+void test('connection points clients at the TLS + SCRAM bootstrap service', () => {
   let kafka: StrimziKafka | undefined;
   synth((s) => (kafka = new StrimziKafka(s, 'kafka', base)));
   assert.deepEqual(kafka!.connection, {
     clusterName: 'k',
     namespace: 'kafka',
-    bootstrapServers: 'k-kafka-bootstrap.kafka.svc:9092',
+    bootstrapServers: 'k-kafka-bootstrap.kafka.svc:9093',
     saslMechanism: 'scram-sha-512',
+    tls: true,
     userNamespace: 'apps',
   });
+});
+
+void test('one client listener, TLS with a certificate from the platform CA covering bootstrap and every broker', () => {
+  const json = synth((s) => new StrimziKafka(s, 'kafka', base));
+  const kafka = only(manifests(json, 'Kafka'), 'Kafka');
+  const cert = only(manifests(json, 'Certificate'), 'Certificate');
+  assert.deepEqual(
+    kafka.spec.kafka.listeners.map((l: { name: string; port: number; tls: boolean }) => [
+      l.name,
+      l.port,
+      l.tls,
+    ]),
+    [['tls', 9093, true]],
+    'no plaintext listener',
+  );
+  assert.deepEqual(kafka.spec.kafka.listeners[0].configuration.brokerCertChainAndKey, {
+    secretName: cert.spec.secretName,
+    certificate: 'tls.crt',
+    key: 'tls.key',
+  });
+  assert.equal(cert.metadata.namespace, 'kafka');
+  // Strimzi requires PKCS#8 keys for custom listener certificates.
+  assert.equal(cert.spec.privateKey.encoding, 'PKCS8');
+  assert.ok(cert.spec.dnsNames.includes('k-kafka-bootstrap.kafka.svc'));
+  assert.ok(cert.spec.dnsNames.includes('*.k-kafka-brokers.kafka.svc'));
+  assert.ok(cert.spec.usages.includes('server auth'));
 });
 
 void test('validation: min ISR above replication factor, replication factor above brokers', () => {

@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { TemporalServer, type TemporalServerProps } from '../../../stacks/constructs/temporal-server.js';
 import type { PostgresConnection } from '../../../stacks/lib/connections.js';
 import { TEMPORAL_NAMESPACE } from '../../../workers/shared/temporal.js';
-import { only, resources, synth } from '../helpers.js';
+import { manifests, only, resources, synth } from '../helpers.js';
 
 const database: PostgresConnection = {
   clusterName: 'pg',
@@ -20,9 +20,11 @@ const database: PostgresConnection = {
       namespace: 'temporal',
     },
   },
+  sslMode: 'verify-full',
 };
 const base: TemporalServerProps = {
   namespace: 'temporal',
+  tlsIssuer: { kind: 'ClusterIssuer' as const, name: 'platform-ca' },
   database,
   databaseRole: 'temporal',
   temporalNamespace: TEMPORAL_NAMESPACE,
@@ -91,7 +93,54 @@ void test('connection: frontend address and namespace', () => {
     address: 'temporal-frontend.temporal.svc:7233',
     namespace: 'sensor-pipeline',
     releaseNamespace: 'temporal',
+    tls: { serverName: 'temporal-frontend.temporal.svc', requireClientCertificate: true },
   });
+});
+
+void test('mutual TLS on frontend and internode, SQL over verify-full TLS, restricted pods, no API token', () => {
+  const json = synth((s) => new TemporalServer(s, 't', base));
+  const release = only(resources(json, 'helm_release'), 'helm_release') as { values: string[] };
+  const v = parse(release.values[0]!);
+  const certs = manifests(json, 'Certificate');
+  const byName = (n: string) =>
+    only(
+      certs.filter((c) => c.metadata.name === n),
+      n,
+    );
+  assert.deepEqual(v.server.tls.frontend, {
+    enabled: true,
+    secretName: 'temporal-frontend-tls',
+    requireClientAuth: true,
+    serverName: 'temporal-frontend.temporal.svc',
+  });
+  assert.equal(v.server.tls.internode.requireClientAuth, true);
+  assert.ok(byName('temporal-frontend-tls').spec.dnsNames.includes('temporal-frontend.temporal.svc'));
+  assert.deepEqual(byName(v.server.tls.internode.secretName).spec.dnsNames, [
+    v.server.tls.internode.serverName,
+  ]);
+  assert.deepEqual(v.server.config.persistence.datastores.default.sql.tls, {
+    enabled: true,
+    caFile: '/etc/temporal/tls/platform-ca/ca.crt',
+    enableHostVerification: true,
+    serverName: 'pg-pooler-rw.postgres.svc',
+  });
+  for (const [what, pod, container] of [
+    ['server', v.server.securityContext, v.server.frontend.containerSecurityContext],
+    ['web', v.web.securityContext, v.web.containerSecurityContext],
+    ['schema', v.schema.securityContext, v.schema.containerSecurityContext],
+  ]) {
+    assert.equal(pod.runAsNonRoot, true, what);
+    assert.equal(pod.seccompProfile.type, 'RuntimeDefault', what);
+    assert.equal(container.readOnlyRootFilesystem, true, what);
+    assert.deepEqual(container.capabilities.drop, ['ALL'], what);
+  }
+  assert.equal(v.admintools.enabled, false);
+  const sa = only(resources(json, 'kubernetes_service_account_v1'), 'service account') as {
+    automount_service_account_token: boolean;
+    metadata: { name: string };
+  };
+  assert.equal(sa.automount_service_account_token, false);
+  assert.deepEqual(v.serviceAccount, { create: false, name: sa.metadata.name });
 });
 
 void test('validation: unknown role, credentials in another namespace', () => {
