@@ -1,0 +1,145 @@
+/**
+ * The chaos run's own stack instance: its own state directory and ports, so that restarting its
+ * servers never disturbs the shared stack that the tests and other runs use. The servers come from
+ * the same cache (only start-up costs), and they are always stopped at the end of a run: on success,
+ * on failure and on SIGINT/SIGTERM.
+ */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadStackConfig, type StackConfig } from '../config.js';
+import { kafkaDown, kafkaUp } from '../kafka.js';
+import { repoRoot } from '../lib/paths.js';
+import { StackError, daemonPid, isAlive, killDaemon, stopDaemon } from '../lib/proc.js';
+import { postgresUp } from '../postgres.js';
+import { stackDown } from '../stack.js';
+import { temporalDown, temporalUp } from '../temporal.js';
+
+/**
+ * The fixed alternative port set and state directory of the chaos instance. Temporal takes the
+ * frontend port and the ones after it (history +1, matching +2, worker +6, HTTP +10), membership
+ * the base and up to +6; the proxies listen next to the servers they front.
+ */
+export const CHAOS_STACK_ENV = {
+  SENSOR_STACK_STATE_DIR: join(repoRoot, '.stack', 'chaos'),
+  STACK_KAFKA_PORT: '29092',
+  STACK_KAFKA_CONTROLLER_PORT: '29093',
+  STACK_POSTGRES_PORT: '25432',
+  STACK_TEMPORAL_PORT: '27233',
+  STACK_TEMPORAL_MEMBERSHIP_PORT: '26933',
+  STACK_TEMPORAL_METRICS_PORT: '28000',
+  // The shared broker keeps its 1 GiB; a second one on the same box makes do with half.
+  STACK_KAFKA_HEAP_MB: '512',
+} as const;
+
+export const CHAOS_PORTS = {
+  postgresProxy: 25442,
+  temporalProxy: 27263,
+  /** Bridge /metrics; workers take +6 and up (see PipelineRun). */
+  metricsBase: 29464,
+} as const;
+
+/**
+ * Points this process's stack code (which reads these variables on every call) at the chaos
+ * instance. Call before anything touches the stack; every child inherits it.
+ */
+export function useChaosStack(): StackConfig {
+  Object.assign(process.env, CHAOS_STACK_ENV);
+  return loadStackConfig();
+}
+
+/** One chaos run at a time per checkout: the instance's ports are fixed. */
+export function acquireChaosLock(): () => void {
+  const dir = CHAOS_STACK_ENV.SENSOR_STACK_STATE_DIR;
+  const lock = join(dir, 'chaos-run.lock');
+  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(lock);
+  } catch {
+    const holder = Number(readdirSync(lock)[0]);
+    if (Number.isFinite(holder) && isAlive(holder))
+      throw new StackError(`another chaos run (pid ${holder}) is using the chaos stack; wait for it to end`);
+    rmSync(lock, { recursive: true, force: true });
+    mkdirSync(lock);
+  }
+  mkdirSync(join(lock, String(process.pid)));
+  return () => rmSync(lock, { recursive: true, force: true });
+}
+
+/** Stops the chaos instance's servers (never the shared stack: the state dir is the chaos one). */
+export async function chaosStackDown(): Promise<void> {
+  if (process.env.SENSOR_STACK_STATE_DIR !== CHAOS_STACK_ENV.SENSOR_STACK_STATE_DIR)
+    throw new StackError('refusing to stop a stack that is not the chaos instance');
+  await stackDown();
+}
+
+/** Second Ctrl-C: no clean shutdown, but never leave the chaos instance's servers behind. */
+export async function chaosStackKill(): Promise<void> {
+  if (process.env.SENSOR_STACK_STATE_DIR !== CHAOS_STACK_ENV.SENSOR_STACK_STATE_DIR) return;
+  for (const server of ['temporal', 'kafka', 'postgres'] as const) await killDaemon(server);
+}
+
+/** The same from a process 'exit' handler, where nothing asynchronous runs any more. */
+export function chaosStackKillSync(): void {
+  if (process.env.SENSOR_STACK_STATE_DIR !== CHAOS_STACK_ENV.SENSOR_STACK_STATE_DIR) return;
+  for (const server of ['temporal', 'kafka', 'postgres'] as const) {
+    const pid = daemonPid(server);
+    if (pid === undefined) continue;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+/** Signals a daemon's process group and waits for it to exit. */
+async function signalAndWait(name: string, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  const pid = daemonPid(name);
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    process.kill(pid, signal);
+  }
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (isAlive(pid)) await killDaemon(name);
+}
+
+/** Stops one server: a crash (SIGKILL of its process group) or its clean shutdown. */
+export async function stopServer(server: 'kafka' | 'postgres' | 'temporal', hard: boolean): Promise<void> {
+  if (hard) return killDaemon(server);
+  switch (server) {
+    case 'kafka':
+      await kafkaDown();
+      return;
+    case 'temporal':
+      await temporalDown();
+      return;
+    case 'postgres':
+      // SIGINT is Postgres' "fast" shutdown; its SIGTERM ("smart") would wait for every client to leave.
+      await signalAndWait('postgres', 'SIGINT', 30_000);
+      await stopDaemon('postgres', 0);
+      return;
+  }
+}
+
+export async function startServer(
+  server: 'kafka' | 'postgres' | 'temporal',
+  config: StackConfig,
+): Promise<void> {
+  switch (server) {
+    case 'kafka':
+      return kafkaUp(config);
+    case 'postgres':
+      return postgresUp(config);
+    case 'temporal':
+      await temporalUp(config);
+      return;
+  }
+}
+
+export function serverRunning(server: 'kafka' | 'postgres' | 'temporal'): boolean {
+  return daemonPid(server) !== undefined;
+}

@@ -1,0 +1,61 @@
+/**
+ * `npm run chaos`: the pipeline under steady load on its own stack instance while a seeded schedule of
+ * faults hits it (process kills, server restarts, a slow and a stalled network, outages long enough
+ * for backpressure), then drain and the exactly-once check, with each fault's recovery time.
+ *
+ *   npm run chaos -- [--seed N] [--rate 1000] [--devices 1000] [--workers 2] [--profile full|short]
+ *                    [--outage 60] [--recovery-timeout 300] [--drain-timeout 600] [--max-open-batches 200]
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { runChaos } from './chaos-run.js';
+
+const { values: args } = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    rate: { type: 'string', default: '1000' },
+    devices: { type: 'string', default: '1000' },
+    workers: { type: 'string', default: '2' },
+    profile: { type: 'string', default: 'full' },
+    outage: { type: 'string', default: '60' },
+    'recovery-timeout': { type: 'string', default: '300' },
+    'drain-timeout': { type: 'string', default: '600' },
+    'max-open-batches': { type: 'string', default: '200' },
+  },
+});
+
+function number(name: string, raw: string | undefined, min: number, max: number): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    console.error(`--${name} ${raw}: expected a number between ${min} and ${max}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const profile = args.profile;
+if (profile !== 'full' && profile !== 'short') {
+  console.error(`--profile ${profile}: expected full or short`);
+  process.exit(2);
+}
+
+runChaos({
+  seed:
+    args.seed !== undefined
+      ? Math.floor(number('seed', args.seed, 0, 2 ** 32 - 1))
+      : randomBytes(4).readUInt32BE(),
+  profile,
+  rate: number('rate', args.rate, 1, 1_000_000),
+  devices: Math.floor(number('devices', args.devices, 1, 1_000_000)),
+  workers: Math.floor(number('workers', args.workers, 1, 8)),
+  outageS: number('outage', args.outage, 1, 3600),
+  recoveryTimeoutS: number('recovery-timeout', args['recovery-timeout'], 10, 7200),
+  drainTimeoutS: number('drain-timeout', args['drain-timeout'], 0, 7200),
+  maxOpenBatches: Math.floor(number('max-open-batches', args['max-open-batches'], 1, 100_000)),
+  say: (line) => process.stdout.write(`${line}\n`),
+})
+  .then((report) => process.exit(report.ok ? 0 : 1))
+  .catch((err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  });

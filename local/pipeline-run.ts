@@ -1,0 +1,375 @@
+/**
+ * One pipeline run on a local stack, shared by `npm run local` and `npm run chaos`: the worker and
+ * bridge processes (restartable), the simulated fleet and its producer, progress snapshots, the drain
+ * and the exactly-once verification at the end.
+ */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, type Producer } from 'kafkajs';
+import pg from 'pg';
+import { Client, Connection } from '@temporalio/client';
+import { kafkaClientConfig, type StackEndpoints } from './config.js';
+import {
+  pipelineEnv,
+  scrapeMetric,
+  startPipelineProcess,
+  stopPipelineProcess,
+  waitReady,
+  type PipelineProcess,
+  type PipelineRole,
+} from './pipeline-processes.js';
+import {
+  alertChecks,
+  deviceStateMismatches,
+  effectCounts,
+  processedTopicCounts,
+  readSince,
+  topicEndOffsets,
+  type TopicOffsets,
+} from './run-verification.js';
+import { Fleet } from './simulator/fleet.js';
+import { produceFleet } from './simulator/producer.js';
+import { BRIDGE_METRICS } from '../workers/shared/metrics.js';
+import { TOPICS } from '../workers/shared/topics.js';
+import { TEMPORAL_NAMESPACE, acknowledgeSignal } from '../workers/shared/temporal.js';
+
+export interface PipelineRunOptions {
+  readonly ep: StackEndpoints;
+  /** Where the bridge and workers connect; differs from `ep` when a chaos proxy sits in between. */
+  readonly processEndpoints?: StackEndpoints;
+  readonly runId: string;
+  readonly workers: number;
+  readonly devices: number;
+  readonly seed: number;
+  readonly malformedRate: number;
+  readonly duplicateRate: number;
+  readonly hotDevices: number;
+  /** The bridge serves /metrics here, worker i on the port `metricsBasePort + 6 + i`. */
+  readonly metricsBasePort: number;
+  readonly env?: Record<string, string>;
+  /** Process name prefix, so that two kinds of run keep apart logs. */
+  readonly namePrefix?: string;
+}
+
+export interface RunSnapshot {
+  readonly at: number;
+  readonly produced: number;
+  readonly valid: number;
+  readonly duplicates: number;
+  readonly malformed: number;
+  /** Valid events whose effects are in the ledger (undefined while Postgres cannot be read). */
+  readonly processed: number | undefined;
+  readonly dlq: number;
+  readonly alerts: Record<string, number> | undefined;
+}
+
+export interface Check {
+  readonly name: string;
+  readonly pass: boolean;
+  readonly detail: string;
+}
+
+export interface Verification {
+  readonly ok: boolean;
+  readonly checks: Check[];
+  readonly processed: number;
+  readonly deadLettered: number;
+  readonly alertLine: string;
+  readonly redeliveriesDropped: number;
+}
+
+export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Resident set size of a live process in MiB (Linux /proc), undefined when it is gone. */
+export function rssMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class PipelineRun {
+  readonly kafka: Kafka;
+  readonly pool: pg.Pool;
+  readonly fleet: Fleet;
+  /** Live processes by name; a restart replaces the entry. */
+  readonly processes = new Map<string, PipelineProcess>();
+  private readonly ports = new Map<string, number>();
+  private readonly roles = new Map<string, PipelineRole>();
+  private readonly env: Record<string, string>;
+  private readonly acked = new Set<string>();
+  private producer: Producer | undefined;
+
+  private constructor(
+    readonly opts: PipelineRunOptions,
+    private readonly connection: Connection,
+    readonly temporal: Client,
+    private readonly startOffsets: {
+      processed: TopicOffsets;
+      deadLetter: TopicOffsets;
+      alerts: TopicOffsets;
+    },
+  ) {
+    this.kafka = new Kafka(kafkaClientConfig(opts.ep, `run-${opts.runId}`));
+    this.pool = new pg.Pool({ connectionString: pipelineEnv(opts.ep).DATABASE_URL, max: 2 });
+    // A run outlives Postgres restarts: a dropped idle connection must not crash the process.
+    this.pool.on('error', () => undefined);
+    this.env = pipelineEnv(opts.processEndpoints ?? opts.ep, opts.env ?? {});
+    this.fleet = new Fleet({
+      runId: opts.runId,
+      devices: opts.devices,
+      seed: opts.seed,
+      malformedRate: opts.malformedRate,
+      duplicateRate: opts.duplicateRate,
+      hotDevices: opts.hotDevices,
+    });
+  }
+
+  /** Connects the run's clients, notes where its output starts, starts the workers and the bridge. */
+  static async start(opts: PipelineRunOptions): Promise<PipelineRun> {
+    const kafka = new Kafka(kafkaClientConfig(opts.ep, `run-${opts.runId}-setup`));
+    const startOffsets = {
+      processed: await topicEndOffsets(kafka, TOPICS.processed),
+      deadLetter: await topicEndOffsets(kafka, TOPICS.deadLetter),
+      alerts: await topicEndOffsets(kafka, TOPICS.alerts),
+    };
+    const connection = await Connection.connect({ address: opts.ep.temporalAddress });
+    const run = new PipelineRun(
+      opts,
+      connection,
+      new Client({ connection, namespace: TEMPORAL_NAMESPACE }),
+      startOffsets,
+    );
+    const prefix = opts.namePrefix ?? '';
+    for (let i = 0; i < opts.workers; i++)
+      run.launch('worker', `${prefix}worker-${i}`, opts.metricsBasePort + 6 + i);
+    run.launch('bridge', `${prefix}bridge-0`, opts.metricsBasePort);
+    await Promise.all([...run.processes.values()].map((p) => waitReady(p)));
+    return run;
+  }
+
+  get bridge(): PipelineProcess {
+    return [...this.processes.values()].find((p) => p.role === 'bridge')!;
+  }
+
+  get workers(): PipelineProcess[] {
+    return [...this.processes.values()].filter((p) => p.role === 'worker');
+  }
+
+  get logFiles(): string[] {
+    return [...this.processes.values()].map((p) => p.logFile);
+  }
+
+  private launch(role: PipelineRole, name: string, port: number): PipelineProcess {
+    const p = startPipelineProcess(role, name, this.env, port);
+    this.processes.set(name, p);
+    this.ports.set(name, port);
+    this.roles.set(name, role);
+    return p;
+  }
+
+  /** Starts a process again under its name and port, as Kubernetes restarts a crashed pod. */
+  async relaunch(name: string): Promise<PipelineProcess> {
+    const p = this.launch(this.roles.get(name)!, name, this.ports.get(name)!);
+    await waitReady(p);
+    return p;
+  }
+
+  /** SIGKILL: no drain, no commit, no goodbye to the consumer group. */
+  async kill(name: string): Promise<void> {
+    const p = this.processes.get(name);
+    if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+    p.child.kill('SIGKILL');
+    await p.exited;
+  }
+
+  /**
+   * Produces the fleet's readings at `rate` events/s. The producer retries for minutes, so the fleet
+   * rides out a broker restart the way a device buffers: late, never lost (idempotent producer).
+   */
+  async produce(rate: number, durationMs: number, shouldStop: () => boolean): Promise<void> {
+    // Both levels retry: the client's (connections, metadata) and the producer's (the send).
+    const retry = { retries: 60, initialRetryTime: 300, maxRetryTime: 5_000 };
+    const kafka = new Kafka({ ...kafkaClientConfig(this.opts.ep, `run-${this.opts.runId}-fleet`), retry });
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry });
+    await this.producer.connect();
+    try {
+      await produceFleet(this.producer, this.fleet, {
+        topic: TOPICS.sensorData,
+        rate,
+        durationMs,
+        shouldStop,
+      });
+    } finally {
+      await this.producer.disconnect();
+    }
+  }
+
+  /** Counts of the run so far; Postgres-derived fields are undefined while it cannot be read. */
+  async snapshot(): Promise<RunSnapshot> {
+    const prefix = `${this.opts.runId}-`;
+    let processed: number | undefined;
+    let alerts: Record<string, number> | undefined;
+    try {
+      processed = (await effectCounts(this.pool, prefix)).ledger;
+      const { rows } = await this.pool.query<{ status: string; n: string }>(
+        `SELECT status, count(*) AS n FROM alerts WHERE device_id LIKE $1 GROUP BY status`,
+        [`${prefix}%`],
+      );
+      alerts = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+    } catch {
+      /* Postgres down or restarting: the caller reports the gap */
+    }
+    return {
+      at: Date.now(),
+      produced: this.fleet.counts.produced,
+      valid: this.fleet.counts.valid,
+      duplicates: this.fleet.counts.duplicates,
+      malformed: this.fleet.counts.malformed,
+      processed,
+      dlq: await scrapeMetric(this.bridge, BRIDGE_METRICS.deadLettered),
+      alerts,
+    };
+  }
+
+  /** The progress line: produced, processed, lag, rate since the previous snapshot, DLQ, alerts. */
+  statusLine(phase: string, s: RunSnapshot, previous: RunSnapshot | undefined, startedAt: number): string {
+    const rate =
+      previous?.processed !== undefined && s.processed !== undefined
+        ? ((s.processed - previous.processed) * 1000) / Math.max(1, s.at - previous.at)
+        : undefined;
+    const a = s.alerts;
+    const raised = a ? Object.values(a).reduce((x, y) => x + y, 0) : undefined;
+    return (
+      `[${String(Math.round((s.at - startedAt) / 1000)).padStart(4)}s ${phase}] produced ${fmt(s.produced)}` +
+      ` (valid ${fmt(s.valid)}, dup ${fmt(s.duplicates)}, malformed ${fmt(s.malformed)})` +
+      ` | processed ${s.processed === undefined ? '?' : fmt(s.processed)}` +
+      ` | lag ${s.processed === undefined ? '?' : fmt(Math.max(0, s.valid - s.processed))}` +
+      ` | ${rate === undefined ? '?' : fmt(rate)} ev/s | dlq ${fmt(s.dlq)}` +
+      ` | alerts ${a ? `${raised} (open ${a.open ?? 0}, acked ${a.acknowledged ?? 0}, resolved ${a.resolved ?? 0})` : '?'}`
+    );
+  }
+
+  /** A simulated operator acknowledges every other alert, so both paths (ack, escalation) show. */
+  async acknowledgeSome(): Promise<void> {
+    const { rows } = await this.pool.query<{ alert_id: string }>(
+      `SELECT alert_id FROM alerts WHERE device_id LIKE $1 AND status = 'open' AND raised_at < now() - interval '5 seconds' ORDER BY alert_id`,
+      [`${this.opts.runId}-%`],
+    );
+    for (const [i, row] of rows.entries()) {
+      if (this.acked.has(row.alert_id) || i % 2 === 1) continue;
+      this.acked.add(row.alert_id);
+      await this.temporal.workflow
+        .getHandle(row.alert_id)
+        .signal(acknowledgeSignal, { by: 'local-operator' })
+        .catch(() => undefined);
+    }
+  }
+
+  /**
+   * Waits until every valid event is in the ledger or the timeout passes, calling `tick` every two
+   * seconds. Fails when a process has exited (unless `tolerateExits`: a chaos run restarts them).
+   */
+  async drain(timeoutS: number, tick: () => Promise<RunSnapshot>, tolerateExits = false): Promise<boolean> {
+    const deadline = Date.now() + timeoutS * 1000;
+    for (;;) {
+      const s = await tick();
+      if (s.processed !== undefined && s.processed >= this.fleet.counts.valid) return true;
+      if (Date.now() > deadline) return false;
+      if (!tolerateExits) {
+        for (const p of this.processes.values()) {
+          if (p.child.exitCode !== null)
+            throw new Error(`${p.name} exited with ${p.child.exitCode}; see ${p.logFile}`);
+        }
+      }
+      await sleep(2000);
+    }
+  }
+
+  /** SIGTERM in reverse start order (bridge first, so nothing new starts while workers drain). */
+  async stopProcesses(onStopped?: (name: string, code: number | null) => void): Promise<void> {
+    for (const p of [...this.processes.values()].reverse()) onStopped?.(p.name, await stopPipelineProcess(p));
+  }
+
+  /**
+   * The exactly-once check: each valid event once in the ledger, in the rollups and (after dedup) on the
+   * processed topic; device state at each device's latest event; each alert raised once per workflow
+   * run and each alert transition published once; every malformed record dead-lettered.
+   */
+  async verify(): Promise<Verification> {
+    const prefix = `${this.opts.runId}-`;
+    const c = this.fleet.counts;
+    const effects = await effectCounts(this.pool, prefix);
+    const topic = await processedTopicCounts(this.kafka, this.startOffsets.processed, prefix);
+    let deadLettered = 0;
+    await readSince(this.kafka, this.startOffsets.deadLetter, () => deadLettered++);
+    const staleDevices = await deviceStateMismatches(this.pool, prefix);
+    const alerts = await alertChecks(this.pool, this.kafka, this.startOffsets.alerts, prefix);
+    const byStatus = await this.pool.query<{ status: string; n: string }>(
+      `SELECT status, count(*) AS n FROM alerts WHERE device_id LIKE $1 GROUP BY status ORDER BY status`,
+      [`${prefix}%`],
+    );
+    const escalations = await this.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM alert_transitions WHERE alert_id LIKE $1 AND transition = 'escalated'`,
+      [`alert:${prefix}%`],
+    );
+    const checks: Check[] = [
+      {
+        name: 'every valid event applied once (ledger)',
+        pass: effects.ledger === c.valid,
+        detail: `${fmt(effects.ledger)} of ${fmt(c.valid)}`,
+      },
+      {
+        name: 'rollups count each event once',
+        pass: effects.rollupCount === effects.ledger,
+        detail: `${fmt(effects.rollupCount)} = ${fmt(effects.ledger)}`,
+      },
+      {
+        name: 'processed topic: one key per event',
+        pass: topic.uniqueKeys === c.valid,
+        detail: `${fmt(topic.uniqueKeys)} keys, ${fmt(topic.redeliveries)} redeliveries dropped by dedup`,
+      },
+      {
+        name: 'malformed records dead-lettered',
+        pass: deadLettered >= c.malformed,
+        detail: `${fmt(deadLettered)} in DLQ, ${fmt(c.malformed)} sent`,
+      },
+      {
+        name: 'devices with state',
+        pass: effects.devicesWithState === Math.min(this.opts.devices, c.valid),
+        detail: `${fmt(effects.devicesWithState)}`,
+      },
+      {
+        name: "device state is each device's latest event",
+        pass: staleDevices === 0,
+        detail: `${fmt(staleDevices)} devices differ`,
+      },
+      {
+        name: 'alerts raised once per alert workflow run',
+        pass: alerts.doubleRaised === 0,
+        detail: `${alerts.raised} raised, ${alerts.doubleRaised} alert runs raised twice`,
+      },
+      {
+        name: 'alerts topic: each transition once after dedup',
+        pass: alerts.publishedKeys === alerts.transitions,
+        detail: `${alerts.publishedKeys} keys for ${alerts.transitions} transitions, ${alerts.redeliveries} redeliveries dropped by dedup`,
+      },
+    ];
+    return {
+      ok: checks.every((k) => k.pass),
+      checks,
+      processed: effects.ledger,
+      deadLettered,
+      redeliveriesDropped: topic.redeliveries,
+      alertLine: `${byStatus.rows.map((r) => `${r.status} ${r.n}`).join(', ') || 'none'}; escalations ${escalations.rows[0]?.n ?? 0}`,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+    await this.connection.close().catch(() => undefined);
+  }
+}

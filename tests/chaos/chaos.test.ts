@@ -1,0 +1,71 @@
+/**
+ * The chaos run's short schedule as a test, on its own stack instance (own state dir and ports, so
+ * that restarting servers leaves the shared stack and the other tests alone): under steady load the
+ * worker and the bridge are SIGKILLed, Postgres, Temporal and Kafka restarted, Postgres made slow and
+ * then taken away long enough for backpressure; after the drain no event may be missing and no effect
+ * doubled. The seed is random and printed; CHAOS_SEED=N replays a failure with the same schedule.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { runChaos } from '../../local/chaos/chaos-run.js';
+import { describeFault } from '../../local/chaos/schedule.js';
+
+const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : randomBytes(4).readUInt32BE();
+const RATE = 300;
+
+test(
+  `chaos schedule (seed ${seed}): no event lost, no effect doubled, every fault recovered`,
+  {
+    timeout: 20 * 60_000,
+  },
+  async (t) => {
+    t.diagnostic(`chaos seed ${seed}: replay with CHAOS_SEED=${seed}`);
+    const report = await runChaos({
+      seed,
+      profile: 'short',
+      rate: RATE,
+      devices: 200,
+      workers: 2,
+      outageS: 20,
+      recoveryTimeoutS: 180,
+      drainTimeoutS: 300,
+      // Low enough that 20 s without Postgres fills it at this rate: backpressure must engage.
+      maxOpenBatches: 100,
+      say: (line) => console.log(line),
+    });
+    const replay = `(replay: CHAOS_SEED=${seed})`;
+
+    // Exactly once, after every fault: the verification of `npm run local`, each check an assertion.
+    assert.ok(report.verification, `no verification ${replay}`);
+    for (const check of report.verification.checks)
+      assert.ok(check.pass, `${check.name}: ${check.detail} ${replay}`);
+    assert.ok(report.drained, `the pipeline did not drain ${replay}`);
+    assert.equal(report.simulatorError, undefined, `the simulator failed ${replay}`);
+
+    // Every fault recovered, each with its time.
+    assert.equal(
+      report.outcomes.length,
+      report.schedule.length,
+      `the schedule did not run to its end ${replay}`,
+    );
+    for (const o of report.outcomes) {
+      assert.notEqual(o.recoveryS, undefined, `${describeFault(o.fault)} never caught up ${replay}`);
+      t.diagnostic(`${describeFault(o.fault)}: recovered in ${o.recoveryS?.toFixed(1)} s`);
+    }
+    // Crashes only where the schedule put them: a process that dies of a dependency's restart is a bug.
+    assert.deepEqual(report.unplannedExits, [], `unplanned exits ${replay}`);
+
+    // Backpressure: without Postgres the bridge paused, the lag grew (and was measured), nothing dropped.
+    const outage = report.outcomes.find((o) => o.fault.kind === 'outage-postgres');
+    assert.ok(outage, 'the short schedule has a Postgres outage');
+    assert.ok(outage.bridgePaused, `the bridge did not pause during the Postgres outage ${replay}`);
+    assert.ok(
+      outage.peakLag >= RATE * 10,
+      `lag during a 20 s outage at ${RATE}/s should pass ${RATE * 10}, was ${outage.peakLag} ${replay}`,
+    );
+    // Memory bounded while the backlog waits in Kafka rather than in the processes.
+    assert.ok(report.peakRssMiB.bridge < 1024, `bridge RSS ${report.peakRssMiB.bridge} MiB ${replay}`);
+    assert.ok(report.peakRssMiB.worker < 1536, `worker RSS ${report.peakRssMiB.worker} MiB ${replay}`);
+  },
+);
