@@ -3,6 +3,7 @@
  * Every value is validated here and named by its variable in the error, so a bad deployment fails
  * at start with a precise message instead of misbehaving later.
  */
+import { readFileSync } from 'node:fs';
 import {
   DEFAULT_ALERT_RULES,
   DEFAULT_ESCALATION,
@@ -29,12 +30,25 @@ export interface KafkaSettings {
     readonly password: string;
   };
   readonly ssl: boolean;
+  /** PEM of the CA that signed the brokers' certificate (KAFKA_SSL_CA_PATH); system CAs when unset. */
+  readonly sslCa?: string;
+}
+
+/** TLS to the Temporal frontend; a client certificate makes it mutual TLS. */
+export interface TemporalTlsSettings {
+  /** PEM of the CA that signed the frontend's certificate; system CAs when unset. */
+  readonly ca?: Buffer;
+  readonly clientCert?: { readonly crt: Buffer; readonly key: Buffer };
+  /** Name expected in the frontend's certificate when it differs from the address's host. */
+  readonly serverName?: string;
 }
 
 export interface TemporalSettings {
   readonly address: string;
   readonly namespace: string;
   readonly taskQueue: string;
+  /** Plaintext when unset. */
+  readonly tls?: TemporalTlsSettings;
 }
 
 export interface CommonConfig {
@@ -136,6 +150,34 @@ function checkEscalation(value: unknown): string | undefined {
   return undefined;
 }
 
+/** Reads a PEM file named by `name`; a missing or unreadable file stops the process naming the variable. */
+function pemFile(env: Env, name: string): Buffer | undefined {
+  const path = env[name];
+  if (path === undefined || path === '') return undefined;
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`${name}=${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!pem.toString('utf8').includes('-----BEGIN ')) throw new ConfigError(`${name}=${path}: not a PEM file`);
+  return pem;
+}
+
+function temporalTls(env: Env): TemporalTlsSettings | undefined {
+  const ca = pemFile(env, 'TEMPORAL_TLS_CA_PATH');
+  const crt = pemFile(env, 'TEMPORAL_TLS_CERT_PATH');
+  const key = pemFile(env, 'TEMPORAL_TLS_KEY_PATH');
+  if (!crt !== !key) {
+    throw new ConfigError(
+      'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: a client certificate needs its key',
+    );
+  }
+  const serverName = env.TEMPORAL_TLS_SERVER_NAME || undefined;
+  if (!ca && !crt && !serverName) return undefined;
+  return { ca, clientCert: crt && key ? { crt, key } : undefined, serverName };
+}
+
 function kafkaSettings(env: Env, clientId: string): KafkaSettings {
   const brokers = str(env, 'KAFKA_BROKERS', '127.0.0.1:19092')
     .split(',')
@@ -151,10 +193,14 @@ function kafkaSettings(env: Env, clientId: string): KafkaSettings {
       `KAFKA_SASL_MECHANISM=${mechanism}: expected scram-sha-512, scram-sha-256 or plain`,
     );
   }
+  const ssl = str(env, 'KAFKA_SSL', 'false') === 'true';
+  const sslCa = pemFile(env, 'KAFKA_SSL_CA_PATH');
+  if (sslCa && !ssl) throw new ConfigError('KAFKA_SSL_CA_PATH is set but KAFKA_SSL is not true');
   return {
     brokers,
     clientId: str(env, 'KAFKA_CLIENT_ID', clientId),
-    ssl: str(env, 'KAFKA_SSL', 'false') === 'true',
+    ssl,
+    sslCa: sslCa?.toString('utf8'),
     sasl: username
       ? { mechanism: mechanism as 'scram-sha-512', username, password: str(env, 'KAFKA_SASL_PASSWORD') }
       : undefined,
@@ -168,6 +214,7 @@ function common(env: Env, clientId: string, defaultMetricsPort: number): CommonC
       address: str(env, 'TEMPORAL_ADDRESS', '127.0.0.1:17233'),
       namespace: str(env, 'TEMPORAL_NAMESPACE', TEMPORAL_NAMESPACE),
       taskQueue: str(env, 'TEMPORAL_TASK_QUEUE', TASK_QUEUE),
+      tls: temporalTls(env),
     },
     topics: {
       sensorData: str(env, 'TOPIC_SENSOR_DATA', TOPICS.sensorData),

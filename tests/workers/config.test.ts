@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadBridgeConfig, loadWorkerConfig } from '../../workers/config.js';
 import { TOPICS } from '../../workers/shared/topics.js';
@@ -55,4 +59,83 @@ test('worker config rejects a bad escalation policy', () => {
     () => loadWorkerConfig({ ALERT_ESCALATION: '{"tiersMs":[0]}' }),
     /ALERT_ESCALATION\.tiersMs: expected an array of positive integers/,
   );
+});
+
+/** A real self-signed certificate and key (openssl), as cert-manager would mount them. */
+function withPemFiles(run: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'config-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'tls.key'),
+        '-out',
+        join(dir, 'tls.crt'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=test',
+      ],
+      { stdio: 'ignore' },
+    );
+    writeFileSync(join(dir, 'ca.crt'), readFileSync(join(dir, 'tls.crt')));
+    writeFileSync(join(dir, 'not-pem.txt'), 'hello');
+    run(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('TLS settings: the Kafka CA and the Temporal client certificate are read from the mounted files', () => {
+  withPemFiles((dir) => {
+    const config = loadWorkerConfig({
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_PATH: join(dir, 'ca.crt'),
+      TEMPORAL_TLS_CA_PATH: join(dir, 'ca.crt'),
+      TEMPORAL_TLS_CERT_PATH: join(dir, 'tls.crt'),
+      TEMPORAL_TLS_KEY_PATH: join(dir, 'tls.key'),
+      TEMPORAL_TLS_SERVER_NAME: 'temporal-frontend.temporal.svc',
+    });
+    assert.equal(config.kafka.ssl, true);
+    assert.equal(config.kafka.sslCa, readFileSync(join(dir, 'ca.crt'), 'utf8'));
+    assert.deepEqual(config.temporal.tls?.ca, readFileSync(join(dir, 'ca.crt')));
+    assert.deepEqual(config.temporal.tls?.clientCert?.key, readFileSync(join(dir, 'tls.key')));
+    assert.equal(config.temporal.tls?.serverName, 'temporal-frontend.temporal.svc');
+  });
+  // Without the variables: plaintext to Temporal, system CAs for Kafka (the local stack).
+  const plain = loadBridgeConfig({});
+  assert.equal(plain.temporal.tls, undefined);
+  assert.equal(plain.kafka.sslCa, undefined);
+});
+
+test('TLS settings: bad combinations and unreadable files stop the process naming the variable', () => {
+  withPemFiles((dir) => {
+    const bad: [Record<string, string>, RegExp][] = [
+      [{ KAFKA_SSL_CA_PATH: join(dir, 'ca.crt') }, /KAFKA_SSL_CA_PATH is set but KAFKA_SSL is not true/],
+      [
+        { KAFKA_SSL: 'true', KAFKA_SSL_CA_PATH: join(dir, 'missing.crt') },
+        /KAFKA_SSL_CA_PATH=.*missing\.crt: cannot read \(ENOENT\)/,
+      ],
+      [{ TEMPORAL_TLS_CA_PATH: join(dir, 'not-pem.txt') }, /TEMPORAL_TLS_CA_PATH=.*: not a PEM file/],
+      [
+        { TEMPORAL_TLS_CERT_PATH: join(dir, 'tls.crt') },
+        /TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together/,
+      ],
+    ];
+    for (const [env, message] of bad) {
+      assert.throws(
+        () => loadBridgeConfig(env),
+        (err: unknown) => err instanceof ConfigError && message.test(err.message),
+        JSON.stringify(env),
+      );
+    }
+  });
 });

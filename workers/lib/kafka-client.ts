@@ -7,7 +7,8 @@ export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,
-    ssl: settings.ssl,
+    // With a CA file the brokers are verified against it (the platform CA), not the system store.
+    ssl: settings.ssl && settings.sslCa ? { ca: [settings.sslCa] } : settings.ssl,
     // kafkajs logs at ERROR what it then retries; WARN keeps real problems (and codec stalls) visible.
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {

@@ -18,6 +18,7 @@ import type { WorkerConfig } from '../config.js';
 import { createActivities } from '../activities/index.js';
 import { migrate } from '../db/migrate.js';
 import { dataConverter } from '../lib/payload-codec.js';
+import { temporalTls } from '../lib/temporal-client.js';
 import type { Logger } from '../lib/logger.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
@@ -115,7 +116,10 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
         }
       : undefined,
   });
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect({
+    address: config.temporal.address,
+    tls: temporalTls(config.temporal),
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
