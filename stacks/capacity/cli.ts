@@ -89,10 +89,12 @@ function report(s: Sizing, provenance: string): string {
     section('Ingest bridge', [
       ['min replicas', s.bridge.minReplicas],
       ['max replicas', s.bridge.maxReplicas],
+      ['memory per pod', s.bridge.memory],
     ]),
     section('Worker', [
       ['min replicas', s.worker.minReplicas],
       ['max replicas', s.worker.maxReplicas],
+      ['memory per pod', s.worker.memory],
     ]),
     section('Temporal', [
       ['history shards', s.temporal.numHistoryShards],

@@ -78,6 +78,8 @@ export const ASSUMPTIONS = {
   ledgerBytesPerEvent: 350,
   /** Temporal persistence per sensor event: ~9 KB of history per 200-event batch, rounded up. */
   temporalBytesPerEvent: 50,
+  /** Memory margin over the measured resident memory of a bridge or worker scaled to its pod's load. */
+  podMemoryMargin: 1.5,
   /** WAL written per byte of data (full-page writes after checkpoints). */
   walAmplification: 2,
   /** Seconds of WAL the volume must hold if archiving stalls. */
@@ -101,6 +103,13 @@ export interface Sized<T> {
   readonly steps: readonly string[];
 }
 
+export interface ScaledSizing {
+  readonly minReplicas: Sized<number>;
+  readonly maxReplicas: Sized<number>;
+  /** Memory request and limit per pod. */
+  readonly memory: Sized<string>;
+}
+
 export interface Sizing {
   readonly inputs: SizingInputs;
   readonly designEventsPerMinute: number;
@@ -108,8 +117,8 @@ export interface Sizing {
   readonly perCore: Readonly<Record<ProcessName, number>>;
   /** Partitions of sensor-data and sensor-data-processed. */
   readonly partitions: Sized<number>;
-  readonly bridge: { readonly minReplicas: Sized<number>; readonly maxReplicas: Sized<number> };
-  readonly worker: { readonly minReplicas: Sized<number>; readonly maxReplicas: Sized<number> };
+  readonly bridge: ScaledSizing;
+  readonly worker: ScaledSizing;
   readonly temporal: {
     readonly numHistoryShards: Sized<number>;
     readonly frontend: Sized<number>;
@@ -192,7 +201,20 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
     const atDesign = design / perCore[proc];
     const min = pods(atRate, per, topo.minReplicas);
     const max = Math.max(min, pods(atDesign, per, topo.minReplicas));
+    // Resident memory grows with in-flight batches, so scale the measurement to the pod's share of
+    // load (an upper bound: part of it is the runtime's fixed cost), never below what was measured.
+    const rss = measured.rssMiBAtMax[proc];
+    const loadFactor = Math.max(1, per / measured.cpuCoresAtMax[proc]);
+    const memoryMi = Math.ceil((rss * loadFactor * A.podMemoryMargin) / 256) * 256;
+    const memory = memoryMi % 1024 === 0 ? `${memoryMi / 1024}Gi` : `${memoryMi}Mi`;
     return {
+      memory: {
+        value: memory,
+        steps: [
+          `measured ${rss} MiB at ${measured.cpuCoresAtMax[proc]} cores; a pod of ${podCpu} carries ${n(loadFactor, 2)}x that load (at least 1x)`,
+          `${rss} MiB x ${n(loadFactor, 2)} x margin ${A.podMemoryMargin}, rounded up to 256Mi = ${memory}`,
+        ],
+      },
       minReplicas: {
         value: min,
         steps: [
@@ -455,9 +477,11 @@ export function sizedFields(s: Sizing): Readonly<Record<string, number | string>
     'pipeline.bridge.minReplicas': s.bridge.minReplicas.value,
     'pipeline.bridge.maxReplicas': s.bridge.maxReplicas.value,
     'pipeline.bridge.cpu': i.pods.bridgeCpu,
+    'pipeline.bridge.memory': s.bridge.memory.value,
     'pipeline.worker.minReplicas': s.worker.minReplicas.value,
     'pipeline.worker.maxReplicas': s.worker.maxReplicas.value,
     'pipeline.worker.cpu': i.pods.workerCpu,
+    'pipeline.worker.memory': s.worker.memory.value,
     'pipeline.worker.databasePoolSize': i.connections.workerDatabasePoolSize,
     'temporal.numHistoryShards': s.temporal.numHistoryShards.value,
     'temporal.replicas.frontend': s.temporal.frontend.value,
