@@ -4,11 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { synthAll } from '../../../stacks/app.js';
 import { readCalibration } from '../../../stacks/capacity/calibration.js';
 import { loadEnvironment } from '../../../stacks/config/load.js';
 import type { EnvironmentName } from '../../../stacks/config/types.js';
@@ -86,6 +88,68 @@ for (const [env, rate] of CASES) {
     }
   });
 }
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string };
+  spec: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+void test('the synthesized prod manifests carry the figures npm run size prints', async () => {
+  const { fields } = JSON.parse(
+    (await size(['--events-per-minute', '10000000', '--json'])).stdout,
+  ) as SizeJson;
+  const out = mkdtempSync(join(tmpdir(), 'size-synth-'));
+  try {
+    synthAll(out, ['prod']);
+    const stack = (name: string) =>
+      JSON.parse(readFileSync(join(out, 'stacks', name, 'cdk.tf.json'), 'utf8')) as {
+        resource: Record<string, Record<string, { manifest?: Manifest; values?: string[]; chart?: string }>>;
+      };
+    const manifests = ['platform-prod', 'pipeline-prod'].flatMap((n) =>
+      Object.values(stack(n).resource.kubernetes_manifest ?? {}).map((r) => r.manifest!),
+    );
+    const find = (kind: string, name: string) => {
+      const m = manifests.find((x) => x.kind === kind && x.metadata.name === name);
+      assert.ok(m, `no ${kind} ${name} in the synthesized prod stacks`);
+      return m.spec;
+    };
+    assert.equal(find('KafkaTopic', 'sensor-data').partitions, fields['kafka.topics.sensorData.partitions']);
+    assert.equal(
+      find('KafkaTopic', 'sensor-data-processed').partitions,
+      fields['kafka.topics.processed.partitions'],
+    );
+    const broker = find('KafkaNodePool', 'broker');
+    assert.equal(broker.replicas, fields['kafka.brokers.replicas']);
+    assert.equal(broker.storage.volumes[0].size, fields['kafka.brokers.storageSize']);
+    assert.equal(broker.resources.requests.cpu, fields['kafka.brokers.cpu']);
+    for (const [name, svc] of [
+      ['ingest-bridge', 'bridge'],
+      ['sensor-worker', 'worker'],
+    ] as const) {
+      const so = find('ScaledObject', name);
+      assert.equal(so.minReplicaCount, fields[`pipeline.${svc}.minReplicas`], name);
+      assert.equal(so.maxReplicaCount, fields[`pipeline.${svc}.maxReplicas`], name);
+    }
+    const pg = find('Cluster', 'sensor-pg');
+    assert.equal(pg.instances, fields['postgres.instances']);
+    assert.equal(pg.storage.size, fields['postgres.storageSize']);
+    assert.equal(pg.resources.requests.cpu, fields['postgres.cpu']);
+    assert.equal(pg.resources.requests.memory, fields['postgres.memory']);
+    assert.equal(pg.postgresql.parameters.max_connections, String(fields['postgres.maxConnections']));
+    const temporal = Object.values(stack('platform-prod').resource.helm_release!).find(
+      (r) => r.chart === 'temporal',
+    );
+    assert.ok(temporal?.values, 'no Temporal release');
+    const server = (parseYaml(temporal.values[0]!) as { server: Record<string, any> }).server; // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.equal(server.config.persistence.numHistoryShards, fields['temporal.numHistoryShards']);
+    for (const svc of ['frontend', 'history', 'matching', 'worker'] as const) {
+      assert.equal(server[svc].replicaCount, fields[`temporal.replicas.${svc}`], svc);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
 
 void test('the text report shows each figure with its arithmetic and the calibration provenance', async () => {
   const { stdout, code } = await size(['--events-per-minute', '10000000']);
