@@ -1,0 +1,138 @@
+/** stacks/constructs/namespace-isolation.ts, platform-ca.ts, tls-certificate.ts, cert-manager-operator.ts. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CertManagerOperator } from '../../../stacks/constructs/cert-manager-operator.js';
+import { NamespaceIsolation } from '../../../stacks/constructs/namespace-isolation.js';
+import { PlatformCa } from '../../../stacks/constructs/platform-ca.js';
+import { TlsCertificate } from '../../../stacks/constructs/tls-certificate.js';
+import { manifests, only, resources, synth, type Loose } from '../helpers.js';
+
+const namespaces = {
+  operators: 'operators',
+  monitoring: 'monitoring',
+  kafka: 'kafka',
+  postgres: 'postgres',
+  temporal: 'temporal',
+  pipeline: 'apps',
+};
+
+interface Policy {
+  metadata: { name: string; namespace: string };
+  spec: Loose;
+}
+
+function policies(backup = false): Policy[] {
+  const json = synth((s) => new NamespaceIsolation(s, 'iso', { namespaces, postgresBackupEgress: backup }));
+  return resources(json, 'kubernetes_network_policy_v1') as unknown as Policy[];
+}
+
+const peersOf = (rules: Loose[] | undefined, side: 'from' | 'to') =>
+  (rules ?? []).flatMap((r: Loose) =>
+    (r[side] as Loose[]).map(
+      (p) => p.namespace_selector?.match_labels?.['kubernetes.io/metadata.name'] ?? p.ip_block?.cidr,
+    ),
+  );
+
+void test('every namespace denies all traffic by default and allows DNS', () => {
+  const all = policies();
+  for (const ns of Object.values(namespaces)) {
+    const deny = all.find((p) => p.metadata.namespace === ns && p.metadata.name === 'default-deny');
+    assert.ok(deny, `${ns}: no default-deny`);
+    assert.deepEqual(deny.spec.policy_types, ['Ingress', 'Egress']);
+    assert.deepEqual(deny.spec.pod_selector, {});
+    assert.equal(deny.spec.ingress, undefined);
+    assert.equal(deny.spec.egress, undefined);
+    const dns = all.find((p) => p.metadata.namespace === ns && p.metadata.name === 'allow-dns');
+    assert.deepEqual(
+      dns?.spec.egress[0].ports.map((p: Loose) => `${p.protocol}/${p.port}`),
+      ['UDP/53', 'TCP/53'],
+    );
+  }
+});
+
+void test('the pipeline reaches only Kafka (TLS port), Temporal and Postgres; only the pipeline and Temporal reach Postgres', () => {
+  const all = policies();
+  const get = (ns: string, name: string) =>
+    only(
+      all.filter((p) => p.metadata.namespace === ns && p.metadata.name === name),
+      `${ns}/${name}`,
+    );
+  const egress = get('apps', 'allow-to-data-plane').spec.egress as Loose[];
+  assert.deepEqual(
+    egress.map((r) => [peersOf([r], 'to')[0], r.ports[0].port]),
+    [
+      ['kafka', '9093'],
+      ['temporal', '7233'],
+      ['postgres', '5432'],
+    ],
+  );
+  const pgClients = get('postgres', 'allow-clients').spec.ingress as Loose[];
+  assert.deepEqual(peersOf(pgClients, 'from'), ['temporal', 'apps']);
+  // No namespace other than operators, monitoring, kafka and postgres talks to the API server.
+  const apiUsers = all.filter((p) => p.metadata.name === 'allow-api-server').map((p) => p.metadata.namespace);
+  assert.deepEqual(apiUsers.sort(), ['kafka', 'operators', 'postgres']);
+  assert.ok(!all.some((p) => p.metadata.namespace === 'apps' && /api/.test(p.metadata.name)));
+  // Backups leave the cluster only when configured.
+  assert.ok(!all.some((p) => p.metadata.name === 'allow-backup-upload'));
+  assert.deepEqual(
+    policies(true)
+      .filter((p) => p.metadata.name === 'allow-backup-upload')
+      .map((p) => [p.metadata.namespace, p.spec.egress[0].ports[0].port]),
+    [['postgres', '443']],
+  );
+});
+
+void test('Prometheus scrapes every other namespace', () => {
+  const all = policies();
+  for (const ns of Object.values(namespaces).filter((n) => n !== 'monitoring')) {
+    const scrape = all.find(
+      (p) => p.metadata.namespace === ns && p.metadata.name === 'allow-monitoring-scrape',
+    );
+    assert.deepEqual(peersOf(scrape?.spec.ingress, 'from'), ['monitoring'], ns);
+  }
+});
+
+void test('platform CA: self-signed root in the cluster resource namespace, CA ClusterIssuer signing leaves', () => {
+  let ca: PlatformCa | undefined;
+  const json = synth((s) => (ca = new PlatformCa(s, 'ca', { namespace: 'operators' })));
+  const issuers = manifests(json, 'ClusterIssuer');
+  assert.deepEqual(issuers.map((i) => Object.keys(i.spec)[0]).sort(), ['ca', 'selfSigned']);
+  const root = only(manifests(json, 'Certificate'), 'root Certificate');
+  assert.equal(root.spec.isCA, true);
+  assert.equal(root.metadata.namespace, 'operators');
+  const caIssuer = issuers.find((i) => i.spec.ca)!;
+  assert.equal(caIssuer.spec.ca.secretName, root.spec.secretName);
+  assert.deepEqual(ca!.issuer, { kind: 'ClusterIssuer', name: caIssuer.metadata.name });
+  assert.throws(
+    () => synth((s) => new PlatformCa(s, 'ca', { namespace: 'operators', duration: '10 years' })),
+    /'duration' \("10 years"\) must be a Go duration in h\/m\/s/,
+  );
+});
+
+void test('TLS certificate: server certificates need the names clients dial', () => {
+  const issuer = { kind: 'ClusterIssuer' as const, name: 'ca' };
+  assert.throws(
+    () => synth((s) => new TlsCertificate(s, 'c', { issuer, namespace: 'x', name: 'srv', usage: 'server' })),
+    /'dnsNames' of certificate 'srv' \(\[\]\) must name the hosts clients dial for usage 'server'/,
+  );
+  const cert = only(
+    manifests(
+      synth((s) => new TlsCertificate(s, 'c', { issuer, namespace: 'x', name: 'cli', usage: 'client' })),
+      'Certificate',
+    ),
+    'Certificate',
+  );
+  assert.deepEqual(cert.spec.usages, ['digital signature', 'key encipherment', 'client auth']);
+  assert.equal(cert.spec.privateKey.rotationPolicy, 'Always');
+});
+
+void test('cert-manager: pinned chart with its CRDs kept on uninstall', () => {
+  const json = synth((s) => new CertManagerOperator(s, 'cm'));
+  const r = only(resources(json, 'helm_release'), 'helm_release') as Loose;
+  assert.deepEqual(
+    [r.chart, r.repository, r.version],
+    ['cert-manager', 'https://charts.jetstack.io', 'v1.21.1'],
+  );
+  assert.match(r.values[0], /crds:\n {2}enabled: true\n {2}keep: true/);
+  assert.match(r.values[0], /clusterResourceNamespace: operators/);
+});
