@@ -110,7 +110,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // A crash of this process skips every finally: still take the servers and the children down.
+  // A crash of this process skips every finally: still take the servers and the children down. It
+  // stays installed after the run (a no-op then), since a stray child may outlive it.
   const onExit = () => {
     for (const p of run?.processes.values() ?? []) p.child.kill('SIGKILL');
     chaosStackKillSync();
@@ -181,7 +182,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     release();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    process.off('exit', onExit);
   }
 }
 
@@ -246,35 +246,39 @@ async function execute(
     }
   };
 
-  const monitor = (async () => {
+  const monitor: Promise<void> = (async () => {
     let tick = 0;
     while (!stopMonitoring) {
-      const snap = await run.snapshot();
-      const sample: Sample = {
-        snap,
-        bridgeLag: await bridgeLag(),
-        paused: await scrapeMetric(run.bridge, BRIDGE_METRICS.pausedPartitions),
-        openBatches: await scrapeMetric(run.bridge, BRIDGE_METRICS.inFlightBatches),
-        rss: {
-          bridge: rssMiB(run.bridge.child.pid),
-          worker: Math.max(0, ...run.workers.map((w) => rssMiB(w.child.pid) ?? 0)) || undefined,
-        },
-      };
-      samples.push(sample);
-      await supervise();
-      if (tick++ % 5 === 0) {
-        say(
-          `${run.statusLine(stopProducing ? 'drain' : 'chaos', snap, previous, started)}` +
-            ` | bridge lag ${sample.bridgeLag === undefined ? '?' : fmt(sample.bridgeLag)}` +
-            `${sample.paused > 0 ? ' PAUSED' : ''} | open batches ${fmt(sample.openBatches)}` +
-            ` | rss bridge ${sample.rss.bridge?.toFixed(0) ?? '?'} MiB, worker ${sample.rss.worker?.toFixed(0) ?? '?'} MiB`,
-        );
-        previous = snap;
-        await run.acknowledgeSome().catch(() => undefined);
-      }
+      await sampleOnce(tick++).catch((err: unknown) => say(`!! monitor: ${String(err)}`));
       await sleep(1000);
     }
   })();
+
+  async function sampleOnce(tick: number): Promise<void> {
+    const snap = await run.snapshot();
+    const sample: Sample = {
+      snap,
+      bridgeLag: await bridgeLag(),
+      paused: await scrapeMetric(run.bridge, BRIDGE_METRICS.pausedPartitions),
+      openBatches: await scrapeMetric(run.bridge, BRIDGE_METRICS.inFlightBatches),
+      rss: {
+        bridge: rssMiB(run.bridge.child.pid),
+        worker: Math.max(0, ...run.workers.map((w) => rssMiB(w.child.pid) ?? 0)) || undefined,
+      },
+    };
+    samples.push(sample);
+    await supervise();
+    if (tick % 5 === 0) {
+      say(
+        `${run.statusLine(stopProducing ? 'drain' : 'chaos', snap, previous, started)}` +
+          ` | bridge lag ${sample.bridgeLag === undefined ? '?' : fmt(sample.bridgeLag)}` +
+          `${sample.paused > 0 ? ' PAUSED' : ''} | open batches ${fmt(sample.openBatches)}` +
+          ` | rss bridge ${sample.rss.bridge?.toFixed(0) ?? '?'} MiB, worker ${sample.rss.worker?.toFixed(0) ?? '?'} MiB`,
+      );
+      previous = snap;
+      await run.acknowledgeSome().catch(() => undefined);
+    }
+  }
 
   // A simulator that gives up leaves the run's accounting unsure (were its last records sent?): the
   // run fails rather than guess.
@@ -347,8 +351,10 @@ async function execute(
           worker: Math.max(0, ...episode.map((s) => s.rss.worker ?? 0)),
         },
       };
+      // A fault that Ctrl-C cut short is left out: its recovery was never waited for.
+      if (interrupted()) break;
       outcomes.push(outcome);
-      if (outcome.recoveryS === undefined && !interrupted()) allRecovered = false;
+      if (outcome.recoveryS === undefined) allRecovered = false;
       say(
         `<< ${describeFault(fault)}${target ? ` [${target}]` : ''}: down ${outcome.downtimeS.toFixed(1)} s, ` +
           `recovered ${outcome.recoveryS === undefined ? 'NOT within the timeout' : `in ${outcome.recoveryS.toFixed(1)} s`}, ` +
@@ -358,6 +364,10 @@ async function execute(
     }
     // Load continues a little after the last fault, so that it too is measured under steady input.
     await sleep(10_000);
+  } catch (err) {
+    // The background loops would otherwise keep restarting processes of a run that is over.
+    stopMonitoring = true;
+    throw err;
   } finally {
     stopProducing = true;
     await producing.catch(() => undefined);
@@ -374,7 +384,7 @@ async function execute(
     true,
   );
   stopMonitoring = true;
-  await monitor;
+  await monitor.catch(() => undefined);
   await admin?.disconnect().catch(() => undefined);
   await run.stopProcesses((name, code) => say(`${name}: stopped (exit ${code})`));
   const verification = await run.verify();
@@ -410,6 +420,11 @@ async function execute(
         try {
           await run.kill(victim.name);
           await run.relaunch(victim.name);
+        } catch (err) {
+          // A replacement that does not come up is the supervisor's to restart, and counts.
+          unplannedExits.push(
+            `${victim.name} did not come back after its kill: ${String(err).split('\n')[0]}`,
+          );
         } finally {
           planned.delete(victim.name);
         }

@@ -68,7 +68,8 @@ const PROFILES: Record<ScheduleProfile, readonly FaultKind[]> = {
     'outage-postgres',
     'outage-temporal',
   ],
-  // The test: one of each kind that has broken pipelines before, and one short outage for backpressure.
+  // The test: one of each kind that has broken pipelines before, a slow network, and the two outages
+  // (server down; server up but cut off from the workers, which only backpressure can absorb).
   short: [
     'kill-worker',
     'kill-bridge',
@@ -76,6 +77,7 @@ const PROFILES: Record<ScheduleProfile, readonly FaultKind[]> = {
     'restart-temporal',
     'restart-kafka',
     'slow-postgres',
+    'stall-postgres',
     'outage-postgres',
   ],
 };
@@ -100,8 +102,9 @@ export function chaosSchedule(seed: number, opts: ScheduleOptions): Fault[] {
       case 'slow-postgres':
       case 'slow-temporal':
         return { kind, pauseBeforeS, durationS: short ? 10 : between(20, 40), latencyMs: between(20, 150) };
+      // Postgres unreachable for the workers only (Temporal keeps its own connection): batches stay
+      // open, and only the bridge's backpressure keeps the backlog in Kafka. As long as an outage.
       case 'stall-postgres':
-        return { kind, pauseBeforeS, durationS: short ? 10 : between(10, 30) };
       case 'outage-postgres':
       case 'outage-temporal':
         return { kind, pauseBeforeS, durationS: opts.outageS };

@@ -3,7 +3,8 @@
  * that restarting servers leaves the shared stack and the other tests alone): under steady load the
  * worker and the bridge are SIGKILLed, Postgres, Temporal and Kafka restarted, Postgres made slow and
  * then taken away long enough for backpressure; after the drain no event may be missing and no effect
- * doubled. The seed is random and printed; CHAOS_SEED=N replays a failure with the same schedule.
+ * doubled. Its own servers make it heavy (a second Kafka, Temporal and Postgres beside the shared
+ones): on a 2-core machine it runs best alone. The seed is random and printed; CHAOS_SEED=N replays a failure with the same schedule.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -56,13 +57,23 @@ test(
     // Crashes only where the schedule put them: a process that dies of a dependency's restart is a bug.
     assert.deepEqual(report.unplannedExits, [], `unplanned exits ${replay}`);
 
-    // Backpressure: without Postgres the bridge paused, the lag grew (and was measured), nothing dropped.
+    // Backpressure: with the workers cut off from Postgres (Temporal up), open batches reach the bound,
+    // the bridge pauses and the backlog waits in Kafka, where the lag grows and is measured.
+    const stall = report.outcomes.find((o) => o.fault.kind === 'stall-postgres');
+    assert.ok(stall, 'the short schedule cuts the workers off from Postgres');
+    assert.ok(stall.bridgePaused, `the bridge did not pause while the workers had no database ${replay}`);
+    const held = (RATE * (stall.fault.durationS ?? 0)) / 2;
+    assert.ok(
+      stall.peakBridgeLag >= held,
+      `the bridge kept consuming without a database: its lag peaked at ${stall.peakBridgeLag}, expected >= ${held} ${replay}`,
+    );
+    // With Postgres itself down, Temporal (on the same Postgres) cannot start batches either: the bridge
+    // holds the records in Kafka by retrying the start, and the lag grows the same way.
     const outage = report.outcomes.find((o) => o.fault.kind === 'outage-postgres');
     assert.ok(outage, 'the short schedule has a Postgres outage');
-    assert.ok(outage.bridgePaused, `the bridge did not pause during the Postgres outage ${replay}`);
     assert.ok(
-      outage.peakLag >= RATE * 10,
-      `lag during a 20 s outage at ${RATE}/s should pass ${RATE * 10}, was ${outage.peakLag} ${replay}`,
+      outage.peakBridgeLag >= (RATE * (outage.fault.durationS ?? 0)) / 2,
+      `the bridge lag during the Postgres outage peaked at only ${outage.peakBridgeLag} ${replay}`,
     );
     // Memory bounded while the backlog waits in Kafka rather than in the processes.
     assert.ok(report.peakRssMiB.bridge < 1024, `bridge RSS ${report.peakRssMiB.bridge} MiB ${replay}`);
