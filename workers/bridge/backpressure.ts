@@ -1,9 +1,10 @@
 /**
  * Backpressure: the bridge stops fetching while too many batch workflows are open (workers lag or
  * are down) and resumes below three quarters of the bound. Open batches are counted by Temporal's
- * visibility, which knows about every bridge replica's starts, not only this one's; visibility lags a
- * little, so this bridge's own recent starts are added on top (an overestimate, never an overshoot),
- * and every start first waits for capacity — a burst between two polls cannot run past the bound.
+ * visibility, which knows about every bridge replica's starts, not only this one's. Visibility lags,
+ * by seconds on a busy server, so this bridge's own starts are added on top until visibility has
+ * listed them (running or already closed): an overestimate, never an overshoot. Every start first waits
+ * for capacity, so a burst between two polls cannot run past the bound either.
  */
 import type { Client } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,9 +25,12 @@ export class Backpressure {
   private paused = false;
   private polling = false;
   private visibleOpen = 0;
-  /** Start times of this bridge's recent starts, which visibility may not count yet. */
-  private recentStarts: number[] = [];
-  private static readonly VISIBILITY_LAG_MS = 5_000;
+  /** This bridge's starts that visibility has not listed yet: workflow ID → start time (ms). */
+  private readonly unseenStarts = new Map<string, number>();
+  /** Server and bridge clocks may differ: list starts from a little before our oldest unseen one. */
+  private static readonly CLOCK_MARGIN_MS = 30_000;
+  /** A start that visibility never lists (its record lost) stops counting after this long. */
+  private static readonly UNSEEN_LIMIT_MS = 10 * 60_000;
 
   constructor(private readonly opts: BackpressureOptions) {}
 
@@ -42,17 +46,14 @@ export class Backpressure {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Records starts so that the estimate covers them before visibility does. */
-  noteStarted(count = 1): void {
-    const now = Date.now();
-    for (let i = 0; i < count; i++) this.recentStarts.push(now);
+  /** Records a start so that the estimate covers it until visibility lists it. */
+  noteStarted(workflowId: string): void {
+    this.unseenStarts.set(workflowId, Date.now());
   }
 
-  /** Open batches as far as this bridge can tell: visibility plus its own starts visibility may lag on. */
+  /** Open batches as far as this bridge can tell: visibility plus its own starts visibility lags on. */
   get estimatedOpen(): number {
-    const horizon = Date.now() - Backpressure.VISIBILITY_LAG_MS;
-    while (this.recentStarts.length > 0 && this.recentStarts[0]! < horizon) this.recentStarts.shift();
-    return this.visibleOpen + this.recentStarts.length;
+    return this.visibleOpen + this.unseenStarts.size;
   }
 
   /** Waits until a start fits under the bound; false if `keepWaiting` says to give up (shutdown, rebalance). */
@@ -73,22 +74,49 @@ export class Backpressure {
     this.opts.onChange(paused, this.estimatedOpen);
   }
 
+  private get batchesQuery(): string {
+    return `WorkflowType = '${WORKFLOW_TYPES.processSensorBatch}' AND TaskQueue = '${this.opts.taskQueue}'`;
+  }
+
+  /** Drops the unseen starts that visibility now lists, running or closed. */
+  private async forgetListedStarts(): Promise<void> {
+    if (this.unseenStarts.size === 0) return;
+    const now = Date.now();
+    let oldest = now;
+    for (const [id, at] of this.unseenStarts) {
+      if (at < now - Backpressure.UNSEEN_LIMIT_MS) this.unseenStarts.delete(id);
+      else oldest = Math.min(oldest, at);
+    }
+    const since = new Date(oldest - Backpressure.CLOCK_MARGIN_MS).toISOString();
+    for await (const execution of this.opts.client.workflow.list({
+      query: `${this.batchesQuery} AND StartTime >= '${since}'`,
+      pageSize: 1000,
+    })) {
+      this.unseenStarts.delete(execution.workflowId);
+      if (this.unseenStarts.size === 0) break;
+    }
+  }
+
   async poll(): Promise<number | undefined> {
     if (this.polling) return undefined;
     this.polling = true;
     try {
+      // Listing first: a start listed now is in the count that follows (or has closed meanwhile).
+      await this.forgetListedStarts();
       const { count } = await this.opts.client.workflow.count(
-        `WorkflowType = '${WORKFLOW_TYPES.processSensorBatch}' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.opts.taskQueue}'`,
+        `${this.batchesQuery} AND ExecutionStatus = 'Running'`,
       );
-      this.opts.onCount?.(count);
+      this.visibleOpen = count;
+      const open = this.estimatedOpen;
+      this.opts.onCount?.(open);
       const shouldPause = this.paused
-        ? count > Math.floor(this.opts.maxOpenBatches * 0.75)
-        : count >= this.opts.maxOpenBatches;
+        ? open > Math.floor(this.opts.maxOpenBatches * 0.75)
+        : open >= this.opts.maxOpenBatches;
       if (shouldPause !== this.paused) {
         this.paused = shouldPause;
-        this.opts.onChange(shouldPause, count);
+        this.opts.onChange(shouldPause, open);
       }
-      return count;
+      return open;
     } catch (err) {
       this.opts.onError?.(err);
       return undefined;

@@ -14,6 +14,7 @@ import { chunkForSend, deadLetterMessage } from '../lib/dead-letter.js';
 import { installLinearHeaderDecoding } from '../lib/kafkajs-linear-headers.js';
 import { errorFields, type Logger } from '../lib/logger.js';
 import { parseSensorData } from '../shared/event-validation.js';
+import { batchWorkflowId } from '../shared/temporal.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import { Backpressure } from './backpressure.js';
 import { startBatches, type PartitionRecord } from './batch-starter.js';
@@ -181,9 +182,9 @@ export class IngestBridge {
         partition,
         records,
         this.covered.get(partition) ?? -1n,
-        () => {
+        (range) => {
           metrics.batchesStarted.inc();
-          this.backpressure.noteStarted();
+          this.backpressure.noteStarted(batchWorkflowId(range.topic, range.partition, range.firstOffset));
         },
       );
       if (outcome.started > 0) metrics.startLatency.observe((Date.now() - started) / 1000 / outcome.started);
