@@ -179,6 +179,8 @@ void test('every figure carries its arithmetic', () => {
     s.bridge.maxReplicas,
     s.worker.minReplicas,
     s.worker.maxReplicas,
+    s.bridge.memory,
+    s.worker.memory,
     ...Object.values(s.temporal),
     ...Object.values(s.postgres),
     ...Object.values(s.kafka),
