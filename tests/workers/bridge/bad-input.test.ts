@@ -133,8 +133,8 @@ async function bridgeStillServing(): Promise<void> {
   const log = readFileSync(bridge.logFile, 'utf8');
   assert.doesNotMatch(
     log,
-    /consumer crashed|dead-letter failed/,
-    'no consumer crash, no failed dead-letter send',
+    /consumer crashed|dead-letter failed|header decoding is not linear/,
+    'no consumer crash, no failed dead-letter send, linear header decoding',
   );
 }
 
@@ -319,7 +319,8 @@ test('a flood of 1 MB values and deep nesting: the pipeline keeps flowing, bridg
     await eventually(
       `${flood.length} flood records dead-lettered`,
       async () => recordsBetween(dlqStart, await topicEndOffsets(kafka, topics.deadLetter)) >= flood.length,
-      300_000,
+      // 171 s measured at a load average of 15-20 on 2 cores: every fetch of junk still starts a batch.
+      420_000,
     );
     await eventually(
       'the valid readings after the flood applied',
