@@ -11,7 +11,7 @@ import { loadStackConfig, type StackConfig } from '../config.js';
 import { kafkaDown, kafkaUp } from '../kafka.js';
 import { repoRoot } from '../lib/paths.js';
 import { StackError, daemonPid, isAlive, killDaemon, stopDaemon } from '../lib/proc.js';
-import { postgresUp } from '../postgres.js';
+import { postgresDataDir, postgresUp } from '../postgres.js';
 import { stackDown } from '../stack.js';
 import { temporalDown, temporalUp } from '../temporal.js';
 
@@ -64,6 +64,20 @@ export function acquireChaosLock(): () => void {
   }
   mkdirSync(join(lock, String(process.pid)));
   return () => rmSync(lock, { recursive: true, force: true });
+}
+
+/**
+ * Every run starts from empty servers: a backlog or workflows left by an aborted run would blur the
+ * figures, and Kafka offsets must never meet batch workflows of an older topic with the same IDs.
+ * Keeps the run lock (in the same directory). Costs the schema setup, some 20-50 s.
+ */
+export async function resetChaosState(): Promise<void> {
+  await chaosStackDown();
+  const dir = CHAOS_STACK_ENV.SENSOR_STACK_STATE_DIR;
+  rmSync(postgresDataDir(), { recursive: true, force: true });
+  for (const entry of readdirSync(dir)) {
+    if (entry !== 'chaos-run.lock') rmSync(join(dir, entry), { recursive: true, force: true });
+  }
 }
 
 /** Stops the chaos instance's servers (never the shared stack: the state dir is the chaos one). */
