@@ -94,17 +94,30 @@ before(async () => {
 });
 
 after(async () => {
-  if (bridge) await stopPipelineProcess(bridge);
-  await worker?.shutdown();
-  await temporal?.close();
-  await db?.drop();
-  if (topics) {
-    // The flood wrote a gigabyte to the shared broker: give the disk back.
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: Object.values(topics) }).catch(() => undefined);
-    await admin.disconnect();
-  }
+  // Each step on its own: a failing one must not leave a gigabyte of flood on the shared broker.
+  const steps: [string, () => Promise<unknown>][] = [
+    ['stop the bridge', async () => bridge && stopPipelineProcess(bridge)],
+    ['stop the worker', async () => worker?.shutdown()],
+    [
+      'delete the topics',
+      async () => {
+        if (!topics) return;
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          await admin.deleteTopics({ topics: Object.values(topics) });
+        } finally {
+          await admin.disconnect();
+        }
+      },
+    ],
+    ['close Temporal', async () => temporal?.close()],
+    ['drop the database', async () => db?.drop()],
+  ];
+  const failures: string[] = [];
+  for (const [what, step] of steps)
+    await step().catch((err: unknown) => failures.push(`${what}: ${String(err)}`));
+  assert.deepEqual(failures, [], 'clean-up');
 });
 
 async function produce(messages: Message[]): Promise<void> {
