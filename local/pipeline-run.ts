@@ -131,10 +131,21 @@ export class PipelineRun {
   /** Connects the run's clients, notes where its output starts, starts the workers and the bridge. */
   static async start(opts: PipelineRunOptions): Promise<PipelineRun> {
     const kafka = new Kafka(kafkaClientConfig(opts.ep, `run-${opts.runId}-setup`));
+    // Just-created topics may still be electing leaders ("not the leader"): ask again a few times.
+    const endOffsets = async (topic: string) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await topicEndOffsets(kafka, topic);
+        } catch (err) {
+          if (attempt >= 10) throw err;
+          await sleep(1000);
+        }
+      }
+    };
     const startOffsets = {
-      processed: await topicEndOffsets(kafka, TOPICS.processed),
-      deadLetter: await topicEndOffsets(kafka, TOPICS.deadLetter),
-      alerts: await topicEndOffsets(kafka, TOPICS.alerts),
+      processed: await endOffsets(TOPICS.processed),
+      deadLetter: await endOffsets(TOPICS.deadLetter),
+      alerts: await endOffsets(TOPICS.alerts),
     };
     const connection = await Connection.connect({ address: opts.ep.temporalAddress });
     const run = new PipelineRun(
