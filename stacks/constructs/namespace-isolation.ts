@@ -15,6 +15,8 @@ const DEFAULTS = {
    */
   apiServerCidrs: ['0.0.0.0/0'] as readonly string[],
   apiServerPorts: [443, 6443] as readonly number[],
+  /** Ports Prometheus scrapes on node addresses: node-exporter (host network) and the kubelet. */
+  nodeScrapePorts: [9100, 10250] as readonly number[],
   /** Ports the API server calls back on: admission webhooks and the KEDA metrics API. */
   webhookPorts: [443, 6443, 8443, 9443, 10250] as readonly number[],
   dnsNamespace: 'kube-system',
@@ -150,8 +152,10 @@ export class NamespaceIsolation extends Construct {
     for (const managed of [ns.kafka, ns.postgres, ns.temporal]) {
       policy(managed, 'allow-from-operators', { ingress: [{ peers: [inNamespace(ns.operators)] }] });
     }
-    // Monitoring: Prometheus scrapes every namespace; Prometheus, its operator, kube-state-metrics and
-    // Grafana's sidecar use the API server; the operator's admission webhook is called by it.
+    // Monitoring: Prometheus scrapes every namespace, and node-exporter and the kubelet on node
+    // addresses (host network: no pod selector reaches them); Prometheus, its operator,
+    // kube-state-metrics and Grafana's sidecar use the API server; the operator's admission webhook
+    // is called by it.
     policy(ns.monitoring, 'allow-scrape-and-api', {
       egress: [
         {
@@ -159,6 +163,7 @@ export class NamespaceIsolation extends Construct {
             .filter((n) => n !== ns.monitoring)
             .map(inNamespace),
         },
+        { peers: [anywhere], ports: p.nodeScrapePorts },
         { peers: [apiServer], ports: p.apiServerPorts },
       ],
       ingress: [{ peers: [anywhere], ports: p.webhookPorts }],

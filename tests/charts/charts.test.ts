@@ -136,3 +136,72 @@ for (const chart of CHARTS) {
     }
   });
 }
+
+/** The Deployment's pod, as the ReplicaSet controller would create it, admitted under Pod Security `restricted`. */
+async function admitPodsUnderRestricted(
+  objects: readonly KubeObject[],
+  namespace: string,
+): Promise<string[]> {
+  const problems: string[] = [];
+  // Pods name their ServiceAccount, which admission looks up: create the chart's for real.
+  for (const sa of objects.filter((o) => o.kind === 'ServiceAccount')) {
+    await client.apply({ ...sa, metadata: { ...sa.metadata, namespace } });
+  }
+  for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+    const template = (d as unknown as { spec: { template: { metadata: object; spec: object } } }).spec
+      .template;
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { ...template.metadata, name: `${d.metadata.name}-pod`, namespace },
+      spec: template.spec,
+    } as unknown as KubeObject;
+    try {
+      await client.apply(pod, { dryRun: true });
+    } catch (err) {
+      problems.push(`${d.metadata.name}: ${(err as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+void test('pods of both charts pass Pod Security admission at `restricted` (every ci value set); a pod allowed to escalate does not', async () => {
+  const namespace = 'chart-tests-restricted';
+  const ns: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: namespace,
+      labels: {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+      },
+    },
+  };
+  await client.apply(ns);
+  try {
+    let deployments = 0;
+    for (const chart of CHARTS) {
+      for (const values of valueSets(chart)) {
+        const { ok, output } = await template(chart, ['-f', join(chartDir(chart), 'ci', values)]);
+        assert.ok(ok, output);
+        const objects = parseAllDocuments(output)
+          .map((d) => d.toJS() as KubeObject | null)
+          .filter((o): o is KubeObject => o !== null && typeof o === 'object' && 'kind' in o);
+        deployments += objects.filter((o) => o.kind === 'Deployment').length;
+        assert.deepEqual(await admitPodsUnderRestricted(objects, namespace), [], `${chart} ${values}`);
+        // Control: the same pod allowed to escalate privileges is refused, so the namespace really enforces.
+        const bad = structuredClone(objects.find((o) => o.kind === 'Deployment')!) as unknown as {
+          spec: { template: { spec: { containers: { securityContext: Record<string, unknown> }[] } } };
+        };
+        bad.spec.template.spec.containers[0]!.securityContext.allowPrivilegeEscalation = true;
+        const refused = await admitPodsUnderRestricted([bad as unknown as KubeObject], namespace);
+        assert.equal(refused.length, 1, `${chart} ${values}: an escalating pod was admitted`);
+        assert.match(refused[0]!, /violates PodSecurity "restricted/);
+      }
+    }
+    assert.ok(deployments >= 4, `only ${deployments} Deployments rendered`);
+  } finally {
+    await client.delete(ns);
+  }
+});

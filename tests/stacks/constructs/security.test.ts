@@ -82,8 +82,19 @@ void test('the pipeline reaches only Kafka (TLS port), Temporal and Postgres; on
   );
 });
 
-void test('Prometheus scrapes every other namespace', () => {
+void test('Prometheus scrapes every other namespace, and node-exporter and the kubelet on node addresses', () => {
   const all = policies();
+  const monitoring = all.find(
+    (p) => p.metadata.namespace === 'monitoring' && p.metadata.name === 'allow-scrape-and-api',
+  );
+  const nodeRule = (monitoring?.spec.egress as Loose[]).find((r) =>
+    (r.ports as Loose[] | undefined)?.some((p) => p.port === '9100'),
+  );
+  assert.deepEqual(
+    nodeRule?.ports.map((p: Loose) => p.port),
+    ['9100', '10250'],
+  );
+  assert.deepEqual(peersOf([nodeRule!], 'to'), ['0.0.0.0/0', '::/0']);
   for (const ns of Object.values(namespaces).filter((n) => n !== 'monitoring')) {
     const scrape = all.find(
       (p) => p.metadata.namespace === ns && p.metadata.name === 'allow-monitoring-scrape',
