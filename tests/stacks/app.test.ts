@@ -217,3 +217,29 @@ void test('observability: PodMonitors for Kafka, the Strimzi operator, CNPG inst
     ]);
   }
 });
+
+void test('no secret value in the synthesized configuration: every Secret value is computed at apply or referenced', () => {
+  const SECRET_KEYS = /password|token|key|uri/i;
+  let checked = 0;
+  for (const name of stacks) {
+    const json = stackJson(name);
+    for (const [address, secret] of Object.entries(json.resource?.kubernetes_secret_v1 ?? {})) {
+      const data = (secret as { data?: Record<string, string> }).data ?? {};
+      for (const [key, value] of Object.entries(data)) {
+        if (!SECRET_KEYS.test(key)) continue;
+        checked += 1;
+        // `${uuid()}` is evaluated by Terraform during apply; `${kubernetes_secret_v1...}` reads state.
+        assert.match(
+          value,
+          /\$\{(uuid\(\)|kubernetes_secret_v1\.[^}]+)\}/,
+          `${name}: ${address}.data.${key}`,
+        );
+      }
+    }
+    assert.ok(
+      !('output' in json) || !JSON.stringify(json.output).match(/password/i),
+      `${name}: an output names a password`,
+    );
+  }
+  assert.ok(checked >= 6, `only ${checked} secret values checked`);
+});
