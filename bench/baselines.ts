@@ -70,6 +70,44 @@ function phaseEnv(
   };
 }
 
+/**
+ * A few workflows before the measured window, so that it does not include the worker's first-task
+ * costs (isolates, pollers, connection pools): on a busy machine those alone take longer than a
+ * short window.
+ */
+async function primeNaive(ep: StackEndpoints, taskQueue: string, ctx: BaselineContext): Promise<void> {
+  const started = Date.now();
+  const { connection, client } = await connectTemporal({
+    address: ep.temporalAddress,
+    namespace: TEMPORAL_NAMESPACE,
+    taskQueue,
+  });
+  try {
+    await Promise.all(
+      Array.from({ length: 3 }, (_, i) => {
+        const eventId = `${ctx.runId}-prime-${i}`;
+        const event = {
+          schemaVersion: 1,
+          eventId,
+          deviceId: `${ctx.runId}-prime`,
+          timestamp: Date.now(),
+          readings: { temperature: 20, humidity: 50, pressure: 1000, battery: 90 },
+          source: { partition: 0, offset: String(i) },
+        };
+        return client.workflow.execute('processOneEvent', {
+          taskQueue,
+          workflowId: `naive:${eventId}`,
+          args: [event],
+          workflowExecutionTimeout: '120s',
+        });
+      }),
+    );
+  } finally {
+    await connection.close();
+  }
+  ctx.say(`naive baseline: worker primed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 export async function runNaive(
   ep: StackEndpoints,
   opts: BenchOptions,
@@ -115,6 +153,7 @@ export async function runNaive(
       startChild('naive-starter', join(HERE, 'naive', 'starter-process.ts'), starterSpec, ctx.logDirectory),
     );
     await Promise.all(children.map((c) => c.ready));
+    await primeNaive(ep, taskQueue, ctx);
     // Well above what one workflow per event completes on this machine (ARCHITECTURE: 2-3k/min).
     const rate = opts.quick ? 200 : 600;
     ctx.say(`naive baseline: one workflow per event, offered ${rate} events/s for ${opts.baselineS} s`);
@@ -125,6 +164,7 @@ export async function runNaive(
         durationS: opts.baselineS,
         warmupS: Math.min(10, opts.baselineS / 4),
         drain: false,
+        minOutput: { records: opts.quick ? 20 : 100, maxExtraS: opts.quick ? 60 : 120 },
       },
       {
         ...phaseEnv(opts, ctx, admin, ep),
@@ -234,13 +274,14 @@ export async function runCeiling(
     const samples: PhaseSample[] = [];
     const start = await outputCount(admin, output);
     const startedAt = Date.now();
-    live.sample(startedAt);
+    live.sample();
     // The window opens once records flow (group join takes seconds) and closes at the backlog's end.
     let windowOpen: number | undefined;
     while (Date.now() - startedAt < opts.baselineS * 1000 + 30_000) {
       await sleep(ctx.sampleMs);
       const now = Date.now();
-      live.sample(now);
+      const snapshot = live.snapshot();
+      live.sample(snapshot);
       const processed = (await outputCount(admin, output)) - start;
       const sample: PhaseSample = {
         t: (now - startedAt) / 1000,
@@ -258,7 +299,7 @@ export async function runCeiling(
           ` kafka ${Math.round((sample.cores.kafka ?? 0) * 100)} passthrough ${Math.round((sample.cores.passthrough ?? 0) * 100)}`,
       );
       if (windowOpen === undefined && processed > 0) windowOpen = sample.t;
-      if (windowOpen !== undefined) measured.sample(now);
+      if (windowOpen !== undefined) measured.sample(snapshot);
       // Stop at the backlog's end (the last sample would show an idle tail) or after the baseline time.
       if (
         processed >= records * 0.99 ||
@@ -276,8 +317,8 @@ export async function runCeiling(
       offered: records,
       windowS: last && windowOpen !== undefined ? last.t - windowOpen : 0,
       samples,
-      usage: measured.usage(),
-      machineBusyCores: measured.machineBusyCores(),
+      usage: measured.usage(live),
+      machineBusyCores: measured.machineBusyCores(live),
       // Draining a backlog is by construction at the maximum, unless it ran out within the first samples.
       saturated: window.length >= 3,
     };

@@ -81,7 +81,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   if (a.rate !== undefined && a.max) throw new OptionError('--rate and --max exclude each other');
   const rate = a.rate !== undefined ? num('rate', a.rate, 1, 1_000_000) : quick ? 300 : undefined;
   const max = a.max || rate === undefined;
-  const durationS = num('duration', a.duration ?? (quick ? '30' : '300'), 10, 3600);
+  const durationS = num('duration', a.duration ?? (quick ? '20' : '300'), 10, 3600);
   const compression = a.compression!;
   if (compression !== 'gzip' && compression !== 'none')
     throw new OptionError(`--compression ${compression}: expected gzip or none`);
@@ -108,10 +108,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     quick,
     profile: a.profile!,
     baselines: !a['no-baselines'],
-    baselineS: num('baseline-duration', a['baseline-duration'] ?? (quick ? '15' : '60'), 5, 600),
+    baselineS: num('baseline-duration', a['baseline-duration'] ?? (quick ? '12' : '60'), 5, 600),
     ceilingRecords: num(
       'ceiling-records',
-      a['ceiling-records'] ?? (quick ? '40000' : '1500000'),
+      a['ceiling-records'] ?? (quick ? '30000' : '1500000'),
       1000,
       50_000_000,
       true,

@@ -26,6 +26,11 @@ export interface PhasePlan {
   readonly maxRecords?: number;
   /** Wait for the output to catch up after producing (default); off for a baseline left overloaded. */
   readonly drain?: boolean;
+  /**
+   * A saturated system that completes little per second (the naive baseline on a busy machine) keeps
+   * being measured after the input stops, on its backlog, until the window holds this many outputs.
+   */
+  readonly minOutput?: { readonly records: number; readonly maxExtraS: number };
 }
 
 export interface PhaseEnv {
@@ -150,8 +155,9 @@ export async function runPhase(plan: PhasePlan, env: PhaseEnv): Promise<PhaseRes
       throw new Error(`phase ${plan.name}: ${failure}`);
     }
     const now = Date.now();
-    usage.sample();
-    if (stage === 'run' && now - startedAt >= plan.warmupS * 1000) measured.sample();
+    const snapshot = usage.snapshot();
+    usage.sample(snapshot);
+    if (stage === 'run' && now - startedAt >= plan.warmupS * 1000) measured.sample(snapshot);
     const sample: PhaseSample = {
       t: (now - startedAt) / 1000,
       produced: produced(),
@@ -185,6 +191,14 @@ export async function runPhase(plan: PhasePlan, env: PhaseEnv): Promise<PhaseRes
     await Promise.race([sleep(env.sampleMs), allDone.catch(() => undefined)]);
     await take('run');
   }
+  if (plan.minOutput) {
+    const until = Date.now() + plan.minOutput.maxExtraS * 1000;
+    const from = samples.find((x) => x.t >= plan.warmupS)?.processed ?? 0;
+    while (Date.now() < until && samples[samples.length - 1]!.processed - from < plan.minOutput.records) {
+      await sleep(env.sampleMs);
+      await take('run');
+    }
+  }
   const fleetCounts = (await allDone).reduce<FleetCounts>(
     (sum, c) => ({
       produced: sum.produced + (c.produced ?? 0),
@@ -197,14 +211,17 @@ export async function runPhase(plan: PhasePlan, env: PhaseEnv): Promise<PhaseRes
   );
   const producedFor = samples[samples.length - 1]?.t ?? 0;
   // The measured window: after warm-up, until the producers stopped.
-  const window = samples.filter((s) => s.t >= plan.warmupS);
+  const runSamples = samples.filter((s) => s.t <= producedFor);
+  const afterWarmup = runSamples.filter((s) => s.t >= plan.warmupS);
+  // A busy machine may stretch the sampling interval: keep at least two samples to measure between.
+  const window = afterWarmup.length >= 2 ? afterWarmup : runSamples.slice(-2);
   const windowStart = startedAt + (window[0]?.t ?? 0) * 1000;
   const windowEnd = startedAt + producedFor * 1000;
   const producedPerS = windowRate(window, 'produced');
   const processedPerS = windowRate(window, 'processed');
   const verdict = boundedVerdict(window, plan.rate ?? producedPerS, env.lagBoundS);
-  const phaseUsage = measured.usage();
-  const machineBusyCores = measured.machineBusyCores();
+  const phaseUsage = measured.usage(usage);
+  const machineBusyCores = measured.machineBusyCores(usage);
 
   const drainStart = Date.now();
   let drained = false;

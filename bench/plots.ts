@@ -79,10 +79,12 @@ function panelSvg(p: Panel, x0: number, y0: number, w: number, h: number): strin
       `<text x="${x0 + left - 6}" y="${sy(t) + 4}" font-size="11" text-anchor="end">${label(t)}</text>`,
     );
   }
+  // Log axis: 1-2-5 in every decade the data spans.
   const xTicks = p.logX
-    ? ticks(Math.floor(xMin), Math.ceil(xMax), 6)
-        .filter((e) => Number.isInteger(e))
-        .map((e) => 10 ** e)
+    ? Array.from(
+        { length: Math.ceil(xMax) - Math.floor(xMin) + 1 },
+        (_, i) => 10 ** (Math.floor(xMin) + i),
+      ).flatMap((d) => [d, 2 * d, 5 * d])
     : ticks(xMin, xMax);
   for (const t of xTicks) {
     const x = sx(t);

@@ -94,8 +94,13 @@ function tree(table: Map<number, ProcEntry>, root: number): number[] {
 }
 
 /** Samples every role's tree now. Roles whose root is gone sample as undefined. */
-export function sampleTrees(roots: ReadonlyMap<string, number>): Map<string, ProcSample | undefined> {
+export function sampleTrees(roots: ReadonlyMap<string, number>): {
+  at: number;
+  trees: Map<string, ProcSample | undefined>;
+} {
   const table = processTable();
+  // The CPU counters are as of now; reading memory below may take a while on a loaded machine.
+  const at = Date.now();
   const hz = ticksPerSecond();
   const out = new Map<string, ProcSample | undefined>();
   for (const [role, root] of roots) {
@@ -115,7 +120,7 @@ export function sampleTrees(roots: ReadonlyMap<string, number>): Map<string, Pro
     }
     out.set(role, { cpuSeconds: ticks / hz, rssBytes: rss, pssBytes: pss });
   }
-  return out;
+  return { at, trees: out };
 }
 
 /** Busy and total CPU seconds of the whole machine (all cores), from /proc/stat. */
@@ -140,6 +145,13 @@ export interface RoleUsage {
   avgPssMiB: number;
   peakPssMiB: number;
   samples: number;
+}
+
+export interface Snapshot {
+  readonly machine: { busySeconds: number; totalSeconds: number };
+  readonly machineAt: number;
+  readonly at: number;
+  readonly trees: Map<string, ProcSample | undefined>;
 }
 
 interface Track {
@@ -175,8 +187,17 @@ export class UsageRecorder {
     this.roots.delete(role);
   }
 
-  sample(now = Date.now()): void {
-    for (const [role, s] of sampleTrees(this.roots)) {
+  /** Reads /proc once for every root (memory reads are slow on a busy machine: share the snapshot). */
+  snapshot(): Snapshot {
+    const machine = machineCpu();
+    const machineAt = Date.now();
+    return { machine, machineAt, ...sampleTrees(this.roots) };
+  }
+
+  /** Adds one sample; rates use the time at which the counters were read, not when this was called. */
+  sample(snapshot: Snapshot = this.snapshot()): void {
+    const { machine: m, machineAt, at: now, trees } = snapshot;
+    for (const [role, s] of trees) {
       if (!s) continue;
       let t = this.tracks.get(role);
       if (!t) {
@@ -195,11 +216,10 @@ export class UsageRecorder {
       t.peakPss = Math.max(t.peakPss, s.pssBytes);
       t.samples++;
     }
-    const m = machineCpu();
-    if (this.machineLast && m.totalSeconds > this.machineLast.total)
-      this.machineNow = (m.busySeconds - this.machineLast.busy) / ((now - this.machineLast.at) / 1000);
-    this.machineFirst ??= { at: now, busy: m.busySeconds, total: m.totalSeconds };
-    this.machineLast = { at: now, busy: m.busySeconds, total: m.totalSeconds };
+    if (this.machineLast && machineAt > this.machineLast.at)
+      this.machineNow = (m.busySeconds - this.machineLast.busy) / ((machineAt - this.machineLast.at) / 1000);
+    this.machineFirst ??= { at: machineAt, busy: m.busySeconds, total: m.totalSeconds };
+    this.machineLast = { at: machineAt, busy: m.busySeconds, total: m.totalSeconds };
   }
 
   /** Cores per role between the last two samples. */
@@ -210,10 +230,12 @@ export class UsageRecorder {
     return out;
   }
 
-  usage(): Record<string, RoleUsage> {
-    const out: Record<string, RoleUsage> = {};
+  /** Per role; a role sampled fewer than twice here takes its figures from `fallback` (a longer window). */
+  usage(fallback?: UsageRecorder): Record<string, RoleUsage> {
+    const out: Record<string, RoleUsage> = fallback ? fallback.usage() : {};
     const mib = 1024 * 1024;
     for (const [role, t] of this.tracks) {
+      if (fallback && t.samples < 2) continue;
       const wall = t.first && t.last ? (t.last.at - t.first.at) / 1000 : 0;
       out[role] = {
         avgCores: wall > 0 ? (t.last!.cpu - t.first!.cpu) / wall : 0,
@@ -229,9 +251,10 @@ export class UsageRecorder {
   }
 
   /** Average busy cores of the whole machine over the window (all processes, ours and others'). */
-  machineBusyCores(): number {
-    if (!this.machineFirst || !this.machineLast) return 0;
-    const wall = (this.machineLast.at - this.machineFirst.at) / 1000;
-    return wall > 0 ? (this.machineLast.busy - this.machineFirst.busy) / wall : 0;
+  machineBusyCores(fallback?: UsageRecorder): number {
+    const wall =
+      this.machineFirst && this.machineLast ? (this.machineLast.at - this.machineFirst.at) / 1000 : 0;
+    if (wall <= 0) return fallback ? fallback.machineBusyCores() : 0;
+    return (this.machineLast!.busy - this.machineFirst!.busy) / wall;
   }
 }

@@ -68,7 +68,7 @@ export function boundedVerdict(
   inputRate: number,
   boundS: number,
 ): BoundedVerdict {
-  if (window.length < 3 || inputRate <= 0)
+  if (window.length < 2 || inputRate <= 0)
     return {
       bounded: false,
       lagEndEvents: NaN,
