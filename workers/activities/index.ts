@@ -4,11 +4,11 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { EscalationPolicy } from '../shared/alert-rules.js';
 import { HEADERS } from '../shared/topics.js';
-import { deadLetterMessage } from '../lib/dead-letter.js';
+import { chunkForSend, deadLetterMessage } from '../lib/dead-letter.js';
 import { recordAlertTransition, signalAlerts } from './alerts.js';
 import { applyBatchEffects, revertBatchEffects } from './batch-effects.js';
 import { publishProcessed } from './publish-processed.js';
@@ -79,10 +79,10 @@ export function createActivities(deps: ActivityDeps): SensorActivities {
       ),
     revertBatchEffects: (ref) => revertBatchEffects(deps.pool, ref),
     deadLetterRejected: async ({ ref, rejected }) => {
-      await deps.producer.send({
-        topic: deps.topics.deadLetter,
-        acks: -1,
-        messages: rejected.map(({ event, reason }) =>
+      await sendChunked(
+        deps.producer,
+        deps.topics.deadLetter,
+        rejected.map(({ event, reason }) =>
           deadLetterMessage(
             {
               topic: ref.range.topic,
@@ -95,13 +95,13 @@ export function createActivities(deps: ActivityDeps): SensorActivities {
             reason,
           ),
         ),
-      });
+      );
     },
     parkEvents: async ({ batchId, range, events, reason, step }) => {
-      await deps.producer.send({
-        topic: deps.topics.parking,
-        acks: -1,
-        messages: events.map((event) => ({
+      await sendChunked(
+        deps.producer,
+        deps.topics.parking,
+        events.map((event) => ({
           key: event.deviceId,
           value: JSON.stringify(event),
           headers: {
@@ -113,9 +113,18 @@ export function createActivities(deps: ActivityDeps): SensorActivities {
             [HEADERS.dlqSourceOffset]: event.source.offset,
           },
         })),
-      });
+      );
     },
     signalAlerts: (signals) => signalAlerts(alertDeps, signals),
     recordAlertTransition: (input) => recordAlertTransition(alertDeps, input),
   };
+}
+
+/**
+ * A whole batch of dead letters or parked events can pass the broker's 1 MB record-batch limit, and
+ * MESSAGE_TOO_LARGE would be retried forever: send byte-bounded chunks (a retry may repeat some;
+ * both topics carry the source position, so a re-drive dedups them).
+ */
+async function sendChunked(producer: Producer, topic: string, messages: Message[]): Promise<void> {
+  for (const chunk of chunkForSend(messages)) await producer.send({ topic, acks: -1, messages: chunk });
 }
