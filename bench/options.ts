@@ -50,6 +50,17 @@ function num(flag: string, raw: string | undefined, min: number, max: number, in
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  try {
+    return fromArgs(argv);
+  } catch (err) {
+    // node:util's messages name the flag already; they only need to surface as a usage error.
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+      throw new OptionError((err as Error).message);
+    throw err;
+  }
+}
+
+function fromArgs(argv: readonly string[]): BenchOptions {
   const { values: a } = parseArgs({
     args: [...argv],
     strict: true,
