@@ -310,8 +310,16 @@ async function execute(
   const outcomes: FaultOutcome[] = [];
   let allRecovered = true;
   try {
-    // Steady state first: the baseline lag of the first fault must not include the start-up.
+    // Steady state first: the baseline lag of the first fault must not include the start-up (the
+    // processes' first batches are slow), so wait until both lags are within two seconds of input.
+    const warmupUntil = Date.now() + 120_000;
     await sleep(10_000);
+    while (Date.now() < warmupUntil && !interrupted()) {
+      const s = samples[samples.length - 1];
+      const lag = s && lagOf(s);
+      if (lag !== undefined && lag <= 2 * opts.rate && (s?.bridgeLag ?? Infinity) <= 2 * opts.rate) break;
+      await sleep(1000);
+    }
     for (const [i, fault] of schedule.entries()) {
       if (interrupted()) break;
       await sleep(fault.pauseBeforeS * 1000);

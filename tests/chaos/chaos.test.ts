@@ -13,7 +13,9 @@ import { runChaos } from '../../local/chaos/chaos-run.js';
 import { describeFault } from '../../local/chaos/schedule.js';
 
 const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : randomBytes(4).readUInt32BE();
-const RATE = 300;
+// Half of what the pipeline sustained on the shared 2-core box while other work ran (about 400-600/s):
+// the headroom that lets every fault catch up within the recovery timeout.
+const RATE = 200;
 
 test(
   `chaos schedule (seed ${seed}): no event lost, no effect doubled, every fault recovered`,
@@ -29,7 +31,7 @@ test(
       devices: 200,
       workers: 2,
       outageS: 20,
-      recoveryTimeoutS: 180,
+      recoveryTimeoutS: 240,
       drainTimeoutS: 300,
       // Low enough that 20 s without Postgres fills it at this rate: backpressure must engage.
       maxOpenBatches: 100,
