@@ -239,8 +239,8 @@ export function loadBridgeConfig(env: Env = process.env): BridgeConfig {
   return {
     ...common(env, 'ingest-bridge', METRICS_PORTS.bridge),
     consumerGroup: str(env, 'BRIDGE_CONSUMER_GROUP', BRIDGE_CONSUMER_GROUP),
-    maxBatchEvents: int(env, 'BRIDGE_MAX_BATCH_EVENTS', 1000, 1, 10_000),
-    maxBatchWaitMs: int(env, 'BRIDGE_MAX_BATCH_WAIT_MS', 250, 1, 60_000),
+    maxBatchEvents: int(env, 'BRIDGE_MAX_BATCH_EVENTS', 2000, 1, 10_000),
+    maxBatchWaitMs: int(env, 'BRIDGE_MAX_BATCH_WAIT_MS', 500, 1, 60_000),
     maxOpenBatches: int(env, 'BRIDGE_MAX_OPEN_BATCHES', 200, 1, 1_000_000),
     partitionsConsumedConcurrently: int(env, 'BRIDGE_PARTITIONS_CONCURRENCY', 6, 1, 1024),
     rules: json(env, 'ALERT_RULES', DEFAULT_ALERT_RULES, checkRules),
@@ -256,8 +256,10 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     databaseUrl: str(env, 'DATABASE_URL', 'postgres://sensor_app:sensor_app@127.0.0.1:15432/sensors'),
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     escalation: json(env, 'ALERT_ESCALATION', DEFAULT_ESCALATION, checkEscalation),
-    maxConcurrentWorkflowTasks: int(env, 'WORKER_MAX_WORKFLOW_TASKS', 40, 1, 10_000),
-    maxConcurrentLocalActivities: int(env, 'WORKER_MAX_LOCAL_ACTIVITIES', 20, 1, 10_000),
+    // A batch task is CPU work plus short database and broker waits: a few in flight cover the
+    // waits; dozens on a starved CPU only time out and re-run their local activities (bench).
+    maxConcurrentWorkflowTasks: int(env, 'WORKER_MAX_WORKFLOW_TASKS', 16, 1, 10_000),
+    maxConcurrentLocalActivities: int(env, 'WORKER_MAX_LOCAL_ACTIVITIES', 8, 1, 10_000),
     sdkMetricsPort: env.TEMPORAL_SDK_METRICS_PORT
       ? int(env, 'TEMPORAL_SDK_METRICS_PORT', 0, 1024, 65535)
       : undefined,
