@@ -4,6 +4,11 @@ import type { KafkaSettings } from '../config.js';
 import type { Logger } from './logger.js';
 
 export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
+  return new Kafka(kafkaConfig(settings, log));
+}
+
+/** The kafkajs configuration createKafka uses (exported so tests can shorten its retries). */
+export function kafkaConfig(settings: KafkaSettings, log: Logger): KafkaConfig {
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,
@@ -20,5 +25,5 @@ export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
     retry: { initialRetryTime: 300, retries: 10, maxRetryTime: 30_000 },
   };
   if (settings.sasl) config.sasl = { ...settings.sasl } as KafkaConfig['sasl'];
-  return new Kafka(config);
+  return config;
 }
