@@ -25,9 +25,14 @@ export interface IngestBridgeDeps {
   readonly client: Client;
   readonly log: Logger;
   readonly metrics: BridgeMetrics;
+  /** Called when the consumer has stopped for good; the entry point exits so that it is restarted. */
+  readonly onFatal?: (err: Error) => void;
   /** Test hook: called after the workflow starts of a fetch and before its commit. */
   readonly beforeCommit?: (partition: number) => Promise<void>;
 }
+
+/** Longest wait between two heartbeats while a step is retried (the consumer's heartbeat interval). */
+const HEARTBEAT_SLICE_MS = 3_000;
 
 export class IngestBridge {
   private readonly consumer: Consumer;
@@ -101,6 +106,9 @@ export class IngestBridge {
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       this.joined = false;
       log.error('consumer crashed', { error: String(e.payload.error), restart: e.payload.restart });
+      // kafkajs does not restart after a non-retriable error: the process would live on consuming
+      // nothing. Let the orchestrator restart it (safe: uncommitted records are refetched).
+      if (!e.payload.restart) this.deps.onFatal?.(e.payload.error);
     });
     await this.consumer.subscribe({ topic: config.topics.sensorData, fromBeginning: true });
     this.backpressure.start();
@@ -228,8 +236,13 @@ export class IngestBridge {
         if (!isRunning() || isStale()) return undefined;
         const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
         this.deps.log.warn(`${what} failed; retrying`, { attempt, delayMs: delay, ...errorFields(err) });
-        await heartbeat().catch(() => undefined);
-        await sleep(delay);
+        // kafkajs heartbeats only when asked: a backoff longer than the session timeout (30 s) got this
+        // member evicted during a 60 s Postgres outage, and its commit then crashed the consumer for
+        // good (found by the chaos run). Heartbeat through the wait instead.
+        for (let waited = 0; waited < delay; waited += HEARTBEAT_SLICE_MS) {
+          await heartbeat().catch(() => undefined);
+          await sleep(Math.min(HEARTBEAT_SLICE_MS, delay - waited));
+        }
       }
     }
   }

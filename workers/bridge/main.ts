@@ -19,6 +19,10 @@ async function main(): Promise<void> {
     client,
     log,
     metrics,
+    onFatal: (err) => {
+      log.error('consumer stopped for good; exiting so that the bridge is restarted', errorFields(err));
+      process.exit(1);
+    },
     beforeCommit:
       config.failpoint === 'crash-before-commit'
         ? async () => {
