@@ -62,7 +62,7 @@ test('options: --rate and --max exclude each other; --quick never writes the cal
   assert.equal(max.writeCalibration, true);
   assert.equal(max.durationS, 300);
   assert.equal(parseBenchArgs(['--rate', '2000']).writeCalibration, false);
-  assert.equal(parseBenchArgs(['--rate', '90000']).producers, 3);
+  assert.equal(parseBenchArgs(['--rate', '90000']).producers, 6);
 });
 
 test('profileTop ranks functions by self time', () => {
