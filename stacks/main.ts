@@ -1,7 +1,18 @@
 import { synthAll } from './app.js';
 import { synthOutdir } from './config/load.js';
+import { ConfigError } from './config/validate.js';
+import { CalibrationError } from './capacity/calibration.js';
+import { SizingError } from './capacity/model.js';
 
 // Context (e.g. `environments`, `overrides`) reaches the App through the cdktf CLI.
 const started = Date.now();
-const stacks = synthAll(synthOutdir());
-console.log(`synthesized ${stacks.length} stacks in ${Date.now() - started} ms: ${stacks.join(', ')}`);
+try {
+  const stacks = synthAll(synthOutdir());
+  console.log(`synthesized ${stacks.length} stacks in ${Date.now() - started} ms: ${stacks.join(', ')}`);
+} catch (err) {
+  // A configuration mistake is the user's to fix: the message names the field; a stack trace would bury it.
+  if (!(err instanceof ConfigError || err instanceof CalibrationError || err instanceof SizingError))
+    throw err;
+  console.error(`synth refused: ${err.message}`);
+  process.exit(1);
+}

@@ -451,7 +451,7 @@ void test('cdktf synth with a bad override exits non-zero naming the field', asy
     assert.notEqual(result.code, 0, 'synth succeeded with a typo in the overrides');
     assert.match(
       result.output,
-      /'pipeline\.bridge\.maxReplica' is not a known field \(did you mean 'maxReplicas'\?\)/,
+      /synth refused: [\s\S]*'pipeline\.bridge\.maxReplica' is not a known field \(did you mean 'maxReplicas'\?\)/,
     );
   } finally {
     rmSync(out, { recursive: true, force: true });
