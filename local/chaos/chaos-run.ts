@@ -419,7 +419,12 @@ async function execute(
     drained,
     elapsedS: (Date.now() - started) / 1000,
     simulatorError,
-    ok: verification.ok && drained && allRecovered && simulatorError === undefined,
+    ok:
+      verification.ok &&
+      drained &&
+      allRecovered &&
+      simulatorError === undefined &&
+      outcomes.length === schedule.length,
   };
   printReport(report, say);
   return report;
