@@ -130,11 +130,8 @@ export class PipelineUnderTest {
     });
     const nodeArgs = (name: string) =>
       this.opts.profileDir
-        ? [
-            '--cpu-prof',
-            `--cpu-prof-dir=${join(this.opts.profileDir, name)}`,
-            `--cpu-prof-name=${name}.cpuprofile`,
-          ]
+        ? // One file per thread (main, loader hooks, workflow threads); the report ranks the busiest.
+          ['--cpu-prof', `--cpu-prof-dir=${join(this.opts.profileDir, name)}`]
         : [];
     for (let i = 0; i < this.opts.workers; i++) {
       const name = `worker-${i}`;
