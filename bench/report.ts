@@ -75,6 +75,11 @@ export function printReport(r: BenchResults, say: (line: string) => void): void 
       `  ratios: ours/naive ${dec(r.ratios.oursOverNaive, 1)}x, ours/ceiling ${dec(r.ratios.oursOverCeiling, 3)}`,
     );
   }
+  const main = r.phases.find((x) => x.name === r.main);
+  if (main && !main.verdict.bounded)
+    say(
+      `  WARNING: lag was not bounded in the ${main.name} phase: its throughput is what an overloaded pipeline processed, not a sustained rate`,
+    );
   say(`  average event size ${int(r.avgEventBytes)} bytes`);
   if (r.profiles) {
     for (const [proc, top] of Object.entries(r.profiles)) {
