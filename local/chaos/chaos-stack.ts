@@ -4,7 +4,7 @@
  * the same cache (only start-up costs), and they are always stopped at the end of a run: on success,
  * on failure and on SIGINT/SIGTERM.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadStackConfig, type StackConfig } from '../config.js';
@@ -107,6 +107,15 @@ export function chaosStackKillSync(): void {
   }
 }
 
+function postmasterPid(): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(postgresDataDir(), 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Signals a daemon's process group and waits for it to exit. */
 async function signalAndWait(name: string, signal: NodeJS.Signals, graceMs: number): Promise<void> {
   const pid = daemonPid(name);
@@ -123,7 +132,14 @@ async function signalAndWait(name: string, signal: NodeJS.Signals, graceMs: numb
 
 /** Stops one server: a crash (SIGKILL of its process group) or its clean shutdown. */
 export async function stopServer(server: 'kafka' | 'postgres' | 'temporal', hard: boolean): Promise<void> {
-  if (hard) return killDaemon(server);
+  if (hard) {
+    // The pid file holds runuser's pid (as root); the postmaster under it may still be exiting, and a
+    // new one refuses to start while it is ("postmaster.pid already exists"): wait for it too.
+    const postmaster = server === 'postgres' ? postmasterPid() : undefined;
+    await killDaemon(server);
+    while (postmaster !== undefined && isAlive(postmaster)) await sleep(100);
+    return;
+  }
   switch (server) {
     case 'kafka':
       await kafkaDown();
