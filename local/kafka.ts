@@ -131,9 +131,7 @@ export async function kafkaUp(config: StackConfig): Promise<void> {
   const classpath = `${libs}/*`;
   const logging = `-Dlog4j2.configurationFile=${log4jFile}`;
   const marker = join(dir, 'storage-auth');
-  const formattedWithScram =
-    existsSync(marker) && readFileSync(marker, 'utf8').trim() === STORAGE_AUTH_MARKER;
-  if (existsSync(join(dataDir, 'meta.properties')) && !formattedWithScram) {
+  if (kafkaStorageOutdated()) {
     progress('kafka: local storage predates SCRAM users; formatting it again (local data is discarded)');
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -176,6 +174,18 @@ export async function kafkaUp(config: StackConfig): Promise<void> {
   });
   await waitKafkaReady(brokers);
   await grantServiceAcls(brokers);
+}
+
+/**
+ * Storage formatted before the SCRAM users existed. Formatting it again restarts every offset at 0, so
+ * the caller must discard Temporal's batch workflows too (their IDs are offsets): see stack.ts.
+ */
+export function kafkaStorageOutdated(): boolean {
+  const dir = join(stateDir(), 'kafka');
+  const marker = join(dir, 'storage-auth');
+  const formattedWithScram =
+    existsSync(marker) && readFileSync(marker, 'utf8').trim() === STORAGE_AUTH_MARKER;
+  return existsSync(join(dir, 'data', 'meta.properties')) && !formattedWithScram;
 }
 
 /** A random base64url UUID, the format StorageTool expects for a cluster id. */

@@ -6,10 +6,17 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { endpoints, loadStackConfig, type StackConfig, type StackEndpoints } from './config.js';
-import { kafkaDown, kafkaStatus, kafkaUp } from './kafka.js';
+import { kafkaDown, kafkaStatus, kafkaStorageOutdated, kafkaUp } from './kafka.js';
 import { stateDir } from './lib/paths.js';
 import { isAlive } from './lib/proc.js';
-import { postgresDown, postgresStatus, postgresUp } from './postgres.js';
+import {
+  ensureDatabases,
+  LOCAL_DATABASES,
+  postgresDown,
+  postgresStatus,
+  postgresUp,
+  psql,
+} from './postgres.js';
 import { progress } from './progress.js';
 import { temporalDown, temporalStatus, temporalUp } from './temporal.js';
 import { ensurePipelineTopics } from './topics.js';
@@ -41,6 +48,7 @@ export async function stackUp(config: StackConfig = loadStackConfig()): Promise<
   const started = Date.now();
   await withStackLock(async () => {
     await postgresUp(config);
+    if (kafkaStorageOutdated()) await discardPipelineState(config);
     await kafkaUp(config);
     await temporalUp(config);
   });
@@ -50,6 +58,21 @@ export async function stackUp(config: StackConfig = loadStackConfig()): Promise<
     `up in ${((Date.now() - started) / 1000).toFixed(1)} s: kafka ${ep.kafkaBrokers.join(',')}, temporal ${ep.temporalAddress}, postgres ${ep.postgres.host}:${ep.postgres.port}`,
   );
   return ep;
+}
+
+/**
+ * Kafka's storage is about to be formatted again, so every offset restarts at 0. Batch workflow IDs
+ * and the ledger are keyed by offsets and event IDs of the old log: keeping them would make new
+ * batches collide with old runs and be skipped. Local data only, so all of it goes together.
+ */
+async function discardPipelineState(config: StackConfig): Promise<void> {
+  progress(
+    'local stack: Kafka storage must be formatted again; discarding Temporal and pipeline data with it',
+  );
+  await temporalDown();
+  await kafkaDown();
+  for (const db of LOCAL_DATABASES) await psql(config, `DROP DATABASE IF EXISTS ${db.name} WITH (FORCE)`);
+  await ensureDatabases(config, LOCAL_DATABASES);
 }
 
 export async function stackDown(): Promise<void> {
