@@ -3,7 +3,7 @@
  * the ingest bridge as the cluster runs them, drives a simulated sensor fleet into Kafka, prints live
  * progress, then drains and checks that every event's effects happened exactly once.
  *
- *   npm run local -- [--duration 60] [--rate 2000] [--devices 1000] [--workers 1] [--seed N]
+ *   npm run local -- [--duration 60] [--rate 1000] [--devices 1000] [--workers 1] [--seed N]
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -14,7 +14,7 @@ import { stackUp } from './stack.js';
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '60' },
-    rate: { type: 'string', default: '2000' },
+    rate: { type: 'string', default: '1000' },
     devices: { type: 'string', default: '1000' },
     workers: { type: 'string', default: '1' },
     seed: { type: 'string' },
