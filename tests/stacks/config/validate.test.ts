@@ -188,7 +188,7 @@ void test('maxIdleConns above maxConns is refused', () => {
 
 void test('minReplicas above maxReplicas is refused', () => {
   assert.match(
-    errorOf(dev, { pipeline: { worker: { minReplicas: 4 } } }),
+    errorOf(dev, { pipeline: { worker: { minReplicas: 4, maxReplicas: 3 } } }),
     /'pipeline\.worker\.minReplicas' \(4\) must be <= 'pipeline\.worker\.maxReplicas' \(3\)/,
   );
 });
@@ -446,7 +446,8 @@ const RULES: readonly [string, EnvironmentConfig, unknown, RegExp][] = [
   [
     'worker and Temporal connections beyond the pooler',
     dev,
-    { pipeline: { worker: { databasePoolSize: 200 } } },
+    // maxReplicas pinned: dev's own comes from the calibration and moves with it.
+    { pipeline: { worker: { minReplicas: 1, maxReplicas: 3, databasePoolSize: 200 } } },
     /'pipeline\.worker\.maxReplicas' \(3\) x 'pipeline\.worker\.databasePoolSize' \(200\) = 600 worker connections \+ 80 Temporal connections must be <= the pooler's 400 client connections/,
   ],
   [
