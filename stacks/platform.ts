@@ -113,6 +113,7 @@ export class PlatformStack extends TerraformStack {
       temporalNamespace: TEMPORAL_NAMESPACE,
       numHistoryShards: config.temporal.numHistoryShards,
       replicas: config.temporal.replicas,
+      resources: config.temporal.resources,
       webReplicas: config.temporal.webReplicas,
       retentionDays: config.temporal.retentionDays,
       maxConns: config.temporal.maxConns,

@@ -102,6 +102,7 @@ function report(s: Sizing, provenance: string): string {
       ['history replicas', s.temporal.history],
       ['matching replicas', s.temporal.matching],
       ['worker replicas', s.temporal.worker],
+      ['memory per frontend, history or matching pod', s.temporal.podMemory],
     ]),
     section('Postgres', [
       ['instances', s.postgres.instances],

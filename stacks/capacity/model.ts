@@ -5,7 +5,7 @@
  * carries the steps that produced it. docs/capacity.md explains the rules and their limits.
  */
 import { formatCpu, formatGi, GIB, parseQuantity } from '../config/quantity.js';
-import type { EnvironmentName, TopicConfig } from '../config/types.js';
+import type { EnvironmentName, TemporalService, TopicConfig } from '../config/types.js';
 import type { CalibrationMeasurement, ProcessName } from './calibration.js';
 
 /** What an environment decides for itself; the model derives the rest from it. */
@@ -39,7 +39,7 @@ export interface SizingInputs {
     readonly kafkaHours: number;
     /** Temporal's retention of closed workflows. */
     readonly temporalDays: number;
-    /** Days of the processed_events ledger kept: dedup needs MAX_EVENT_AGE_MS (7 days by default). */
+    /** Days of the processed_events ledger kept (LEDGER_RETENTION_MS): more than the event age limit. */
     readonly ledgerDays: number;
   };
   readonly connections: {
@@ -78,8 +78,13 @@ export const ASSUMPTIONS = {
   ledgerBytesPerEvent: 350,
   /** Temporal persistence per sensor event: ~9 KB of history per 200-event batch, rounded up. */
   temporalBytesPerEvent: 50,
-  /** Memory margin over the measured resident memory of a bridge or worker scaled to its pod's load. */
+  /** Memory margin over the measured resident memory of a process scaled to its pod's load. */
   podMemoryMargin: 1.5,
+  /**
+   * Temporal's internal worker service runs system workflows only (namespace deletion, archival,
+   * scanners): its pod shape does not follow the event rate.
+   */
+  temporalWorkerServicePod: { cpu: '500m', memory: '1Gi' },
   /** WAL written per byte of data (full-page writes after checkpoints). */
   walAmplification: 2,
   /** Seconds of WAL the volume must hold if archiving stalls. */
@@ -125,6 +130,8 @@ export interface Sizing {
     readonly history: Sized<number>;
     readonly matching: Sized<number>;
     readonly worker: Sized<number>;
+    /** Memory request and limit of a frontend, history or matching pod of `pods.temporalCpu`. */
+    readonly podMemory: Sized<string>;
   };
   readonly postgres: {
     readonly instances: Sized<number>;
@@ -193,6 +200,22 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
     `${proc} per core = ${n(measured.eventsPerMinute)} events/min / ${measured.cpuCoresAtMax[proc]} cores = ${n(perCore[proc])} events/min`;
   const designLine = `design rate = ${n(rate)} x headroom ${headroom} = ${n(design)} events/min`;
 
+  // Resident memory grows with in-flight work, so scale the measurement to the pod's share of load
+  // (an upper bound: part of it is the runtime's fixed cost), never below what was measured.
+  const podMemory = (proc: ProcessName, podCpu: string): Sized<string> => {
+    const rss = measured.rssMiBAtMax[proc];
+    const loadFactor = Math.max(1, cores(podCpu, `pods.${proc}Cpu`) / measured.cpuCoresAtMax[proc]);
+    const memoryMi = Math.ceil((rss * loadFactor * A.podMemoryMargin) / 256) * 256;
+    const memory = memoryMi % 1024 === 0 ? `${memoryMi / 1024}Gi` : `${memoryMi}Mi`;
+    return {
+      value: memory,
+      steps: [
+        `measured ${rss} MiB at ${measured.cpuCoresAtMax[proc]} cores; a pod of ${podCpu} carries ${n(loadFactor, 2)}x that load (at least 1x)`,
+        `${rss} MiB x ${n(loadFactor, 2)} x margin ${A.podMemoryMargin}, rounded up to 256Mi = ${memory}`,
+      ],
+    };
+  };
+
   // Bridge and worker: CPU-bound, linear in the rate. min carries the planned rate without scaling up;
   // max carries the design rate.
   const scaled = (proc: 'bridge' | 'worker', podCpu: string) => {
@@ -201,20 +224,8 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
     const atDesign = design / perCore[proc];
     const min = pods(atRate, per, topo.minReplicas);
     const max = Math.max(min, pods(atDesign, per, topo.minReplicas));
-    // Resident memory grows with in-flight batches, so scale the measurement to the pod's share of
-    // load (an upper bound: part of it is the runtime's fixed cost), never below what was measured.
-    const rss = measured.rssMiBAtMax[proc];
-    const loadFactor = Math.max(1, per / measured.cpuCoresAtMax[proc]);
-    const memoryMi = Math.ceil((rss * loadFactor * A.podMemoryMargin) / 256) * 256;
-    const memory = memoryMi % 1024 === 0 ? `${memoryMi / 1024}Gi` : `${memoryMi}Mi`;
     return {
-      memory: {
-        value: memory,
-        steps: [
-          `measured ${rss} MiB at ${measured.cpuCoresAtMax[proc]} cores; a pod of ${podCpu} carries ${n(loadFactor, 2)}x that load (at least 1x)`,
-          `${rss} MiB x ${n(loadFactor, 2)} x margin ${A.podMemoryMargin}, rounded up to 256Mi = ${memory}`,
-        ],
-      },
+      memory: podMemory(proc, podCpu),
       minReplicas: {
         value: min,
         steps: [
@@ -313,6 +324,9 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
       value: topo.minReplicas,
       steps: [`internal system workflows only, independent of the event rate: the floor ${topo.minReplicas}`],
     },
+    // The calibration runs every service in one process, so the measurement is the whole server's:
+    // scaled to one pod's cores it over-provisions frontend and matching, which hold no cache.
+    podMemory: podMemory('temporal', inputs.pods.temporalCpu),
   };
 
   // Postgres: one primary takes every write, so CPU scales up, not out; instances are availability.
@@ -478,6 +492,7 @@ export function sizedFields(s: Sizing): Readonly<Record<string, number | string>
     'pipeline.bridge.maxReplicas': s.bridge.maxReplicas.value,
     'pipeline.bridge.cpu': i.pods.bridgeCpu,
     'pipeline.bridge.memory': s.bridge.memory.value,
+    'pipeline.eventWindow.ledgerRetentionHours': i.retention.ledgerDays * 24,
     'pipeline.worker.minReplicas': s.worker.minReplicas.value,
     'pipeline.worker.maxReplicas': s.worker.maxReplicas.value,
     'pipeline.worker.cpu': i.pods.workerCpu,
@@ -488,6 +503,12 @@ export function sizedFields(s: Sizing): Readonly<Record<string, number | string>
     'temporal.replicas.history': s.temporal.history.value,
     'temporal.replicas.matching': s.temporal.matching.value,
     'temporal.replicas.worker': s.temporal.worker.value,
+    ...Object.fromEntries(
+      Object.entries(temporalResources(s)).flatMap(([svc, r]) => [
+        [`temporal.resources.${svc}.cpu`, r.cpu],
+        [`temporal.resources.${svc}.memory`, r.memory],
+      ]),
+    ),
     'temporal.retentionDays': i.retention.temporalDays,
     'temporal.maxConns': i.connections.temporalMaxConns,
     'postgres.instances': s.postgres.instances.value,
@@ -499,5 +520,18 @@ export function sizedFields(s: Sizing): Readonly<Record<string, number | string>
     'postgres.pooler.instances': s.postgres.poolerInstances.value,
     'postgres.pooler.defaultPoolSize': i.connections.poolerDefaultPoolSize,
     'postgres.pooler.maxClientConn': i.connections.poolerMaxClientConn,
+  };
+}
+
+/** Requests (memory also the limit) of each Temporal service's pods, for `temporal.resources`. */
+export function temporalResources(
+  s: Sizing,
+): Readonly<Record<TemporalService, { readonly cpu: string; readonly memory: string }>> {
+  const server = { cpu: s.inputs.pods.temporalCpu, memory: s.temporal.podMemory.value };
+  return {
+    frontend: server,
+    history: server,
+    matching: server,
+    worker: ASSUMPTIONS.temporalWorkerServicePod,
   };
 }

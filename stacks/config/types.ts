@@ -1,4 +1,5 @@
 import type { TopicKey } from '../../workers/shared/topics.js';
+import type { EventWindow } from '../lib/event-window.js';
 
 /** The environments this repository deploys. */
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -86,6 +87,10 @@ export interface PostgresConfig {
   readonly backup: PostgresBackupConfig;
 }
 
+/** The Temporal server's services, each its own Deployment. */
+export const TEMPORAL_SERVICES = ['frontend', 'history', 'matching', 'worker'] as const;
+export type TemporalService = (typeof TEMPORAL_SERVICES)[number];
+
 export interface TemporalConfig {
   /** History shards; fixed for the life of a cluster (guarded by stacks/config/deployed-shards.json). */
   readonly numHistoryShards: number;
@@ -95,6 +100,11 @@ export interface TemporalConfig {
     readonly matching: number;
     readonly worker: number;
   };
+  /**
+   * Requests per pod of each service, Kubernetes quantities; memory is also the limit. CPU is not
+   * limited: CFS throttling stalls RPCs and shard ownership renewals.
+   */
+  readonly resources: Readonly<Record<TemporalService, { readonly cpu: string; readonly memory: string }>>;
   /** Temporal Web UI replicas; 0 disables the UI. */
   readonly webReplicas: number;
   /** Retention of closed workflows in the `sensor-pipeline` namespace, in days. */
@@ -115,6 +125,11 @@ export interface ScaledServiceConfig {
 export interface PipelineConfig {
   /** Container image of the workers (built from the repository Dockerfile). */
   readonly image: { readonly repository: string; readonly tag: string };
+  /**
+   * Readings older than `maxEventAgeHours` are refused; the processed_events ledger keeps a row
+   * `ledgerRetentionHours` (its duplicate window), which must cover the age limit (decision 0007).
+   */
+  readonly eventWindow: EventWindow;
   readonly bridge: ScaledServiceConfig & {
     /** KEDA kafka scaler `lagThreshold`: messages of lag per replica. */
     readonly lagThreshold: number;

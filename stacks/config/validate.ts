@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_CLOCK_SKEW_MS, LEDGER_RETENTION_MARGIN_MS } from '../../workers/config.js';
 import { TOPICS, type TopicKey } from '../../workers/shared/topics.js';
 import { ASSUMPTIONS } from '../capacity/model.js';
 import { dev } from './dev.js';
@@ -5,7 +6,12 @@ import { prod } from './prod.js';
 import { GIB, parseQuantity } from './quantity.js';
 import { shapeIssues, shapeOf } from './shape.js';
 import { staging } from './staging.js';
-import { ENVIRONMENT_NAMES, type DeployedRecord, type EnvironmentConfig } from './types.js';
+import {
+  ENVIRONMENT_NAMES,
+  TEMPORAL_SERVICES,
+  type DeployedRecord,
+  type EnvironmentConfig,
+} from './types.js';
 
 /** Thrown when configuration is invalid; `issues` holds one message per problem, each naming its field path. */
 export class ConfigError extends Error {
@@ -321,8 +327,10 @@ export function validateConfig(config: EnvironmentConfig, deployed: DeployedReco
     deployedShards === undefined || deployedShards === t.numHistoryShards,
     `'temporal.numHistoryShards' (${t.numHistoryShards}) must equal the deployed value (${deployedShards}) recorded in stacks/config/deployed-shards.json: the shard count of a Temporal cluster is fixed at creation; changing it needs a new cluster and a migration (docs/sre-guide.md)`,
   );
-  for (const svc of ['frontend', 'history', 'matching', 'worker'] as const) {
+  for (const svc of TEMPORAL_SERVICES) {
     c.int(`temporal.replicas.${svc}`, t.replicas[svc], 1, 100);
+    c.cpu(`temporal.resources.${svc}.cpu`, t.resources[svc].cpu);
+    c.bytes(`temporal.resources.${svc}.memory`, t.resources[svc].memory);
   }
   c.int('temporal.webReplicas', t.webReplicas, 0, 10);
   c.int('temporal.retentionDays', t.retentionDays, 1, 3650);
@@ -359,6 +367,15 @@ export function validateConfig(config: EnvironmentConfig, deployed: DeployedReco
     c.cpu(`pipeline.${svc}.cpu`, pl[svc].cpu);
     c.bytes(`pipeline.${svc}.memory`, pl[svc].memory);
   }
+  const ew = pl.eventWindow;
+  c.int('pipeline.eventWindow.maxEventAgeHours', ew.maxEventAgeHours, 1, 24 * 366);
+  c.int('pipeline.eventWindow.ledgerRetentionHours', ew.ledgerRetentionHours, 2, 24 * 3660);
+  const ledgerFloorMs =
+    ew.maxEventAgeHours * 3600_000 + DEFAULT_MAX_CLOCK_SKEW_MS + LEDGER_RETENTION_MARGIN_MS;
+  c.rule(
+    ew.ledgerRetentionHours * 3600_000 >= ledgerFloorMs,
+    `'pipeline.eventWindow.ledgerRetentionHours' (${ew.ledgerRetentionHours}) must be >= 'pipeline.eventWindow.maxEventAgeHours' (${ew.maxEventAgeHours}) + ${(DEFAULT_MAX_CLOCK_SKEW_MS + LEDGER_RETENTION_MARGIN_MS) / 60_000} minutes (clock skew and margin): a pruned ledger row no longer catches a duplicate that the bridge still accepts (decision 0007)`,
+  );
   const partitions = k.topics.sensorData?.partitions ?? 0;
   c.rule(
     pl.bridge.maxReplicas <= partitions,

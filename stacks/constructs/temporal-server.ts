@@ -2,6 +2,7 @@ import { Release } from '@cdktf/provider-helm/lib/release/index.js';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1/index.js';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import type { TemporalService } from '../config/types.js';
 import type { CertificateIssuer, PostgresConnection, TemporalConnection } from '../lib/connections.js';
 import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
 import { MANAGED_LABELS } from '../lib/kube-manifest.js';
@@ -15,6 +16,12 @@ const DEFAULTS = {
   releaseName: 'temporal',
   numHistoryShards: 512,
   replicas: { frontend: 2, history: 3, matching: 2, worker: 1 },
+  resources: {
+    frontend: { cpu: '1', memory: '2Gi' },
+    history: { cpu: '1', memory: '2Gi' },
+    matching: { cpu: '1', memory: '2Gi' },
+    worker: { cpu: '500m', memory: '1Gi' },
+  },
   webReplicas: 1,
   retentionDays: 7,
   maxConns: 20,
@@ -67,6 +74,12 @@ export interface TemporalServerProps {
     readonly matching: number;
     readonly worker: number;
   };
+  /**
+   * Requests per pod of each service; memory is also the limit. CPU is not limited: CFS throttling
+   * stalls RPCs and shard ownership renewals.
+   * @default frontend, history, matching { cpu: '1', memory: '2Gi' }; worker { cpu: '500m', memory: '1Gi' }
+   */
+  readonly resources?: Readonly<Record<TemporalService, { readonly cpu: string; readonly memory: string }>>;
   /** Web UI replicas; 0 disables it. @default 1 */
   readonly webReplicas?: number;
   /** Retention of closed workflows, in days. @default 7 */
@@ -162,10 +175,31 @@ export class TemporalServer extends Construct {
         },
       },
     });
-    const service = (replicaCount: number) => ({
-      replicaCount,
-      containerSecurityContext: RESTRICTED_CONTAINER,
-    });
+    const service = (svc: TemporalService) => {
+      const { cpu, memory } = p.resources[svc];
+      return {
+        replicaCount: p.replicas[svc],
+        containerSecurityContext: RESTRICTED_CONTAINER,
+        resources: { requests: { cpu, memory }, limits: { memory } },
+        // A drain takes one pod of a service at a time (the chart renders it above one replica):
+        // history shards move once per pod instead of all at once.
+        podDisruptionBudget: { maxUnavailable: 1 },
+        // Spread each service over zones, so that losing one keeps every service serving.
+        topologySpreadConstraints: [
+          {
+            maxSkew: 1,
+            topologyKey: 'topology.kubernetes.io/zone',
+            whenUnsatisfiable: 'ScheduleAnyway',
+            labelSelector: {
+              matchLabels: {
+                'app.kubernetes.io/instance': p.releaseName,
+                'app.kubernetes.io/component': svc,
+              },
+            },
+          },
+        ],
+      };
+    };
     // Temporal never calls the Kubernetes API: its pods get no token.
     const serviceAccount = new ServiceAccountV1(this, 'service-account', {
       metadata: { name: p.releaseName, namespace: p.namespace, labels: { ...MANAGED_LABELS } },
@@ -206,10 +240,10 @@ export class TemporalServer extends Construct {
             namespace: [{ name: p.temporalNamespace, retention: `${p.retentionDays}d` }],
           },
         },
-        frontend: service(p.replicas.frontend),
-        history: service(p.replicas.history),
-        matching: service(p.replicas.matching),
-        worker: service(p.replicas.worker),
+        frontend: service('frontend'),
+        history: service('history'),
+        matching: service('matching'),
+        worker: service('worker'),
       },
       web: {
         enabled: p.webReplicas > 0,
@@ -222,6 +256,8 @@ export class TemporalServer extends Construct {
         },
         securityContext: RESTRICTED_POD,
         containerSecurityContext: RESTRICTED_CONTAINER,
+        // A static UI and a proxy to the frontend: small and flat, whatever the event rate.
+        resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '256Mi' } },
         additionalVolumes: [tmp],
         additionalVolumeMounts: [tmpMount],
       },

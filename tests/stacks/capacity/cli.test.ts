@@ -145,6 +145,17 @@ void test('the synthesized prod manifests carry the figures npm run size prints'
     assert.equal(server.config.persistence.numHistoryShards, fields['temporal.numHistoryShards']);
     for (const svc of ['frontend', 'history', 'matching', 'worker'] as const) {
       assert.equal(server[svc].replicaCount, fields[`temporal.replicas.${svc}`], svc);
+      assert.deepEqual(
+        server[svc].resources,
+        {
+          requests: {
+            cpu: fields[`temporal.resources.${svc}.cpu`],
+            memory: fields[`temporal.resources.${svc}.memory`],
+          },
+          limits: { memory: fields[`temporal.resources.${svc}.memory`] },
+        },
+        svc,
+      );
     }
   } finally {
     rmSync(out, { recursive: true, force: true });

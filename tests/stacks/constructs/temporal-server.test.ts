@@ -80,6 +80,33 @@ void test('schema without Helm hooks, the pipeline namespace with retention, per
   assert.equal(values.web.enabled, true);
 });
 
+void test('every service requests its resources (memory limited, CPU not), spreads over zones and drains one pod at a time', () => {
+  const resources = {
+    frontend: { cpu: '2', memory: '3Gi' },
+    history: { cpu: '4', memory: '12Gi' },
+    matching: { cpu: '2', memory: '3Gi' },
+    worker: { cpu: '500m', memory: '1Gi' },
+  };
+  const { values } = valuesOf({ ...base, resources });
+  for (const svc of ['frontend', 'history', 'matching', 'worker'] as const) {
+    const v = values.server[svc];
+    assert.deepEqual(
+      v.resources,
+      { requests: resources[svc], limits: { memory: resources[svc].memory } },
+      `${svc}: memory limit = request, no CPU limit`,
+    );
+    assert.deepEqual(v.podDisruptionBudget, { maxUnavailable: 1 }, svc);
+    const [spread] = v.topologySpreadConstraints;
+    assert.equal(spread.topologyKey, 'topology.kubernetes.io/zone', svc);
+    assert.deepEqual(
+      spread.labelSelector.matchLabels,
+      { 'app.kubernetes.io/instance': 'temporal', 'app.kubernetes.io/component': svc },
+      `${svc}: the selector must match the chart's pod labels of this service only`,
+    );
+  }
+  assert.ok(values.web.resources.limits.memory, 'the web UI has a memory limit');
+});
+
 void test('raw values merge last', () => {
   const { values } = valuesOf({ ...base, values: { server: { history: { replicaCount: 9 } } } });
   assert.equal(values.server.history.replicaCount, 9);
