@@ -28,6 +28,8 @@ export interface BatchStarterOptions {
   readonly batchInput: Omit<ProcessSensorBatchInput, 'range' | 'events' | 'deadLettered'>;
   /** Awaited before each start (backpressure); resolving false abandons the rest (nothing committed). */
   readonly beforeStart?: () => Promise<boolean>;
+  /** Called once each start attempt that beforeStart let through is over, whatever its outcome. */
+  readonly afterStart?: () => void;
 }
 
 export interface StartOutcome {
@@ -109,6 +111,8 @@ export async function startBatches(
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       collided++;
       covered = await existingRunCoverage(opts.client, workflowId);
+    } finally {
+      opts.afterStart?.();
     }
   }
   return { coveredThrough: covered, started, collided };

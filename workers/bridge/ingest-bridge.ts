@@ -185,6 +185,7 @@ export class IngestBridge {
             maxClockSkewMs: config.maxClockSkewMs,
           },
           beforeStart: () => this.backpressure.waitForCapacity(() => isRunning() && !isStale(), heartbeat),
+          afterStart: () => this.backpressure.settle(),
         },
         topic,
         partition,
