@@ -89,6 +89,7 @@ export class PipelineStack extends TerraformStack {
       minReplicas: b.minReplicas,
       maxReplicas: b.maxReplicas,
       lagThreshold: b.lagThreshold,
+      eventWindow: config.pipeline.eventWindow,
       cpu: b.cpu,
       memory: b.memory,
     });
@@ -117,6 +118,7 @@ export class PipelineStack extends TerraformStack {
       maxReplicas: w.maxReplicas,
       targetQueueSize: w.targetQueueSize,
       databasePoolSize: w.databasePoolSize,
+      eventWindow: config.pipeline.eventWindow,
       cpu: w.cpu,
       memory: w.memory,
     });

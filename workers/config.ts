@@ -74,7 +74,17 @@ export interface BridgeConfig extends CommonConfig {
   readonly failpoint?: 'crash-before-commit';
 }
 
+/** Pruning of the processed_events ledger, the duplicate window of invariant 5 (decision 0007). */
+export interface LedgerRetention {
+  /** Rows processed longer ago than this are deleted. */
+  readonly retentionMs: number;
+  /** How often the Temporal Schedule runs the pruning workflow. */
+  readonly intervalMs: number;
+}
+
 export interface WorkerConfig extends CommonConfig {
+  /** Undefined: the ledger is never pruned (LEDGER_RETENTION_MS=0). */
+  readonly ledgerRetention?: LedgerRetention;
   readonly databaseUrl: string;
   readonly databasePoolSize: number;
   readonly escalation: EscalationPolicy;
@@ -88,6 +98,9 @@ export interface WorkerConfig extends CommonConfig {
 }
 
 type Env = NodeJS.ProcessEnv;
+
+const DEFAULT_MAX_EVENT_AGE_MS = 7 * 24 * 3600_000;
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 function str(env: Env, name: string, fallback?: string): string {
   const value = env[name];
@@ -244,15 +257,47 @@ export function loadBridgeConfig(env: Env = process.env): BridgeConfig {
     maxOpenBatches: int(env, 'BRIDGE_MAX_OPEN_BATCHES', 200, 1, 1_000_000),
     partitionsConsumedConcurrently: int(env, 'BRIDGE_PARTITIONS_CONCURRENCY', 6, 1, 1024),
     rules: json(env, 'ALERT_RULES', DEFAULT_ALERT_RULES, checkRules),
-    maxEventAgeMs: int(env, 'MAX_EVENT_AGE_MS', 7 * 24 * 3600_000, 1000, Number.MAX_SAFE_INTEGER),
-    maxClockSkewMs: int(env, 'MAX_CLOCK_SKEW_MS', 5 * 60_000, 0, Number.MAX_SAFE_INTEGER),
+    maxEventAgeMs: int(env, 'MAX_EVENT_AGE_MS', DEFAULT_MAX_EVENT_AGE_MS, 1000, Number.MAX_SAFE_INTEGER),
+    maxClockSkewMs: int(env, 'MAX_CLOCK_SKEW_MS', DEFAULT_MAX_CLOCK_SKEW_MS, 0, Number.MAX_SAFE_INTEGER),
     failpoint: failpoint(env),
+  };
+}
+
+/** Room between the refusal of old events and the pruning of their ledger rows (clock drift, outages). */
+export const LEDGER_RETENTION_MARGIN_MS = 3600_000;
+
+/**
+ * A pruned ledger row can no longer catch a duplicate, so the bridge must already refuse any copy of
+ * it as too old: retention >= MAX_EVENT_AGE_MS + MAX_CLOCK_SKEW_MS (the bridge's values, which the
+ * worker reads to check) + a margin.
+ */
+function ledgerRetention(env: Env): LedgerRetention | undefined {
+  const maxEventAgeMs = int(env, 'MAX_EVENT_AGE_MS', DEFAULT_MAX_EVENT_AGE_MS, 1000, Number.MAX_SAFE_INTEGER);
+  const maxClockSkewMs = int(env, 'MAX_CLOCK_SKEW_MS', DEFAULT_MAX_CLOCK_SKEW_MS, 0, Number.MAX_SAFE_INTEGER);
+  const retentionMs = int(
+    env,
+    'LEDGER_RETENTION_MS',
+    maxEventAgeMs + 24 * 3600_000,
+    0,
+    Number.MAX_SAFE_INTEGER,
+  );
+  if (retentionMs === 0) return undefined;
+  const floor = maxEventAgeMs + maxClockSkewMs + LEDGER_RETENTION_MARGIN_MS;
+  if (retentionMs < floor) {
+    throw new ConfigError(
+      `LEDGER_RETENTION_MS=${retentionMs}: expected 0 (never prune) or at least MAX_EVENT_AGE_MS (${maxEventAgeMs}) + MAX_CLOCK_SKEW_MS (${maxClockSkewMs}) + 1 h = ${floor}: a younger row may still be the only record of an event the bridge accepts, so its duplicate would apply twice`,
+    );
+  }
+  return {
+    retentionMs,
+    intervalMs: int(env, 'LEDGER_PRUNE_INTERVAL_MS', 3600_000, 60_000, 7 * 24 * 3600_000),
   };
 }
 
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   return {
     ...common(env, 'sensor-worker', METRICS_PORTS.worker),
+    ledgerRetention: ledgerRetention(env),
     databaseUrl: str(env, 'DATABASE_URL', 'postgres://sensor_app:sensor_app@127.0.0.1:15432/sensors'),
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     escalation: json(env, 'ALERT_ESCALATION', DEFAULT_ESCALATION, checkEscalation),

@@ -1,5 +1,5 @@
 import { readCalibration } from '../capacity/calibration.js';
-import { sizeEnvironment, type SizingInputs } from '../capacity/model.js';
+import { sizeEnvironment, temporalResources, type SizingInputs } from '../capacity/model.js';
 import { NAMESPACES, WORKERS_IMAGE } from './common.js';
 import { deployedFloor, readDeployedRecord } from './deployed.js';
 import type { EnvironmentConfig } from './types.js';
@@ -27,7 +27,7 @@ export const devSizing: SizingInputs = {
     minPoolerInstances: 1,
     minReplicas: 1,
   },
-  retention: { kafkaHours: 24, temporalDays: 1, ledgerDays: 1 },
+  retention: { kafkaHours: 24, temporalDays: 1, ledgerDays: 2 },
   connections: {
     temporalMaxConns: 10,
     workerDatabasePoolSize: 5,
@@ -96,12 +96,14 @@ export const dev: EnvironmentConfig = {
       matching: sized.temporal.matching.value,
       worker: sized.temporal.worker.value,
     },
+    resources: temporalResources(sized),
     webReplicas: 1,
     retentionDays: retention.temporalDays,
     maxConns: connections.temporalMaxConns,
     maxIdleConns: connections.temporalMaxConns,
   },
   pipeline: {
+    eventWindow: { maxEventAgeHours: 24, ledgerRetentionHours: retention.ledgerDays * 24 },
     image: { repository: WORKERS_IMAGE, tag: 'dev' },
     bridge: {
       minReplicas: sized.bridge.minReplicas.value,

@@ -1,5 +1,5 @@
 import { readCalibration } from '../capacity/calibration.js';
-import { sizeEnvironment, type SizingInputs } from '../capacity/model.js';
+import { sizeEnvironment, temporalResources, type SizingInputs } from '../capacity/model.js';
 import { NAMESPACES, WORKERS_IMAGE } from './common.js';
 import { deployedFloor, readDeployedRecord } from './deployed.js';
 import type { EnvironmentConfig } from './types.js';
@@ -21,7 +21,7 @@ export const prodSizing: SizingInputs = {
     minPoolerInstances: 3,
     minReplicas: 2,
   },
-  retention: { kafkaHours: 24, temporalDays: 7, ledgerDays: 7 },
+  retention: { kafkaHours: 24, temporalDays: 7, ledgerDays: 8 },
   connections: {
     temporalMaxConns: 20,
     workerDatabasePoolSize: 10,
@@ -88,12 +88,14 @@ export const prod: EnvironmentConfig = {
       matching: sized.temporal.matching.value,
       worker: sized.temporal.worker.value,
     },
+    resources: temporalResources(sized),
     webReplicas: 2,
     retentionDays: retention.temporalDays,
     maxConns: connections.temporalMaxConns,
     maxIdleConns: connections.temporalMaxConns,
   },
   pipeline: {
+    eventWindow: { maxEventAgeHours: 168, ledgerRetentionHours: retention.ledgerDays * 24 },
     image: { repository: WORKERS_IMAGE, tag: '0.1.0' },
     bridge: {
       minReplicas: sized.bridge.minReplicas.value,

@@ -1,5 +1,5 @@
 import { readCalibration } from '../capacity/calibration.js';
-import { sizeEnvironment, type SizingInputs } from '../capacity/model.js';
+import { sizeEnvironment, temporalResources, type SizingInputs } from '../capacity/model.js';
 import { NAMESPACES, WORKERS_IMAGE } from './common.js';
 import { deployedFloor, readDeployedRecord } from './deployed.js';
 import type { EnvironmentConfig } from './types.js';
@@ -21,7 +21,7 @@ export const stagingSizing: SizingInputs = {
     minPoolerInstances: 2,
     minReplicas: 2,
   },
-  retention: { kafkaHours: 24, temporalDays: 3, ledgerDays: 1 },
+  retention: { kafkaHours: 24, temporalDays: 3, ledgerDays: 2 },
   connections: {
     temporalMaxConns: 20,
     workerDatabasePoolSize: 10,
@@ -88,12 +88,14 @@ export const staging: EnvironmentConfig = {
       matching: sized.temporal.matching.value,
       worker: sized.temporal.worker.value,
     },
+    resources: temporalResources(sized),
     webReplicas: 1,
     retentionDays: retention.temporalDays,
     maxConns: connections.temporalMaxConns,
     maxIdleConns: connections.temporalMaxConns,
   },
   pipeline: {
+    eventWindow: { maxEventAgeHours: 24, ledgerRetentionHours: retention.ledgerDays * 24 },
     image: { repository: WORKERS_IMAGE, tag: 'staging' },
     bridge: {
       minReplicas: sized.bridge.minReplicas.value,

@@ -10,6 +10,7 @@ import type {
   KafkaCredentials,
   TemporalConnection,
 } from '../lib/connections.js';
+import { eventWindowEnv, type EventWindow } from '../lib/event-window.js';
 import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
 import { TlsCertificate } from './tls-certificate.js';
 import { MANAGED_LABELS, kubeManifest } from '../lib/kube-manifest.js';
@@ -60,6 +61,8 @@ export interface IngestBridgeProps {
   readonly cpu?: string;
   /** @default '512Mi' */
   readonly memory?: string;
+  /** Event age limit and ledger retention (MAX_EVENT_AGE_MS, LEDGER_RETENTION_MS). @default the services' defaults */
+  readonly eventWindow?: EventWindow;
   /** Raw chart values, merged last. @default {} */
   readonly values?: Record<string, unknown>;
   /** @default [] */
@@ -112,6 +115,7 @@ export class IngestBridge extends Construct {
       image: { repository: p.image.repository, tag: p.image.tag },
       autoscaling: { enabled: true },
       resources: { requests: { cpu: p.cpu, memory: p.memory }, limits: { memory: p.memory } },
+      extraEnv: eventWindowEnv(p.eventWindow, 'bridge'),
       metrics: { port: METRICS_PORTS.bridge },
       tls: { existingSecret: clientCert.secret.secretName },
       kafka: {

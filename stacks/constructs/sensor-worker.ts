@@ -9,6 +9,7 @@ import type {
   PostgresCredentials,
   TemporalConnection,
 } from '../lib/connections.js';
+import { eventWindowEnv, type EventWindow } from '../lib/event-window.js';
 import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
 import { TlsCertificate } from './tls-certificate.js';
 import { kubeManifest } from '../lib/kube-manifest.js';
@@ -66,6 +67,8 @@ export interface SensorWorkerProps {
   readonly cpu?: string;
   /** @default '1Gi' */
   readonly memory?: string;
+  /** Event age limit and ledger retention (MAX_EVENT_AGE_MS, LEDGER_RETENTION_MS). @default the services' defaults */
+  readonly eventWindow?: EventWindow;
   /** Raw chart values, merged last. @default {} */
   readonly values?: Record<string, unknown>;
   /** @default [] */
@@ -115,6 +118,7 @@ export class SensorWorker extends Construct {
       image: { repository: p.image.repository, tag: p.image.tag },
       autoscaling: { enabled: true },
       resources: { requests: { cpu: p.cpu, memory: p.memory }, limits: { memory: p.memory } },
+      extraEnv: eventWindowEnv(p.eventWindow, 'worker'),
       metrics: { port: METRICS_PORTS.worker },
       tls: { existingSecret: clientCert.secret.secretName },
       kafka: {

@@ -154,6 +154,9 @@ export function testProcessEnv(
     BRIDGE_MAX_BATCH_EVENTS: '200',
     BRIDGE_MAX_BATCH_WAIT_MS: '100',
     DATABASE_URL: databaseUrl,
+    // Each test has its own task queue: a schedule per test would outlive it (the ledger retention
+    // schedule has its own test, tests/workers/worker/ledger-retention.test.ts).
+    LEDGER_RETENTION_MS: '0',
     TOPIC_SENSOR_DATA: topics.sensorData,
     TOPIC_PROCESSED: topics.processed,
     TOPIC_ALERTS: topics.alerts,

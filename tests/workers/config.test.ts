@@ -61,6 +61,25 @@ test('worker config rejects a bad escalation policy', () => {
   );
 });
 
+test('ledger retention: max event age + 1 day by default, 0 disables, never below what the bridge accepts', () => {
+  const DAY = 24 * 3600_000;
+  assert.deepEqual(loadWorkerConfig({}).ledgerRetention, { retentionMs: 8 * DAY, intervalMs: 3600_000 });
+  assert.equal(loadWorkerConfig({ MAX_EVENT_AGE_MS: String(DAY) }).ledgerRetention?.retentionMs, 2 * DAY);
+  assert.equal(loadWorkerConfig({ LEDGER_RETENTION_MS: '0' }).ledgerRetention, undefined);
+  assert.throws(
+    () => loadWorkerConfig({ LEDGER_RETENTION_MS: String(7 * DAY) }),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      /LEDGER_RETENTION_MS=604800000: expected 0 \(never prune\) or at least MAX_EVENT_AGE_MS \(604800000\) \+ MAX_CLOCK_SKEW_MS \(300000\) \+ 1 h = 608700000/.test(
+        err.message,
+      ),
+  );
+  assert.throws(
+    () => loadWorkerConfig({ LEDGER_PRUNE_INTERVAL_MS: '1000' }),
+    /LEDGER_PRUNE_INTERVAL_MS="1000"/,
+  );
+});
+
 /** A real self-signed certificate and key (openssl), as cert-manager would mount them. */
 function withPemFiles(run: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'config-tls-'));

@@ -11,6 +11,7 @@ import { HEADERS } from '../shared/topics.js';
 import { chunkForSend, deadLetterMessage } from '../lib/dead-letter.js';
 import { recordAlertTransition, signalAlerts } from './alerts.js';
 import { applyBatchEffects, revertBatchEffects } from './batch-effects.js';
+import { pruneLedgerChunk } from './ledger-retention.js';
 import { publishProcessed } from './publish-processed.js';
 import { PERMANENT_FAILURE, type SensorActivities } from './types.js';
 
@@ -116,6 +117,7 @@ export function createActivities(deps: ActivityDeps): SensorActivities {
       );
     },
     signalAlerts: (signals) => signalAlerts(alertDeps, signals),
+    pruneLedgerChunk: (input) => pruneLedgerChunk(deps.pool, input),
     recordAlertTransition: (input) => recordAlertTransition(alertDeps, input),
   };
 }

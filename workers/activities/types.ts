@@ -35,6 +35,12 @@ export interface ParkInput extends BatchRef {
   readonly step: string;
 }
 
+export interface PruneLedgerChunkInput {
+  /** Rows processed longer ago than this are expired (ms). */
+  readonly retentionMs: number;
+  readonly maxRows: number;
+}
+
 export interface SensorActivities {
   /** Ledger + device state + rollups for a batch, in one Postgres transaction. */
   applyBatchEffects(input: ApplyBatchInput): Promise<ApplyBatchResult>;
@@ -51,6 +57,8 @@ export interface SensorActivities {
   revertBatchEffects(ref: BatchRef): Promise<number>;
   /** Sends events that failed permanently to the parking topic, with the reason. */
   parkEvents(input: ParkInput): Promise<void>;
+  /** Deletes one chunk of expired ledger rows; returns the count (decision 0007). */
+  pruneLedgerChunk(input: PruneLedgerChunkInput): Promise<number>;
   /** Records an alert transition in Postgres and publishes it to sensor-alerts. */
   recordAlertTransition(input: {
     readonly state: AlertState;

@@ -12,7 +12,28 @@ export const TASK_QUEUE = 'sensor-processing';
 export const WORKFLOW_TYPES = {
   processSensorBatch: 'processSensorBatch',
   deviceAlert: 'deviceAlert',
+  pruneLedger: 'pruneLedger',
 } as const;
+
+/** The Temporal Schedule that prunes the ledger; one per task queue (each queue is one pipeline). */
+export function ledgerRetentionScheduleId(taskQueue: string): string {
+  return `ledger-retention:${taskQueue}`;
+}
+
+export interface PruneLedgerInput {
+  /** Rows processed longer ago than this are deleted (ms). */
+  readonly retentionMs: number;
+  /** Rows per delete statement. */
+  readonly chunkRows: number;
+  /** Chunks per run; the next scheduled run continues where this one stopped. */
+  readonly maxChunks: number;
+}
+
+export interface PruneLedgerResult {
+  readonly deleted: number;
+  /** False when the run stopped at maxChunks with expired rows left. */
+  readonly complete: boolean;
+}
 
 /** One batch per Kafka offset range; a redelivered batch collides with this ID on purpose. */
 export function batchWorkflowId(topic: string, partition: number, firstOffset: string): string {

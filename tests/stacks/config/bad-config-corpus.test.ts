@@ -89,6 +89,25 @@ const CASES: readonly Case[] = [
     /'temporal\.replicas\.frontend' \(-1\) must be an integer between 1 and 100/,
   ),
   field(
+    'prod',
+    'temporal.resources.history.memory',
+    '8g',
+    /'temporal\.resources\.history\.memory' \("8g"\) must be a Kubernetes quantity of bytes > 0 such as 100Gi or 512Mi/,
+  ),
+  field(
+    'staging',
+    'temporal.resources.matching.cpu',
+    '2Gi',
+    /'temporal\.resources\.matching\.cpu' \("2Gi"\) must be a Kubernetes quantity of cores > 0 such as 500m or 2/,
+  ),
+  field(
+    'prod',
+    'pipeline.eventWindow.ledgerRetentionHours',
+    168,
+    /'pipeline\.eventWindow\.ledgerRetentionHours' \(168\) must be >= 'pipeline\.eventWindow\.maxEventAgeHours' \(168\) \+ 65 minutes/,
+    'a ledger window no longer than the event age limit',
+  ),
+  field(
     'dev',
     'postgres.pooler.defaultPoolSize',
     0,

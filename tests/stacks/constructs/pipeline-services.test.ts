@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { IngestBridge, type IngestBridgeProps } from '../../../stacks/constructs/ingest-bridge.js';
 import { SensorWorker, type SensorWorkerProps } from '../../../stacks/constructs/sensor-worker.js';
 import type { KafkaConnection, TemporalConnection } from '../../../stacks/lib/connections.js';
+import { loadBridgeConfig, loadWorkerConfig } from '../../../workers/config.js';
 import { METRICS_PORTS } from '../../../workers/shared/metrics.js';
 import { TASK_QUEUE } from '../../../workers/shared/temporal.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../../workers/shared/topics.js';
@@ -186,4 +187,24 @@ void test('worker: validation', () => {
       ),
     /'database\.namespace' \("postgres"\) must equal 'namespace' \("apps"\)/,
   );
+});
+
+void test('the event window reaches both services as environment the worker accepts', () => {
+  const eventWindow = { maxEventAgeHours: 168, ledgerRetentionHours: 192 };
+  const envOf = (json: ReturnType<typeof synth>) => {
+    const r = only(resources(json, 'helm_release'), 'helm_release') as { values: string[] };
+    const extraEnv = parse(r.values[0]!).extraEnv as { name: string; value: string }[];
+    return Object.fromEntries(extraEnv.map((e) => [e.name, e.value]));
+  };
+  const bridgeEnv = envOf(synth((s) => new IngestBridge(s, 'b', { ...bridge, eventWindow })));
+  assert.deepEqual(bridgeEnv, { MAX_EVENT_AGE_MS: String(168 * 3600_000) });
+  const workerEnv = envOf(synth((s) => new SensorWorker(s, 'w', { ...worker, eventWindow })));
+  assert.deepEqual(workerEnv, {
+    MAX_EVENT_AGE_MS: String(168 * 3600_000),
+    LEDGER_RETENTION_MS: String(192 * 3600_000),
+  });
+  assert.equal(loadWorkerConfig(workerEnv).ledgerRetention?.retentionMs, 192 * 3600_000);
+  assert.equal(loadBridgeConfig(bridgeEnv).maxEventAgeMs, 168 * 3600_000);
+  // Without a window the charts add nothing and the services keep their own defaults.
+  assert.deepEqual(envOf(synth((s) => new SensorWorker(s, 'w', worker))), {});
 });

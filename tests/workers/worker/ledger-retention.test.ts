@@ -1,0 +1,153 @@
+/**
+ * Ledger pruning (decision 0007) on the real Postgres and Temporal: the worker keeps a Temporal
+ * Schedule in line with its configuration; a run deletes the expired ledger rows in chunks and only
+ * them, and leaves the effects (device state, rollups) alone.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { applyBatchEffects } from '../../../workers/activities/batch-effects.js';
+import type { ApplyBatchInput } from '../../../workers/activities/types.js';
+import type { LedgerRetention } from '../../../workers/config.js';
+import { createLogger } from '../../../workers/lib/logger.js';
+import type { IngestedEvent } from '../../../workers/shared/events.js';
+import {
+  ledgerRetentionScheduleId,
+  WORKFLOW_TYPES,
+  type PruneLedgerInput,
+  type PruneLedgerResult,
+} from '../../../workers/shared/temporal.js';
+import { ensureLedgerRetentionSchedule } from '../../../workers/worker/ledger-retention-schedule.js';
+import { startSensorWorker, type RunningWorker } from '../../../workers/worker/sensor-worker.js';
+import { sensorData } from '../../helpers/events.js';
+import {
+  eventually,
+  stack,
+  testDatabase,
+  testKafka,
+  testTemporal,
+  testTopics,
+  testWorkerConfig,
+  uniqueId,
+  type TestDatabase,
+} from '../../helpers/test-stack.js';
+
+const DAY = 24 * 3600_000;
+const id = uniqueId('ledger');
+const taskQueue = `${id}-queue`;
+const scheduleId = ledgerRetentionScheduleId(taskQueue);
+const retention: LedgerRetention = { retentionMs: 8 * DAY, intervalMs: 3600_000 };
+const log = createLogger('test');
+let db: TestDatabase;
+let temporal: Awaited<ReturnType<typeof testTemporal>>;
+let worker: RunningWorker;
+
+before(async () => {
+  const ep = await stack();
+  const topics = await testTopics(ep, id);
+  db = await testDatabase(ep, id);
+  temporal = await testTemporal(ep);
+  worker = await startSensorWorker({
+    config: testWorkerConfig(ep, id, topics, db.url, { ledgerRetention: retention }),
+    kafka: testKafka(ep),
+    client: temporal.client,
+    log,
+  });
+});
+
+after(async () => {
+  await temporal?.client.schedule
+    .getHandle(scheduleId)
+    .delete()
+    .catch(() => undefined);
+  await worker?.shutdown();
+  await temporal?.close();
+  await db?.drop();
+});
+
+/** Applies `count` events of one device as one batch, then ages its ledger rows by `ageDays`. */
+async function processed(batchId: string, device: string, count: number, ageDays: number): Promise<void> {
+  const events: IngestedEvent[] = Array.from({ length: count }, (_, i) => ({
+    ...sensorData(device, i + 1, { timestamp: Date.now() - 60_000 + i }),
+    source: { partition: 0, offset: String(i) },
+  }));
+  const input: ApplyBatchInput = {
+    batchId,
+    runId: 'run-1',
+    range: { topic: 't', partition: 0, firstOffset: '0', lastOffset: String(count - 1) },
+    events,
+    inBatchDuplicates: 0,
+    rejected: 0,
+    deadLettered: 0,
+  };
+  assert.equal((await applyBatchEffects(db.pool, input)).applied, count);
+  await db.pool.query(
+    `UPDATE processed_events SET processed_at = processed_at - make_interval(days => $2) WHERE batch_id = $1`,
+    [batchId, ageDays],
+  );
+}
+
+async function ledgerRows(batchId: string): Promise<number> {
+  const { rows } = await db.pool.query<{ n: string }>(
+    'SELECT count(*) AS n FROM processed_events WHERE batch_id = $1',
+    [batchId],
+  );
+  return Number(rows[0]!.n);
+}
+
+function prune(input: PruneLedgerInput): Promise<PruneLedgerResult> {
+  return temporal.client.workflow.execute(WORKFLOW_TYPES.pruneLedger, {
+    workflowId: `${id}-prune-${Math.random().toString(36).slice(2)}`,
+    taskQueue,
+    args: [input],
+  });
+}
+
+void test('the worker creates the schedule from its configuration and updates it when that changes', async () => {
+  const handle = temporal.client.schedule.getHandle(scheduleId);
+  const described = await handle.describe();
+  assert.equal(described.action.workflowType, WORKFLOW_TYPES.pruneLedger);
+  assert.equal(described.action.taskQueue, taskQueue);
+  assert.equal((described.action.args?.[0] as PruneLedgerInput).retentionMs, 8 * DAY);
+  assert.equal(described.spec.intervals?.[0]?.every, 3600_000);
+
+  // A rollout with another retention: the next worker to start brings the schedule in line.
+  await ensureLedgerRetentionSchedule(
+    temporal.client,
+    taskQueue,
+    { ...retention, retentionMs: 9 * DAY },
+    log,
+  );
+  const updated = await handle.describe();
+  assert.equal((updated.action.args?.[0] as PruneLedgerInput).retentionMs, 9 * DAY);
+  await ensureLedgerRetentionSchedule(temporal.client, taskQueue, retention, log);
+});
+
+void test('a run deletes expired ledger rows in chunks, oldest first, and stops at maxChunks', async () => {
+  await processed('chunks-old', `${id}-c`, 5, 10);
+  await processed('chunks-young', `${id}-c2`, 3, 1);
+  const partial = await prune({ retentionMs: 8 * DAY, chunkRows: 2, maxChunks: 1 });
+  assert.deepEqual(partial, { deleted: 2, complete: false });
+  const rest = await prune({ retentionMs: 8 * DAY, chunkRows: 2, maxChunks: 10 });
+  assert.deepEqual(rest, { deleted: 3, complete: true }, 'the next run continues where the last stopped');
+  assert.equal(await ledgerRows('chunks-old'), 0);
+  assert.equal(await ledgerRows('chunks-young'), 3, 'rows within the retention stay');
+});
+
+void test('a scheduled run prunes only the ledger: device state and rollups stay', async () => {
+  const device = `${id}-s`;
+  await processed('scheduled-old', device, 4, 9);
+  await processed('scheduled-young', `${id}-s2`, 2, 7);
+  await temporal.client.schedule.getHandle(scheduleId).trigger();
+  await eventually(
+    'the scheduled run deleted the expired rows',
+    async () => (await ledgerRows('scheduled-old')) === 0,
+  );
+  assert.equal(await ledgerRows('scheduled-young'), 2, '7 days < the 8-day retention');
+  const state = await db.pool.query('SELECT 1 FROM device_state WHERE device_id = $1', [device]);
+  assert.equal(state.rowCount, 1);
+  const rollups = await db.pool.query<{ n: string }>(
+    'SELECT sum(count) AS n FROM metric_rollups_minute WHERE device_id = $1',
+    [device],
+  );
+  assert.equal(Number(rollups.rows[0]!.n), 4);
+});

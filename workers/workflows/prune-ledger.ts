@@ -1,0 +1,23 @@
+/**
+ * Deletes expired rows of the processed_events ledger in chunks, started by the Temporal Schedule that
+ * the worker keeps (workers/worker/ledger-retention-schedule.ts). A regular activity per chunk: each
+ * is one short DELETE, retried on failure; a crash resumes at the next chunk. Decision 0007.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { SensorActivities } from '../activities/types.js';
+import type { PruneLedgerInput, PruneLedgerResult } from '../shared/temporal.js';
+
+const { pruneLedgerChunk } = proxyActivities<SensorActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+export async function pruneLedger(input: PruneLedgerInput): Promise<PruneLedgerResult> {
+  let deleted = 0;
+  for (let chunk = 0; chunk < input.maxChunks; chunk++) {
+    const n = await pruneLedgerChunk({ retentionMs: input.retentionMs, maxRows: input.chunkRows });
+    deleted += n;
+    if (n < input.chunkRows) return { deleted, complete: true };
+  }
+  return { deleted, complete: false };
+}
