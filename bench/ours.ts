@@ -22,7 +22,7 @@ import { ensureTopics, pipelineTopicSpecs } from '../local/topics.js';
 import type { TopicNames } from '../workers/config.js';
 import { connectTemporal } from '../workers/lib/temporal-client.js';
 import { BRIDGE_METRICS } from '../workers/shared/metrics.js';
-import { TEMPORAL_NAMESPACE, WORKFLOW_TYPES } from '../workers/shared/temporal.js';
+import { ledgerRetentionScheduleId, TEMPORAL_NAMESPACE, WORKFLOW_TYPES } from '../workers/shared/temporal.js';
 import { runPhase, type PhaseEnv, type PhasePlan, type PhaseResult } from './phase.js';
 import { percentiles, type Percentiles } from './stats.js';
 
@@ -289,6 +289,11 @@ export class PipelineUnderTest {
     for (const p of [...this.processes].reverse()) await stopPipelineProcess(p);
     if (this.temporal) {
       if (!keep) {
+        // The workers keep a ledger retention schedule per task queue; this run's queue ends here.
+        await this.temporal.client.schedule
+          .getHandle(ledgerRetentionScheduleId(this.taskQueue))
+          .delete()
+          .catch(() => undefined);
         // Alert workflows wait for an operator; nobody will come for a bench run's devices.
         for await (const wf of this.temporal.client.workflow.list({
           query: `TaskQueue = '${this.taskQueue}' AND ExecutionStatus = 'Running'`,

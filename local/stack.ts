@@ -62,8 +62,10 @@ export async function stackUp(config: StackConfig = loadStackConfig()): Promise<
 
 /**
  * Kafka's storage is about to be formatted again, so every offset restarts at 0. Batch workflow IDs
- * and the ledger are keyed by offsets and event IDs of the old log: keeping them would make new
- * batches collide with old runs and be skipped. Local data only, so all of it goes together.
+ * and the ledger are keyed by offsets and event IDs of the old log: the bridge would survive it (a
+ * collision with a run for another record starts a run of its own, decision 0002), but every batch
+ * would collide first and the ledger would describe a log that is gone. Local data only, so all of
+ * it goes together.
  */
 async function discardPipelineState(config: StackConfig): Promise<void> {
   progress(

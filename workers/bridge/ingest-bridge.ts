@@ -14,10 +14,9 @@ import { chunkForSend, deadLetterMessage } from '../lib/dead-letter.js';
 import { installLinearHeaderDecoding } from '../lib/kafkajs-linear-headers.js';
 import { errorFields, type Logger } from '../lib/logger.js';
 import { parseSensorData } from '../shared/event-validation.js';
-import { batchWorkflowId } from '../shared/temporal.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import { Backpressure } from './backpressure.js';
-import { startBatches, type PartitionRecord } from './batch-starter.js';
+import { recordFingerprint, startBatches, type PartitionRecord } from './batch-starter.js';
 
 export interface IngestBridgeDeps {
   readonly config: BridgeConfig;
@@ -145,10 +144,15 @@ export class IngestBridge {
     for (const m of batch.messages) {
       const offset = BigInt(m.offset);
       const parsed = parseSensorData(m.key, m.value, m.headers);
+      const fingerprint = recordFingerprint(m.timestamp, m.key, m.value);
       if (parsed.ok) {
-        records.push({ offset, event: { ...parsed.event, source: { partition, offset: m.offset } } });
+        records.push({
+          offset,
+          fingerprint,
+          event: { ...parsed.event, source: { partition, offset: m.offset } },
+        });
       } else {
-        records.push({ offset });
+        records.push({ offset, fingerprint });
         metrics.deadLettered.inc({ kind: parsed.kind });
         deadLetters.push(
           deadLetterMessage(
@@ -191,9 +195,9 @@ export class IngestBridge {
         partition,
         records,
         this.covered.get(partition) ?? -1n,
-        (range) => {
+        (_range, _events, workflowId) => {
           metrics.batchesStarted.inc();
-          this.backpressure.noteStarted(batchWorkflowId(range.topic, range.partition, range.firstOffset));
+          this.backpressure.noteStarted(workflowId);
         },
       );
       if (outcome.started > 0) metrics.startLatency.observe((Date.now() - started) / 1000 / outcome.started);

@@ -35,9 +35,19 @@ export interface PruneLedgerResult {
   readonly complete: boolean;
 }
 
-/** One batch per Kafka offset range; a redelivered batch collides with this ID on purpose. */
-export function batchWorkflowId(topic: string, partition: number, firstOffset: string): string {
-  return `batch:${topic}:${partition}:${firstOffset}`;
+/**
+ * One batch per Kafka offset range; a redelivered batch collides with this ID on purpose. When the
+ * offset already belongs to a run for another record (the topic was recreated or truncated since),
+ * the new run's ID also names its first record's fingerprint (workers/bridge/batch-starter.ts).
+ */
+export function batchWorkflowId(
+  topic: string,
+  partition: number,
+  firstOffset: string,
+  firstRecordFingerprint?: string,
+): string {
+  const id = `batch:${topic}:${partition}:${firstOffset}`;
+  return firstRecordFingerprint === undefined ? id : `${id}:${firstRecordFingerprint}`;
 }
 
 /** One long-running alert per device and rule; repeated breaches signal the same workflow. */
@@ -54,6 +64,8 @@ export interface BatchRange {
 }
 
 export const BATCH_MEMO_LAST_OFFSET = 'lastOffset';
+/** Memo key of the fingerprint of the range's first record: tells a redelivery from a new topic incarnation. */
+export const BATCH_MEMO_FIRST_RECORD = 'firstRecord';
 
 export interface ProcessSensorBatchInput {
   readonly range: BatchRange;

@@ -4,9 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startBatches, type PartitionRecord } from '../../../workers/bridge/batch-starter.js';
+import {
+  recordFingerprint,
+  startBatches,
+  type PartitionRecord,
+} from '../../../workers/bridge/batch-starter.js';
 import { DEFAULT_ALERT_RULES } from '../../../workers/shared/alert-rules.js';
-import { BATCH_MEMO_LAST_OFFSET } from '../../../workers/shared/temporal.js';
+import { BATCH_MEMO_LAST_OFFSET, batchWorkflowId } from '../../../workers/shared/temporal.js';
 import { sensorData } from '../../helpers/events.js';
 import { stack, testTemporal, uniqueId } from '../../helpers/test-stack.js';
 
@@ -88,6 +92,57 @@ test('two bridges racing on one partition with different boundaries never overla
   assert.equal(ra.coveredThrough, 40n);
   assert.equal(rb.coveredThrough, 40n);
   await assertExactCover(partition, 40);
+});
+
+test('a topic that starts over under old runs gets runs of its own: no record is skipped (finding 6)', async () => {
+  const partition = 2;
+  // Each incarnation of the topic has other records at the same offsets: other fingerprints.
+  const incarnation = (name: string, to: number): PartitionRecord[] =>
+    records(0, to, partition).map((r) => ({ ...r, fingerprint: `${name}-${r.offset}` }));
+  const old = await startBatches(options(100), topic, partition, incarnation('old', 9), -1n);
+  assert.deepEqual([old.started, old.collided, old.coveredThrough], [1, 0, 9n]);
+
+  // The topic was recreated (or a lone broker lost unflushed data): offsets 0..14 hold new records
+  // while Temporal still keeps the run for the old 0..9. Trusting it would skip the new 0..9.
+  const fresh = await startBatches(options(100), topic, partition, incarnation('new', 14), -1n);
+  assert.deepEqual([fresh.started, fresh.collided, fresh.coveredThrough], [1, 0, 14n]);
+  const run = await temporal.client.workflow
+    .getHandle(batchWorkflowId(topic, partition, '0', 'new-0'))
+    .describe();
+  assert.equal(
+    run.memo?.[BATCH_MEMO_LAST_OFFSET],
+    '14',
+    'the new incarnation has its own run, named by its record',
+  );
+
+  // Redeliveries of either incarnation still collide with their own run and start nothing.
+  const again = await startBatches(options(100), topic, partition, incarnation('new', 14), -1n);
+  assert.deepEqual([again.started, again.collided, again.coveredThrough], [0, 1, 14n]);
+  const oldAgain = await startBatches(options(100), topic, partition, incarnation('old', 9), -1n);
+  assert.deepEqual([oldAgain.started, oldAgain.collided, oldAgain.coveredThrough], [0, 1, 9n]);
+});
+
+test('a run from before fingerprints does not hide a fingerprinted record at its offset', async () => {
+  const partition = 3;
+  const legacy = await startBatches(options(100), topic, partition, records(0, 9, partition), -1n);
+  assert.deepEqual([legacy.started, legacy.collided], [1, 0]);
+  const withPrints = records(0, 9, partition).map((r) => ({ ...r, fingerprint: `p-${r.offset}` }));
+  const next = await startBatches(options(100), topic, partition, withPrints, -1n);
+  assert.deepEqual([next.started, next.collided, next.coveredThrough], [1, 0, 9n]);
+  // Records without a fingerprint (re-drives) still trust the run at their offset.
+  const plain = await startBatches(options(100), topic, partition, records(0, 9, partition), -1n);
+  assert.deepEqual([plain.started, plain.collided], [0, 1]);
+});
+
+test('the fingerprint is of the record: equal for a redelivery, different for another record', () => {
+  const at = (ts: string, value: string) => recordFingerprint(ts, Buffer.from('dev-1'), Buffer.from(value));
+  assert.equal(at('1700000000000', '{"a":1}'), at('1700000000000', '{"a":1}'));
+  assert.notEqual(at('1700000000000', '{"a":1}'), at('1700000000001', '{"a":1}'));
+  assert.notEqual(at('1700000000000', '{"a":1}'), at('1700000000000', '{"a":2}'));
+  assert.notEqual(
+    recordFingerprint('1', Buffer.from('ab'), Buffer.from('c')),
+    recordFingerprint('1', Buffer.from('a'), Buffer.from('bc')),
+  );
 });
 
 /** Visibility is eventually consistent: retry the check for a few seconds before failing. */
