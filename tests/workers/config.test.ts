@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadBridgeConfig, loadWorkerConfig } from '../../workers/config.js';
 import { TOPICS } from '../../workers/shared/topics.js';
+import { createTestPki } from '../helpers/pki.js';
 
 test('defaults point at the local stack and the shared names', () => {
   const config = loadBridgeConfig({});
@@ -80,36 +79,15 @@ test('ledger retention: max event age + 1 day by default, 0 disables, never belo
   );
 });
 
-/** A real self-signed certificate and key (openssl), as cert-manager would mount them. */
+/** A real CA and a certificate it signed (openssl), as cert-manager would mount them. */
 function withPemFiles(run: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'config-tls-'));
+  const pki = createTestPki('config-tls-');
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'tls.key'),
-        '-out',
-        join(dir, 'tls.crt'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=test',
-      ],
-      { stdio: 'ignore' },
-    );
-    writeFileSync(join(dir, 'ca.crt'), readFileSync(join(dir, 'tls.crt')));
-    writeFileSync(join(dir, 'not-pem.txt'), 'hello');
-    run(dir);
+    pki.sign('tls', 'test', 'extendedKeyUsage=clientAuth\n');
+    writeFileSync(pki.path('not-pem.txt'), 'hello');
+    run(dirname(pki.path('ca.crt')));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    pki.remove();
   }
 }
 

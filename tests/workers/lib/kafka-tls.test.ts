@@ -4,75 +4,27 @@
  * is refused with the system CAs alone. The endpoint speaks no Kafka; only the handshake is observed.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createServer, type Server } from 'node:tls';
 import type { KafkaSettings } from '../../../workers/config.js';
 import { Kafka } from 'kafkajs';
 import { kafkaConfig } from '../../../workers/lib/kafka-client.js';
 import type { Logger } from '../../../workers/lib/logger.js';
+import { createTestPki, type TestPki } from '../../helpers/pki.js';
 
-let dir: string;
+let pki: TestPki;
 let server: Server;
 let port: number;
 const events: ('handshake' | 'refused')[] = [];
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'kafka-tls-'));
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const ssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  ssl([
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    join(dir, 'ca.key'),
-    '-out',
-    join(dir, 'ca.crt'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=test CA',
-  ]);
-  ssl([
-    'req',
-    ...ec,
-    '-keyout',
-    join(dir, 'tls.key'),
-    '-out',
-    join(dir, 'tls.csr'),
-    '-subj',
-    '/CN=localhost',
-  ]);
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  ssl([
-    'x509',
-    '-req',
-    '-in',
-    join(dir, 'tls.csr'),
-    '-CA',
-    join(dir, 'ca.crt'),
-    '-CAkey',
-    join(dir, 'ca.key'),
-    '-CAcreateserial',
-    '-out',
-    join(dir, 'tls.crt'),
-    '-days',
-    '1',
-    '-extfile',
-    join(dir, 'ext.cnf'),
-  ]);
-  server = createServer(
-    { key: readFileSync(join(dir, 'tls.key')), cert: readFileSync(join(dir, 'tls.crt')) },
-    (socket) => {
-      events.push('handshake');
-      socket.destroy();
-    },
-  );
+  pki = createTestPki('kafka-tls-');
+  pki.sign('tls', 'localhost', 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  server = createServer({ key: pki.pem('tls.key'), cert: pki.pem('tls.crt') }, (socket) => {
+    events.push('handshake');
+    socket.destroy();
+  });
   server.on('tlsClientError', () => events.push('refused'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as { port: number }).port;
@@ -80,7 +32,7 @@ before(async () => {
 
 after(() => {
   server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  pki?.remove();
 });
 
 async function firstTlsOutcome(settings: KafkaSettings): Promise<'handshake' | 'refused'> {
@@ -98,9 +50,6 @@ async function firstTlsOutcome(settings: KafkaSettings): Promise<'handshake' | '
 
 void test('with KAFKA_SSL_CA_PATH the broker certificate from the private CA is accepted; without it, refused', async () => {
   const base = { brokers: [`localhost:${port}`], clientId: 'tls-test', ssl: true };
-  assert.equal(
-    await firstTlsOutcome({ ...base, sslCa: readFileSync(join(dir, 'ca.crt'), 'utf8') }),
-    'handshake',
-  );
+  assert.equal(await firstTlsOutcome({ ...base, sslCa: pki.pem('ca.crt').toString('utf8') }), 'handshake');
   assert.equal(await firstTlsOutcome(base), 'refused');
 });

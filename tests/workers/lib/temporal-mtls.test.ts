@@ -6,80 +6,28 @@
  * handshake is observed.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { Connection } from '@temporalio/client';
 import type { TemporalSettings } from '../../../workers/config.js';
 import { temporalTls } from '../../../workers/lib/temporal-client.js';
+import { createTestPki, type TestPki } from '../../helpers/pki.js';
 
 const SERVER_NAME = 'temporal-frontend.temporal.svc';
-let dir: string;
+let pki: TestPki;
 let server: Server;
 let port: number;
 const events: string[] = [];
 
-function pem(name: string): Buffer {
-  return readFileSync(join(dir, name));
-}
-
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'temporal-mtls-'));
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const ssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  const sign = (name: string, cn: string, ext: string) => {
-    ssl([
-      'req',
-      ...ec,
-      '-keyout',
-      join(dir, `${name}.key`),
-      '-out',
-      join(dir, `${name}.csr`),
-      '-subj',
-      `/CN=${cn}`,
-    ]);
-    writeFileSync(join(dir, `${name}.cnf`), ext);
-    ssl([
-      'x509',
-      '-req',
-      '-in',
-      join(dir, `${name}.csr`),
-      '-CA',
-      join(dir, 'ca.crt'),
-      '-CAkey',
-      join(dir, 'ca.key'),
-      '-CAcreateserial',
-      '-out',
-      join(dir, `${name}.crt`),
-      '-days',
-      '1',
-      '-extfile',
-      join(dir, `${name}.cnf`),
-    ]);
-  };
-  ssl([
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    join(dir, 'ca.key'),
-    '-out',
-    join(dir, 'ca.crt'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=test CA',
-  ]);
-  sign('server', SERVER_NAME, `subjectAltName=DNS:${SERVER_NAME}\nextendedKeyUsage=serverAuth\n`);
-  sign('client', 'sensor-worker', 'extendedKeyUsage=clientAuth\n');
+  pki = createTestPki('temporal-mtls-');
+  pki.sign('server', SERVER_NAME, `subjectAltName=DNS:${SERVER_NAME}\nextendedKeyUsage=serverAuth\n`);
+  pki.sign('client', 'sensor-worker', 'extendedKeyUsage=clientAuth\n');
   server = createServer(
     {
-      key: pem('server.key'),
-      cert: pem('server.crt'),
-      ca: pem('ca.crt'),
+      key: pki.pem('server.key'),
+      cert: pki.pem('server.crt'),
+      ca: pki.pem('ca.crt'),
       requestCert: true,
       rejectUnauthorized: true,
       ALPNProtocols: ['h2'],
@@ -96,7 +44,7 @@ before(async () => {
 
 after(() => {
   server?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  pki?.remove();
 });
 
 async function firstOutcome(settings: TemporalSettings): Promise<string> {
@@ -122,8 +70,8 @@ void test('mutual TLS: the client presents its certificate and verifies the serv
     ...base,
     address: `127.0.0.1:${port}`,
     tls: {
-      ca: pem('ca.crt'),
-      clientCert: { crt: pem('client.crt'), key: pem('client.key') },
+      ca: pki.pem('ca.crt'),
+      clientCert: { crt: pki.pem('client.crt'), key: pki.pem('client.key') },
       serverName: SERVER_NAME,
     },
   });
@@ -134,7 +82,7 @@ void test('mutual TLS: without a client certificate the server refuses the conne
   const outcome = await firstOutcome({
     ...base,
     address: `127.0.0.1:${port}`,
-    tls: { ca: pem('ca.crt'), serverName: SERVER_NAME },
+    tls: { ca: pki.pem('ca.crt'), serverName: SERVER_NAME },
   });
   assert.match(outcome, /^refused:/);
 });
