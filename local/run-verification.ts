@@ -28,7 +28,12 @@ export async function topicEndOffsets(kafka: Kafka, topic: string): Promise<Topi
 export async function readSince(
   kafka: Kafka,
   from: TopicOffsets,
-  onMessage: (key: string | undefined, value: Buffer | null, message: KafkaMessage) => void,
+  onMessage: (
+    key: string | undefined,
+    value: Buffer | null,
+    message: KafkaMessage,
+    partition: number,
+  ) => void,
 ): Promise<number> {
   const end = await topicEndOffsets(kafka, from.topic);
   const remaining = new Map<number, bigint>();
@@ -37,7 +42,12 @@ export async function readSince(
     if (BigInt(p.offset) > start) remaining.set(p.partition, BigInt(p.offset));
   }
   if (remaining.size === 0) return 0;
-  const consumer = kafka.consumer({ groupId: `verify-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 200 });
+  const consumer = kafka.consumer({
+    groupId: `verify-${process.pid}-${Date.now()}`,
+    maxWaitTimeInMs: 200,
+    // Dead letters and bad-input records reach 1 MB: fetch more than the 1 MiB default per partition.
+    maxBytesPerPartition: 4 * 1024 * 1024,
+  });
   let count = 0;
   await consumer.connect();
   try {
@@ -51,7 +61,7 @@ export async function readSince(
           for (const m of batch.messages) {
             if (stop === undefined || BigInt(m.offset) >= stop) continue;
             count++;
-            onMessage(idempotencyKey(m.headers), m.value, m);
+            onMessage(idempotencyKey(m.headers), m.value, m, batch.partition);
           }
           if (stop !== undefined && BigInt(batch.lastOffset()) + 1n >= stop)
             remaining.delete(batch.partition);
