@@ -13,47 +13,34 @@ import {
 } from '../../../local/pipeline-processes.js';
 import { effectCounts, processedTopicCounts, topicEndOffsets } from '../../../local/run-verification.js';
 import type { TopicNames } from '../../../workers/config.js';
-import { createLogger } from '../../../workers/lib/logger.js';
-import { startSensorWorker, type RunningWorker } from '../../../workers/worker/sensor-worker.js';
 import { produce, record, sensorData } from '../../helpers/events.js';
 import {
   eventually,
   stack,
-  testDatabase,
   testKafka,
   testProcessEnv,
   testTemporal,
-  testTopics,
-  testWorkerConfig,
   uniqueId,
   type TestDatabase,
 } from '../../helpers/test-stack.js';
+import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('redeliver');
 let db: TestDatabase;
 let topics: TopicNames;
-let worker: RunningWorker;
 let temporal: Awaited<ReturnType<typeof testTemporal>>;
 const children: PipelineProcess[] = [];
 
+let fixture: WorkerFixture | undefined;
+
 before(async () => {
-  const ep = await stack();
-  topics = await testTopics(ep, id);
-  db = await testDatabase(ep, id);
-  temporal = await testTemporal(ep);
-  worker = await startSensorWorker({
-    config: testWorkerConfig(ep, id, topics, db.url),
-    kafka: testKafka(ep),
-    client: temporal.client,
-    log: createLogger('test-worker'),
-  });
+  fixture = await startWorkerFixture(id);
+  ({ db, topics, temporal } = fixture);
 });
 
 after(async () => {
   for (const child of children) await stopPipelineProcess(child);
-  await worker?.shutdown();
-  await temporal?.close();
-  await db?.drop();
+  await fixture?.close();
 });
 
 test('bridge killed between workflow start and offset commit: effects once after restart', async () => {

@@ -15,44 +15,30 @@ import {
   type ProcessSensorBatchResult,
 } from '../../../workers/shared/temporal.js';
 import { redriveParked } from '../../../workers/tools/redrive.js';
-import { startSensorWorker, type RunningWorker } from '../../../workers/worker/sensor-worker.js';
 import { sensorData } from '../../helpers/events.js';
 import {
   stack,
   testBridgeConfig,
-  testDatabase,
   testKafka,
   testTemporal,
-  testTopics,
-  testWorkerConfig,
   uniqueId,
   type TestDatabase,
 } from '../../helpers/test-stack.js';
+import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('park');
 let db: TestDatabase;
 let topics: TopicNames;
-let worker: RunningWorker;
 let temporal: Awaited<ReturnType<typeof testTemporal>>;
 
+let fixture: WorkerFixture | undefined;
+
 before(async () => {
-  const ep = await stack();
-  topics = await testTopics(ep, id);
-  db = await testDatabase(ep, id);
-  temporal = await testTemporal(ep);
-  worker = await startSensorWorker({
-    config: testWorkerConfig(ep, id, topics, db.url),
-    kafka: testKafka(ep),
-    client: temporal.client,
-    log: createLogger('test-worker'),
-  });
+  fixture = await startWorkerFixture(id);
+  ({ db, topics, temporal } = fixture);
 });
 
-after(async () => {
-  await worker?.shutdown();
-  await temporal?.close();
-  await db?.drop();
-});
+after(async () => fixture?.close());
 
 test('a permanent failure parks the events; re-drive applies them once', async () => {
   const ep = await stack();

@@ -17,19 +17,9 @@ import {
   type PruneLedgerResult,
 } from '../../../workers/shared/temporal.js';
 import { ensureLedgerRetentionSchedule } from '../../../workers/worker/ledger-retention-schedule.js';
-import { startSensorWorker, type RunningWorker } from '../../../workers/worker/sensor-worker.js';
 import { sensorData } from '../../helpers/events.js';
-import {
-  eventually,
-  stack,
-  testDatabase,
-  testKafka,
-  testTemporal,
-  testTopics,
-  testWorkerConfig,
-  uniqueId,
-  type TestDatabase,
-} from '../../helpers/test-stack.js';
+import { eventually, testTemporal, uniqueId, type TestDatabase } from '../../helpers/test-stack.js';
+import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const DAY = 24 * 3600_000;
 const id = uniqueId('ledger');
@@ -39,19 +29,12 @@ const retention: LedgerRetention = { retentionMs: 8 * DAY, intervalMs: 3600_000 
 const log = createLogger('test');
 let db: TestDatabase;
 let temporal: Awaited<ReturnType<typeof testTemporal>>;
-let worker: RunningWorker;
+
+let fixture: WorkerFixture | undefined;
 
 before(async () => {
-  const ep = await stack();
-  const topics = await testTopics(ep, id);
-  db = await testDatabase(ep, id);
-  temporal = await testTemporal(ep);
-  worker = await startSensorWorker({
-    config: testWorkerConfig(ep, id, topics, db.url, { ledgerRetention: retention }),
-    kafka: testKafka(ep),
-    client: temporal.client,
-    log,
-  });
+  fixture = await startWorkerFixture(id, { ledgerRetention: retention });
+  ({ db, temporal } = fixture);
 });
 
 after(async () => {
@@ -59,9 +42,7 @@ after(async () => {
     .getHandle(scheduleId)
     .delete()
     .catch(() => undefined);
-  await worker?.shutdown();
-  await temporal?.close();
-  await db?.drop();
+  await fixture?.close();
 });
 
 /** Applies `count` events of one device as one batch, then ages its ledger rows by `ageDays`. */

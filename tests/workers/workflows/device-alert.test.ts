@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TopicNames } from '../../../workers/config.js';
-import { createLogger } from '../../../workers/lib/logger.js';
 import {
   acknowledgeSignal,
   alertStateQuery,
@@ -14,46 +13,25 @@ import {
   type AlertState,
   type ProcessSensorBatchResult,
 } from '../../../workers/shared/temporal.js';
-import { startSensorWorker, type RunningWorker } from '../../../workers/worker/sensor-worker.js';
 import { BatchDriver } from '../../helpers/batch-driver.js';
-import {
-  eventually,
-  stack,
-  testDatabase,
-  testKafka,
-  testTemporal,
-  testTopics,
-  testWorkerConfig,
-  uniqueId,
-  type TestDatabase,
-} from '../../helpers/test-stack.js';
+import { eventually, testTemporal, uniqueId, type TestDatabase } from '../../helpers/test-stack.js';
+import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('alerts');
 const TIER_MS = 1500;
 let db: TestDatabase;
 let topics: TopicNames;
-let worker: RunningWorker;
 let temporal: Awaited<ReturnType<typeof testTemporal>>;
 
+let fixture: WorkerFixture | undefined;
+
 before(async () => {
-  const ep = await stack();
-  topics = await testTopics(ep, id);
-  db = await testDatabase(ep, id);
-  temporal = await testTemporal(ep);
-  worker = await startSensorWorker({
-    config: testWorkerConfig(ep, id, topics, db.url, { escalation: { tiersMs: [TIER_MS, TIER_MS] } }),
-    kafka: testKafka(ep),
-    client: temporal.client,
-    log: createLogger('test-worker'),
-  });
+  fixture = await startWorkerFixture(id, { escalation: { tiersMs: [TIER_MS, TIER_MS] } });
+  ({ db, topics, temporal } = fixture);
   driver = new BatchDriver(temporal.client, `${id}-queue`, topics.sensorData);
 });
 
-after(async () => {
-  await worker?.shutdown();
-  await temporal?.close();
-  await db?.drop();
-});
+after(async () => fixture?.close());
 
 let driver: BatchDriver;
 
