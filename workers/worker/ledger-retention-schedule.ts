@@ -4,6 +4,7 @@
  * they all carry the same configuration). Decision 0007.
  */
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LedgerRetention } from '../config.js';
 import type { Logger } from '../lib/logger.js';
 import { ledgerRetentionScheduleId, WORKFLOW_TYPES, type PruneLedgerInput } from '../shared/temporal.js';
@@ -45,5 +46,33 @@ export async function ensureLedgerRetentionSchedule(
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     await client.schedule.getHandle(scheduleId).update((previous) => ({ ...options, state: previous.state }));
     log.info('ledger retention schedule updated', { scheduleId, retentionMs: retention.retentionMs });
+  }
+}
+
+/** Pause between attempts while the schedule cannot be written (Temporal down, no permission yet). */
+const RETRY_MS = 60_000;
+
+/**
+ * Ensures the schedule in the background until it succeeds: pruning is housekeeping, so a Temporal
+ * that refuses the schedule must not keep the worker from processing events. Resolves when done or
+ * when `signal` aborts (worker shutdown).
+ */
+export async function keepLedgerRetentionSchedule(
+  client: Client,
+  taskQueue: string,
+  retention: LedgerRetention,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await ensureLedgerRetentionSchedule(client, taskQueue, retention, log);
+      return;
+    } catch (err) {
+      log.warn('ledger retention schedule not written; retrying in a minute', {
+        error: (err as Error).message,
+      });
+      await sleep(RETRY_MS, undefined, { signal }).catch(() => undefined);
+    }
   }
 }

@@ -20,7 +20,7 @@ import { migrate } from '../db/migrate.js';
 import { dataConverter } from '../lib/payload-codec.js';
 import { temporalTls } from '../lib/temporal-client.js';
 import type { Logger } from '../lib/logger.js';
-import { ensureLedgerRetentionSchedule } from './ledger-retention-schedule.js';
+import { keepLedgerRetentionSchedule } from './ledger-retention-schedule.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 const require = createRequire(import.meta.url);
@@ -133,10 +133,19 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
     maxCachedWorkflows: 2000,
     shutdownGraceTime: '20s',
   });
-  if (config.ledgerRetention) {
-    await ensureLedgerRetentionSchedule(client, config.temporal.taskQueue, config.ledgerRetention, log);
-  }
+  const stopSchedule = new AbortController();
+  const schedule = config.ledgerRetention
+    ? keepLedgerRetentionSchedule(
+        client,
+        config.temporal.taskQueue,
+        config.ledgerRetention,
+        log,
+        stopSchedule.signal,
+      )
+    : Promise.resolve();
   const done = worker.run().finally(async () => {
+    stopSchedule.abort();
+    await schedule;
     await admin.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await pool.end().catch(() => undefined);

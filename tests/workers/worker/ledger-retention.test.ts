@@ -85,6 +85,13 @@ function prune(input: PruneLedgerInput): Promise<PruneLedgerResult> {
 
 void test('the worker creates the schedule from its configuration and updates it when that changes', async () => {
   const handle = temporal.client.schedule.getHandle(scheduleId);
+  // The worker writes it in the background, so that it never holds up processing.
+  await eventually('the worker wrote the schedule', () =>
+    handle.describe().then(
+      () => true,
+      () => false,
+    ),
+  );
   const described = await handle.describe();
   assert.equal(described.action.workflowType, WORKFLOW_TYPES.pruneLedger);
   assert.equal(described.action.taskQueue, taskQueue);
