@@ -188,9 +188,16 @@ export function kafkaStorageOutdated(): boolean {
   return existsSync(join(dir, 'data', 'meta.properties')) && !formattedWithScram;
 }
 
-/** A random base64url UUID, the format StorageTool expects for a cluster id. */
-function kafkaClusterId(): string {
-  return Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+/**
+ * A random base64url UUID, the format StorageTool expects for a cluster id. Never one that starts
+ * with '-': the tool's argument parser takes it for an option and the format fails (1 start in 64
+ * did, in a CI rehearsal). Kafka's own Uuid.randomUuid() skips those for the same reason.
+ */
+export function kafkaClusterId(): string {
+  for (;;) {
+    const id = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** Ready means the broker answers metadata and has a controller. */
