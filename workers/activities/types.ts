@@ -38,7 +38,15 @@ export interface ParkInput extends BatchRef {
 export interface PruneLedgerChunkInput {
   /** Rows processed longer ago than this are expired (ms). */
   readonly retentionMs: number;
+  /** Rows per table and call. */
   readonly maxRows: number;
+}
+
+export interface PruneLedgerChunkResult {
+  /** processed_events rows deleted. */
+  readonly ledgerRows: number;
+  /** batches rows deleted. */
+  readonly batchRows: number;
 }
 
 export interface SensorActivities {
@@ -57,8 +65,8 @@ export interface SensorActivities {
   revertBatchEffects(ref: BatchRef): Promise<number>;
   /** Sends events that failed permanently to the parking topic, with the reason. */
   parkEvents(input: ParkInput): Promise<void>;
-  /** Deletes one chunk of expired ledger rows; returns the count (decision 0007). */
-  pruneLedgerChunk(input: PruneLedgerChunkInput): Promise<number>;
+  /** Deletes one chunk of expired ledger and batch rows (decision 0007). */
+  pruneLedgerChunk(input: PruneLedgerChunkInput): Promise<PruneLedgerChunkResult>;
   /** Records an alert transition in Postgres and publishes it to sensor-alerts. */
   recordAlertTransition(input: {
     readonly state: AlertState;

@@ -23,14 +23,17 @@ export function ledgerRetentionScheduleId(taskQueue: string): string {
 export interface PruneLedgerInput {
   /** Rows processed longer ago than this are deleted (ms). */
   readonly retentionMs: number;
-  /** Rows per delete statement. */
+  /** Rows per delete statement (each table). */
   readonly chunkRows: number;
   /** Chunks per run; the next scheduled run continues where this one stopped. */
   readonly maxChunks: number;
 }
 
 export interface PruneLedgerResult {
+  /** processed_events rows deleted. */
   readonly deleted: number;
+  /** batches rows deleted. */
+  readonly batchesDeleted: number;
   /** False when the run stopped at maxChunks with expired rows left. */
   readonly complete: boolean;
 }

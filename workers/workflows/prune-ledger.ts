@@ -1,7 +1,8 @@
 /**
- * Deletes expired rows of the processed_events ledger in chunks, started by the Temporal Schedule that
- * the worker keeps (workers/worker/ledger-retention-schedule.ts). A regular activity per chunk: each
- * is one short DELETE, retried on failure; a crash resumes at the next chunk. Decision 0007.
+ * Deletes expired rows of the processed_events ledger and of batches in chunks, started by the
+ * Temporal Schedule that the worker keeps (workers/worker/ledger-retention-schedule.ts). A regular
+ * activity per chunk: two short DELETEs, retried on failure; a crash resumes at the next chunk.
+ * Decision 0007.
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { SensorActivities } from '../activities/types.js';
@@ -14,10 +15,14 @@ const { pruneLedgerChunk } = proxyActivities<SensorActivities>({
 
 export async function pruneLedger(input: PruneLedgerInput): Promise<PruneLedgerResult> {
   let deleted = 0;
+  let batchesDeleted = 0;
   for (let chunk = 0; chunk < input.maxChunks; chunk++) {
     const n = await pruneLedgerChunk({ retentionMs: input.retentionMs, maxRows: input.chunkRows });
-    deleted += n;
-    if (n < input.chunkRows) return { deleted, complete: true };
+    deleted += n.ledgerRows;
+    batchesDeleted += n.batchRows;
+    if (n.ledgerRows < input.chunkRows && n.batchRows < input.chunkRows) {
+      return { deleted, batchesDeleted, complete: true };
+    }
   }
-  return { deleted, complete: false };
+  return { deleted, batchesDeleted, complete: false };
 }

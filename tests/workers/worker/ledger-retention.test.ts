@@ -65,6 +65,18 @@ async function processed(batchId: string, device: string, count: number, ageDays
     `UPDATE processed_events SET processed_at = processed_at - make_interval(days => $2) WHERE batch_id = $1`,
     [batchId, ageDays],
   );
+  await db.pool.query(
+    `UPDATE batches SET applied_at = applied_at - make_interval(days => $2) WHERE batch_id = $1`,
+    [batchId, ageDays],
+  );
+}
+
+async function batchRows(batchId: string): Promise<number> {
+  const { rows } = await db.pool.query<{ n: string }>(
+    'SELECT count(*) AS n FROM batches WHERE batch_id = $1',
+    [batchId],
+  );
+  return Number(rows[0]!.n);
 }
 
 async function ledgerRows(batchId: string): Promise<number> {
@@ -110,18 +122,24 @@ void test('the worker creates the schedule from its configuration and updates it
   await ensureLedgerRetentionSchedule(temporal.client, taskQueue, retention, log);
 });
 
-void test('a run deletes expired ledger rows in chunks, oldest first, and stops at maxChunks', async () => {
+void test('a run deletes expired ledger and batch rows in chunks, oldest first, and stops at maxChunks', async () => {
   await processed('chunks-old', `${id}-c`, 5, 10);
   await processed('chunks-young', `${id}-c2`, 3, 1);
   const partial = await prune({ retentionMs: 8 * DAY, chunkRows: 2, maxChunks: 1 });
-  assert.deepEqual(partial, { deleted: 2, complete: false });
+  assert.deepEqual(partial, { deleted: 2, batchesDeleted: 1, complete: false });
   const rest = await prune({ retentionMs: 8 * DAY, chunkRows: 2, maxChunks: 10 });
-  assert.deepEqual(rest, { deleted: 3, complete: true }, 'the next run continues where the last stopped');
+  assert.deepEqual(
+    rest,
+    { deleted: 3, batchesDeleted: 0, complete: true },
+    'the next run continues where the last stopped',
+  );
   assert.equal(await ledgerRows('chunks-old'), 0);
+  assert.equal(await batchRows('chunks-old'), 0, 'the batch record goes with its ledger rows');
   assert.equal(await ledgerRows('chunks-young'), 3, 'rows within the retention stay');
+  assert.equal(await batchRows('chunks-young'), 1);
 });
 
-void test('a scheduled run prunes only the ledger: device state and rollups stay', async () => {
+void test('a scheduled run prunes only the ledger and batch records: device state and rollups stay', async () => {
   const device = `${id}-s`;
   await processed('scheduled-old', device, 4, 9);
   await processed('scheduled-young', `${id}-s2`, 2, 7);
@@ -131,6 +149,8 @@ void test('a scheduled run prunes only the ledger: device state and rollups stay
     async () => (await ledgerRows('scheduled-old')) === 0,
   );
   assert.equal(await ledgerRows('scheduled-young'), 2, '7 days < the 8-day retention');
+  assert.equal(await batchRows('scheduled-old'), 0);
+  assert.equal(await batchRows('scheduled-young'), 1);
   const state = await db.pool.query('SELECT 1 FROM device_state WHERE device_id = $1', [device]);
   assert.equal(state.rowCount, 1);
   const rollups = await db.pool.query<{ n: string }>(
