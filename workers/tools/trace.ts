@@ -43,8 +43,11 @@ async function main(): Promise<number> {
       await pool.query<LedgerRow>('SELECT * FROM processed_events WHERE event_id = $1', [eventId])
     ).rows[0];
     if (!ledger) {
+      const retention = config.ledgerRetention
+        ? `, or processed more than ${Math.round(config.ledgerRetention.retentionMs / 3600_000)} h ago and pruned (LEDGER_RETENTION_MS)`
+        : '';
       console.log(
-        `${eventId}: not in the ledger — not yet processed, dead-lettered (see ${config.topics.deadLetter}) or parked (${config.topics.parking})`,
+        `${eventId}: not in the ledger — not yet processed, dead-lettered (see ${config.topics.deadLetter}) or parked (${config.topics.parking})${retention}`,
       );
       return 1;
     }
