@@ -2,7 +2,6 @@ import { Release } from '@cdktf/provider-helm/lib/release/index.js';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1/index.js';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import { METRICS_PORTS } from '../../workers/shared/metrics.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
 import type {
   CertificateIssuer,
@@ -10,9 +9,8 @@ import type {
   KafkaCredentials,
   TemporalConnection,
 } from '../lib/connections.js';
-import { eventWindowEnv, type EventWindow } from '../lib/event-window.js';
-import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
-import { TlsCertificate } from './tls-certificate.js';
+import type { EventWindow } from '../lib/event-window.js';
+import { pipelineChartRelease } from './pipeline-chart-release.js';
 import { MANAGED_LABELS, kubeManifest } from '../lib/kube-manifest.js';
 
 const DEFAULTS = {
@@ -103,55 +101,8 @@ export class IngestBridge extends Construct {
     }
     this.deploymentName = p.releaseName;
     const dependsOn = [...(p.dependsOn ?? [])];
-    const clientCert = new TlsCertificate(this, 'client-certificate', {
-      issuer: p.issuer,
-      namespace: p.namespace,
-      name: `${p.releaseName}-tls`,
-      usage: 'client',
-      commonName: p.releaseName,
-      dependsOn: p.dependsOn,
-    });
-    const values = {
-      image: { repository: p.image.repository, tag: p.image.tag },
-      autoscaling: { enabled: true },
-      resources: { requests: { cpu: p.cpu, memory: p.memory }, limits: { memory: p.memory } },
-      extraEnv: eventWindowEnv(p.eventWindow, 'bridge'),
-      metrics: { port: METRICS_PORTS.bridge },
-      tls: { existingSecret: clientCert.secret.secretName },
-      kafka: {
-        brokers: p.kafka.bootstrapServers,
-        ssl: p.kafka.tls,
-        sasl: {
-          mechanism: p.kafka.saslMechanism,
-          username: p.credentials.username,
-          existingSecret: p.credentials.secretName,
-          passwordKey: p.credentials.passwordKey,
-        },
-      },
-      temporal: {
-        address: p.temporal.address,
-        namespace: p.temporal.namespace,
-        taskQueue: p.taskQueue,
-        tls: { enabled: true, serverName: p.temporal.tls.serverName },
-      },
-      networkPolicy: {
-        enabled: true,
-        kafkaNamespace: p.kafka.namespace,
-        temporalNamespace: p.temporal.releaseNamespace,
-        monitoringNamespace: p.monitoringNamespace,
-      },
-    };
-    this.release = new Release(this, 'release', {
-      name: p.releaseName,
-      chart: p.chartPath,
-      namespace: p.namespace,
-      createNamespace: false,
-      atomic: true,
-      wait: true,
-      timeout: 600,
-      values: [toValuesYaml(mergeValues(values, p.values))],
-      dependsOn: [...dependsOn, clientCert.resource],
-    });
+    const { release, clientCert } = pipelineChartRelease(this, 'bridge', p, {});
+    this.release = release;
 
     // KEDA reads the username from this Secret and the password from the User Operator's Secret.
     const usernameSecret = new SecretV1(this, 'keda-username', {

@@ -1,7 +1,6 @@
 import { Release } from '@cdktf/provider-helm/lib/release/index.js';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import { METRICS_PORTS } from '../../workers/shared/metrics.js';
 import type {
   CertificateIssuer,
   KafkaConnection,
@@ -9,9 +8,8 @@ import type {
   PostgresCredentials,
   TemporalConnection,
 } from '../lib/connections.js';
-import { eventWindowEnv, type EventWindow } from '../lib/event-window.js';
-import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
-import { TlsCertificate } from './tls-certificate.js';
+import type { EventWindow } from '../lib/event-window.js';
+import { pipelineChartRelease } from './pipeline-chart-release.js';
 import { kubeManifest } from '../lib/kube-manifest.js';
 
 const DEFAULTS = {
@@ -106,62 +104,16 @@ export class SensorWorker extends Construct {
       }
     }
     this.deploymentName = p.releaseName;
-    const clientCert = new TlsCertificate(this, 'client-certificate', {
-      issuer: p.issuer,
-      namespace: p.namespace,
-      name: `${p.releaseName}-tls`,
-      usage: 'client',
-      commonName: p.releaseName,
-      dependsOn: p.dependsOn,
-    });
-    const values = {
-      image: { repository: p.image.repository, tag: p.image.tag },
-      autoscaling: { enabled: true },
-      resources: { requests: { cpu: p.cpu, memory: p.memory }, limits: { memory: p.memory } },
-      extraEnv: eventWindowEnv(p.eventWindow, 'worker'),
-      metrics: { port: METRICS_PORTS.worker },
-      tls: { existingSecret: clientCert.secret.secretName },
-      kafka: {
-        brokers: p.kafka.bootstrapServers,
-        ssl: p.kafka.tls,
-        sasl: {
-          mechanism: p.kafka.saslMechanism,
-          username: p.credentials.username,
-          existingSecret: p.credentials.secretName,
-          passwordKey: p.credentials.passwordKey,
-        },
-      },
-      temporal: {
-        address: p.temporal.address,
-        namespace: p.temporal.namespace,
-        taskQueue: p.taskQueue,
-        tls: { enabled: true, serverName: p.temporal.tls.serverName },
-      },
+    const { release, clientCert } = pipelineChartRelease(this, 'worker', p, {
       database: { existingSecret: p.database.secretName, poolSize: p.databasePoolSize, tls: true },
       versioning: {
         enabled: true,
         deploymentName: p.versioning.deploymentName,
         buildId: p.versioning.buildId,
       },
-      networkPolicy: {
-        enabled: true,
-        kafkaNamespace: p.kafka.namespace,
-        temporalNamespace: p.temporal.releaseNamespace,
-        monitoringNamespace: p.monitoringNamespace,
-        postgresNamespace: p.postgresNamespace,
-      },
-    };
-    this.release = new Release(this, 'release', {
-      name: p.releaseName,
-      chart: p.chartPath,
-      namespace: p.namespace,
-      createNamespace: false,
-      atomic: true,
-      wait: true,
-      timeout: 600,
-      values: [toValuesYaml(mergeValues(values, p.values))],
-      dependsOn: [...(p.dependsOn ?? []), clientCert.resource],
+      networkPolicy: { postgresNamespace: p.postgresNamespace },
     });
+    this.release = release;
     // KEDA's Temporal scaler connects like a worker: mutual TLS with the worker's certificate.
     const auth = kubeManifest(
       this,
