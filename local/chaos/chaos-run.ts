@@ -27,7 +27,8 @@ import {
   stopServer,
   useChaosStack,
 } from './chaos-stack.js';
-import { chaosSchedule, describeFault, seededRandom, type Fault, type ScheduleProfile } from './schedule.js';
+import { seededRandom } from '../lib/seeded-random.js';
+import { chaosSchedule, describeFault, type Fault, type ScheduleProfile } from './schedule.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 export interface ChaosOptions {

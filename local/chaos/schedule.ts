@@ -3,6 +3,7 @@
  * that `--seed N` replays a failing run. Faults run one after another: each waits until the pipeline
  * has caught up with the previous one, then a seeded pause, so every recovery time is its own.
  */
+import { seededRandom } from '../lib/seeded-random.js';
 
 export type FaultKind =
   | 'kill-worker'
@@ -34,18 +35,6 @@ export interface ScheduleOptions {
   readonly profile: ScheduleProfile;
   /** Length of the Postgres and Temporal outages (the backpressure faults). */
   readonly outageS: number;
-}
-
-/** mulberry32, as the simulator uses: tiny, seedable, the same sequence on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Which faults each profile runs; the seed decides their order and parameters. */

@@ -5,6 +5,7 @@
  */
 import type { Message } from 'kafkajs';
 import { SENSOR_DATA_SCHEMA_VERSION, type SensorData } from '../../workers/shared/events.js';
+import { seededRandom } from '../lib/seeded-random.js';
 
 export interface FleetOptions {
   readonly runId: string;
@@ -24,18 +25,6 @@ export interface FleetCounts {
   duplicates: number;
   malformed: number;
   hotReadings: number;
-}
-
-/** mulberry32: tiny, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const MALFORMED: readonly ((deviceId: string) => Message)[] = [
@@ -70,7 +59,7 @@ export class Fleet {
   private tick = 0;
 
   constructor(private readonly opts: FleetOptions) {
-    this.random = rng(opts.seed);
+    this.random = seededRandom(opts.seed);
     this.ids = Array.from(
       { length: opts.devices },
       (_, i) => `${opts.runId}-dev-${String(i).padStart(5, '0')}`,
