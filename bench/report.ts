@@ -68,7 +68,7 @@ export function printReport(r: BenchResults, say: (line: string) => void): void 
     );
     for (const line of usageLines(naive.usage)) say(line);
     say(
-      `  baseline ceiling (kafkajs pass-through): ${int(ceiling.eventsPerMinute)} records/min over ${int(ceiling.windowS)} s`,
+      `  baseline ceiling (kafkajs pass-through): ${int(ceiling.eventsPerMinute)} records/min over ${dec(ceiling.windowS, 1)} s (backlog ${int(ceiling.offered)} records)`,
     );
     for (const line of usageLines(ceiling.usage)) say(line);
     say(

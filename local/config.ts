@@ -3,6 +3,7 @@
  * This module is the only reader of process.env for local/; everything else takes a StackConfig.
  */
 import { logLevel, type KafkaConfig } from 'kafkajs';
+import { hardenKafkajs } from '../workers/lib/kafka-client.js';
 
 export interface PortSetting {
   readonly port: number;
@@ -99,6 +100,8 @@ export function kafkaClientConfig(
   clientId: string,
   principal: KafkaPrincipal = 'admin',
 ): KafkaConfig {
+  // Every local client (bench, tools, tests) reads every codec, as the pipeline's own do.
+  hardenKafkajs();
   return {
     clientId,
     brokers: ep.kafkaBrokers,

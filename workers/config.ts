@@ -14,6 +14,7 @@ import { READING_NAMES } from './shared/events.js';
 import { METRICS_PORTS } from './shared/metrics.js';
 import { TASK_QUEUE, TEMPORAL_NAMESPACE } from './shared/temporal.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from './shared/topics.js';
+import { PRODUCER_CODECS, zstdCompressionAvailable, type ProducerCodec } from './lib/kafka-codecs.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -32,6 +33,8 @@ export interface KafkaSettings {
   readonly ssl: boolean;
   /** PEM of the CA that signed the brokers' certificate (KAFKA_SSL_CA_PATH); system CAs when unset. */
   readonly sslCa?: string;
+  /** Codec of every record batch this process produces (KAFKA_COMPRESSION); reading takes any. */
+  readonly compression: ProducerCodec;
 }
 
 /** TLS to the Temporal frontend; a client certificate makes it mutual TLS. */
@@ -209,7 +212,16 @@ function kafkaSettings(env: Env, clientId: string): KafkaSettings {
   const ssl = str(env, 'KAFKA_SSL', 'false') === 'true';
   const sslCa = pemFile(env, 'KAFKA_SSL_CA_PATH');
   if (sslCa && !ssl) throw new ConfigError('KAFKA_SSL_CA_PATH is set but KAFKA_SSL is not true');
+  // lz4 by default: the cheapest for this process and the broker alike (npm run bench:client).
+  const compression = str(env, 'KAFKA_COMPRESSION', 'lz4') as ProducerCodec;
+  if (!PRODUCER_CODECS.includes(compression))
+    throw new ConfigError(`KAFKA_COMPRESSION=${compression}: expected ${PRODUCER_CODECS.join(', ')}`);
+  if (compression === 'zstd' && !zstdCompressionAvailable)
+    throw new ConfigError(
+      `KAFKA_COMPRESSION=zstd: writing zstd needs Node >= 22.15 (this is ${process.version}); reading it works`,
+    );
   return {
+    compression,
     brokers,
     clientId: str(env, 'KAFKA_CLIENT_ID', clientId),
     ssl,

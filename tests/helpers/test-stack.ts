@@ -94,6 +94,7 @@ function common(ep: StackEndpoints, id: string, topics: TopicNames, principal: K
       clientId: id,
       ssl: false,
       sasl: { mechanism: LOCAL_KAFKA_SASL_MECHANISM, ...LOCAL_KAFKA_USERS[principal] },
+      compression: 'lz4' as const,
     },
     temporal: { address: ep.temporalAddress, namespace: TEMPORAL_NAMESPACE, taskQueue: `${id}-queue` },
     topics,

@@ -136,3 +136,15 @@ test('TLS settings: bad combinations and unreadable files stop the process namin
     }
   });
 });
+
+test('KAFKA_COMPRESSION: lz4 by default, each Kafka codec by name, anything else names the choices', () => {
+  assert.equal(loadBridgeConfig({}).kafka.compression, 'lz4');
+  for (const codec of ['none', 'gzip', 'snappy', 'lz4'])
+    assert.equal(loadWorkerConfig({ KAFKA_COMPRESSION: codec }).kafka.compression, codec);
+  assert.throws(
+    () => loadBridgeConfig({ KAFKA_COMPRESSION: 'brotli' }),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      err.message === 'KAFKA_COMPRESSION=brotli: expected none, gzip, snappy, lz4, zstd',
+  );
+});

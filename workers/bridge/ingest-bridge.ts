@@ -11,9 +11,9 @@ import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafka
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BridgeConfig } from '../config.js';
 import { chunkForSend, deadLetterMessage } from '../lib/dead-letter.js';
-import { installLinearHeaderDecoding } from '../lib/kafkajs-linear-headers.js';
+import { undecodableReason } from '../lib/kafkajs-decoders.js';
 import { errorFields, type Logger } from '../lib/logger.js';
-import { parseSensorData } from '../shared/event-validation.js';
+import { parseSensorData, type ParseResult } from '../shared/event-validation.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import { Backpressure } from './backpressure.js';
 import { recordFingerprint, startBatches, type PartitionRecord } from './batch-starter.js';
@@ -44,12 +44,6 @@ export class IngestBridge {
 
   constructor(private readonly deps: IngestBridgeDeps) {
     const { config, kafka } = deps;
-    // Before the first fetch: kafkajs's own header decoding is quadratic, a poison pill (issue 7).
-    const headerDecoding = installLinearHeaderDecoding();
-    if (headerDecoding !== 'linear')
-      deps.log.warn('kafkajs header decoding is not linear: many headers can stall the bridge', {
-        headerDecoding,
-      });
     this.consumer = kafka.consumer({
       groupId: config.consumerGroup,
       // The broker holds a fetch until it has a batch's worth of bytes or maxBatchWaitMs passed:
@@ -143,7 +137,10 @@ export class IngestBridge {
     const deadLetters: Message[] = [];
     for (const m of batch.messages) {
       const offset = BigInt(m.offset);
-      const parsed = parseSensorData(m.key, m.value, m.headers);
+      const undecodable = undecodableReason(m);
+      const parsed: ParseResult = undecodable
+        ? { ok: false, kind: 'undecodable-batch', reason: undecodable }
+        : parseSensorData(m.key, m.value, m.headers);
       const fingerprint = recordFingerprint(m.timestamp, m.key, m.value);
       if (parsed.ok) {
         records.push({
@@ -235,6 +232,9 @@ export class IngestBridge {
     fn: () => Promise<T>,
   ): Promise<T | undefined> {
     for (let attempt = 1; ; attempt++) {
+      // A send to a dead broker waits inside the producer (it retries without limit, so that it never
+      // writes twice): keep the group membership alive meanwhile.
+      const beat = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_SLICE_MS);
       try {
         return await fn();
       } catch (err) {
@@ -248,6 +248,8 @@ export class IngestBridge {
           await heartbeat().catch(() => undefined);
           await sleep(Math.min(HEARTBEAT_SLICE_MS, delay - waited));
         }
+      } finally {
+        clearInterval(beat);
       }
     }
   }

@@ -1,10 +1,65 @@
 /** kafkajs client construction from validated settings (SASL/SCRAM and TLS when configured). */
-import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  Partitioners,
+  type CompressionTypes,
+  type KafkaConfig,
+  type Producer,
+  type ProducerConfig,
+} from 'kafkajs';
 import type { KafkaSettings } from '../config.js';
+import { compressionType, registerKafkaCodecs } from './kafka-codecs.js';
+import { installKafkajsDecoders, type DecoderInstall } from './kafkajs-decoders.js';
 import type { Logger } from './logger.js';
 
+/**
+ * Makes this process's kafkajs read whatever a Kafka producer writes: every codec, undecodable
+ * batches as dead-letter placeholders, headers in linear time. Call before the first fetch (every
+ * client constructor here does); idempotent.
+ */
+export function hardenKafkajs(): DecoderInstall {
+  registerKafkaCodecs();
+  return installKafkajsDecoders();
+}
+
 export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
-  return new Kafka(kafkaConfig(settings, log));
+  const decoders = hardenKafkajs();
+  if (decoders !== 'installed')
+    log.warn('kafkajs decoders not replaced: an undecodable batch or many headers can stall consumers', {
+      decoders,
+    });
+  return new PipelineKafka(kafkaConfig(settings, log), compressionType(settings.compression));
+}
+
+/**
+ * A Kafka client whose producers compress with the configured codec unless a send names its own,
+ * partition by murmur2 of the key as Kafka's Java producer does (kafkajs's default, named so that it
+ * does not warn), and, when idempotent, retry without limit: a limited retry count could write a
+ * record twice, which is what kafkajs's "Limiting retries ... may invalidate EoS" warning is about.
+ * A broker outage then holds the send until the broker is back, which is what the callers want
+ * (they never drop; the bridge keeps heartbeating meanwhile).
+ */
+class PipelineKafka extends Kafka {
+  constructor(
+    config: KafkaConfig,
+    private readonly compression: CompressionTypes,
+  ) {
+    super(config);
+  }
+
+  override producer(config: ProducerConfig = {}): Producer {
+    const producer = super.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      ...config,
+      ...(config.idempotent ? { retry: { ...config.retry, retries: Number.MAX_SAFE_INTEGER } } : {}),
+    });
+    const { send, sendBatch } = producer;
+    const compression = this.compression;
+    producer.send = (record) => send({ compression, ...record });
+    producer.sendBatch = (batch) => sendBatch({ compression, ...batch });
+    return producer;
+  }
 }
 
 /** The kafkajs configuration createKafka uses (exported so tests can shorten its retries). */

@@ -73,8 +73,10 @@ export type DeadLetterKind =
   | 'oversize'
   | 'missing-key'
   | 'unknown-schema-version'
-  /** Too many or too large headers, non-UTF-8 header values, or the pipeline's own header names forged. */
-  | 'header-abuse';
+  /** A header named like the pipeline's own (idempotency-key, dlq-*, ...): forged provenance. */
+  | 'header-abuse'
+  /** The record batch holding this offset could not be decompressed or decoded; the value is empty. */
+  | 'undecodable-batch';
 
 /** Value of a dead-letter record; the original bytes travel base64-encoded so nothing is lost. */
 export interface DeadLetterEnvelope {

@@ -476,3 +476,21 @@ void test('cdktf synth with a bad override exits non-zero naming the field', asy
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+void test('npm run synth:dev prints no terraform noise, even with TF_CLI_CONFIG_FILE naming a missing file', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'quiet-synth-'));
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env, TF_CLI_CONFIG_FILE: join(out, 'missing.tfrc') };
+    delete env.CHECKPOINT_DISABLE;
+    const { stdout, stderr } = await run('npm', ['run', '--silent', 'synth:dev', '--', '--output', out], {
+      cwd: ROOT,
+      env,
+      timeout: 120_000,
+    });
+    const output = stdout + stderr;
+    assert.match(output, /synthesized 4 stacks/);
+    assert.doesNotMatch(output, /Unable to open CLI configuration file|ERROR|ENOTFOUND/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

@@ -25,7 +25,7 @@ import {
   MAX_DEAD_LETTER_VALUE_BYTES,
   type BoundedDeadLetterEnvelope,
 } from '../../../workers/lib/dead-letter.js';
-import { installLinearHeaderDecoding } from '../../../workers/lib/kafkajs-linear-headers.js';
+import { installKafkajsDecoders } from '../../../workers/lib/kafkajs-decoders.js';
 import { createLogger } from '../../../workers/lib/logger.js';
 import { BRIDGE_METRICS } from '../../../workers/shared/metrics.js';
 import { HEADERS } from '../../../workers/shared/topics.js';
@@ -47,7 +47,7 @@ import {
 } from '../../helpers/test-stack.js';
 
 // This process reads the corpus back: its own consumers need the linear header decoding too.
-const headerDecoding = installLinearHeaderDecoding();
+const headerDecoding = installKafkajsDecoders();
 
 const id = uniqueId('badin');
 const COPIES = 3;
@@ -155,7 +155,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const b64 = (b: Buffer | null) => (b ? b.toString('base64') : null);
 
 test('the corpus three times between valid readings: each bad record in the DLQ once, each valid event once', async () => {
-  assert.equal(headerDecoding, 'linear');
+  assert.equal(headerDecoding, 'installed');
   const pid = bridge.child.pid!;
   const now = Date.now();
   const copies: CorpusCase[][] = Array.from({ length: COPIES }, (_, copy) =>

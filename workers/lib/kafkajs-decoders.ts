@@ -1,0 +1,256 @@
+/**
+ * Replacements for two of kafkajs 2.2.4's wire decoders, installed before a process's first fetch
+ * (kafkajs loads its decoders on the first fetch). Only 2.2.4 is patched; any other version is left
+ * alone and the caller says so loudly.
+ *
+ * 1. Records, headers in linear time. kafkajs folds a record's headers with one object spread per
+ *    header: quadratic. Measured here: 10,000 headers (a 69 KB record) block the event loop for 62 s,
+ *    and a 1 MB record can carry over 100,000. One such record stops a bridge's heartbeats;
+ *    redelivered to the next member, it stalls the partition for good. Same code, linear fold, which
+ *    also keeps headers named like Object.prototype members ('constructor', '__proto__') as plain
+ *    values instead of mixing in the prototype's.
+ * 2. Record batches that cannot be decoded (a codec kafkajs lacks, corrupt compressed bytes, a record
+ *    that does not parse) throw inside kafkajs's fetch: the whole fetch fails, every partition in it
+ *    stops, and the consumer crash-loops on the same batch (ingest hardening, finding 1). Here such a
+ *    batch decodes to one placeholder record per offset that carries the reason
+ *    (undecodableReason()), so the consumer dead-letters the offsets and moves on. Aborted
+ *    transactions and control batches are filtered by kafkajs as before (read committed): the
+ *    placeholders keep the batch's producer and control flags.
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/** The version whose decoder this copies; any other is left alone. */
+const PATCHED_VERSION = '2.2.4';
+const RECORD_DECODER = 'kafkajs/src/protocol/recordBatch/record/v0/decoder.js';
+const BATCH_DECODER = 'kafkajs/src/protocol/recordBatch/v0/decoder.js';
+/** The module that requires BATCH_DECODER: once loaded, the original batch decoder is bound. */
+const FETCH_MESSAGES_DECODER = 'kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js';
+
+interface WireDecoder {
+  readInt8(): number;
+  readVarLong(): unknown;
+  readVarInt(): number;
+  readVarIntBytes(): Buffer | null;
+  readVarIntArray<T>(reader: (d: WireDecoder) => T): T[];
+}
+
+interface BatchContext {
+  readonly firstOffset?: string;
+  readonly firstTimestamp?: string;
+  readonly magicByte?: number;
+  readonly isControlBatch?: boolean;
+  readonly timestampType?: number;
+  readonly maxTimestamp?: string;
+}
+
+interface LongLike {
+  add(other: unknown): LongLike;
+  toString(): string;
+}
+
+type HeaderValue = Buffer | null;
+
+function setHeader(headers: Record<string, HeaderValue | HeaderValue[]>, name: string, value: unknown): void {
+  Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function linearRecordDecoder(): (decoder: WireDecoder, batchContext?: BatchContext) => unknown {
+  const Long = require('kafkajs/src/utils/long.js') as { fromValue(v: unknown): LongLike };
+  const TimestampTypes = require('kafkajs/src/protocol/timestampTypes.js') as { LOG_APPEND_TIME: number };
+  const decodeHeader = require('kafkajs/src/protocol/recordBatch/header/v0/decoder.js') as (
+    d: WireDecoder,
+  ) => { key: string; value: HeaderValue };
+
+  return (decoder, batchContext = {}) => {
+    const {
+      firstOffset,
+      firstTimestamp,
+      magicByte,
+      isControlBatch = false,
+      timestampType,
+      maxTimestamp,
+    } = batchContext;
+    const attributes = decoder.readInt8();
+    const timestampDelta = decoder.readVarLong();
+    const timestamp =
+      timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp
+        ? maxTimestamp
+        : Long.fromValue(firstTimestamp).add(timestampDelta).toString();
+    const offsetDelta = decoder.readVarInt();
+    const offset = Long.fromValue(firstOffset).add(offsetDelta).toString();
+    const key = decoder.readVarIntBytes();
+    const value = decoder.readVarIntBytes();
+    // Same shape as kafkajs's fold (one value, or an array for a repeated name), in linear time.
+    const headers: Record<string, HeaderValue | HeaderValue[]> = {};
+    for (const header of decoder.readVarIntArray(decodeHeader)) {
+      if (!Object.hasOwn(headers, header.key)) {
+        setHeader(headers, header.key, header.value);
+        continue;
+      }
+      const previous = headers[header.key]!;
+      if (Array.isArray(previous)) previous.push(header.value);
+      else setHeader(headers, header.key, [previous, header.value]);
+    }
+    return {
+      magicByte,
+      attributes,
+      timestamp,
+      offset,
+      key,
+      value,
+      headers,
+      isControlRecord: isControlBatch,
+      batchContext,
+    };
+  };
+}
+
+/** The fetch decoder's view of a record batch, as kafkajs's batch decoder reads it. */
+interface FetchDecoder {
+  readInt64(): { toString(): string };
+  readInt32(): number;
+  readInt16(): number;
+  readInt8(): number;
+  slice(size: number): FetchDecoder;
+  forward(size: number): void;
+  readAll(): Buffer;
+  readArray<T>(reader: (d: WireDecoder) => T): T[];
+  readVarIntBytes(): Buffer | null;
+  readonly buffer: Buffer;
+}
+
+interface Codec {
+  decompress(buffer: Buffer): Promise<Buffer>;
+}
+
+/** Marks a placeholder record of a batch that could not be decoded (see the file comment). */
+const UNDECODABLE = Symbol.for('sensor-pipeline.undecodable-batch');
+
+/** The reason a fetched record is only a placeholder for an undecodable batch; undefined for a real one. */
+export function undecodableReason(message: object): string | undefined {
+  return (message as { [UNDECODABLE]?: string })[UNDECODABLE];
+}
+
+const TIMESTAMP_TYPE_FLAG_MASK = 0x8;
+const TRANSACTIONAL_FLAG_MASK = 0x10;
+const CONTROL_FLAG_MASK = 0x20;
+
+function tolerantBatchDecoder(recordDecoder: (d: WireDecoder, ctx: BatchContext) => unknown) {
+  const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => FetchDecoder;
+  const Long = require('kafkajs/src/utils/long.js') as { fromValue(v: unknown): LongLike };
+  const { KafkaJSPartialMessageError } = require('kafkajs/src/errors.js') as {
+    KafkaJSPartialMessageError: new (message: string) => Error;
+  };
+  const { lookupCodecByAttributes } = require('kafkajs/src/protocol/message/compression/index.js') as {
+    lookupCodecByAttributes(attributes: number): Codec | null;
+  };
+  const TimestampTypes = require('kafkajs/src/protocol/timestampTypes.js') as {
+    LOG_APPEND_TIME: number;
+    CREATE_TIME: number;
+  };
+  const decodeRecord = (d: FetchDecoder, ctx: BatchContext) =>
+    recordDecoder(new Decoder(d.readVarIntBytes() ?? Buffer.alloc(0)) as unknown as WireDecoder, ctx);
+
+  // Same layout as kafkajs's recordBatch/v0/decoder.js: header fields first, then the records.
+  return async (fetchDecoder: FetchDecoder) => {
+    const firstOffset = fetchDecoder.readInt64().toString();
+    const length = fetchDecoder.readInt32();
+    const decoder = fetchDecoder.slice(length);
+    fetchDecoder.forward(length);
+    const remainingBytes = Buffer.byteLength(decoder.buffer);
+    if (remainingBytes < length) {
+      // The normal end of a fetch response that was cut at maxBytes: kafkajs handles it.
+      throw new KafkaJSPartialMessageError(
+        `Tried to decode a partial record batch: remainingBytes(${remainingBytes}) < recordBatchLength(${length})`,
+      );
+    }
+    const partitionLeaderEpoch = decoder.readInt32();
+    const magicByte = decoder.readInt8();
+    decoder.readInt32(); // CRC: kafkajs does not check it either
+    const attributes = decoder.readInt16();
+    const lastOffsetDelta = decoder.readInt32();
+    const firstTimestamp = decoder.readInt64().toString();
+    const maxTimestamp = decoder.readInt64().toString();
+    const producerId = decoder.readInt64().toString();
+    const producerEpoch = decoder.readInt16();
+    const firstSequence = decoder.readInt32();
+    const context = {
+      firstOffset,
+      firstTimestamp,
+      partitionLeaderEpoch,
+      inTransaction: (attributes & TRANSACTIONAL_FLAG_MASK) > 0,
+      isControlBatch: (attributes & CONTROL_FLAG_MASK) > 0,
+      lastOffsetDelta,
+      producerId,
+      producerEpoch,
+      firstSequence,
+      maxTimestamp,
+      timestampType:
+        (attributes & TIMESTAMP_TYPE_FLAG_MASK) > 0
+          ? TimestampTypes.LOG_APPEND_TIME
+          : TimestampTypes.CREATE_TIME,
+    };
+    const recordContext = { ...context, magicByte };
+    try {
+      const codec = lookupCodecByAttributes(attributes);
+      let records: unknown[];
+      if (!codec) {
+        records = decoder.readArray((d) => decodeRecord(d as unknown as FetchDecoder, recordContext));
+      } else {
+        const count = decoder.readInt32();
+        const plain = count <= 0 ? undefined : new Decoder(await codec.decompress(decoder.readAll()));
+        records = Array.from({ length: Math.max(0, count) }, () => decodeRecord(plain!, recordContext));
+      }
+      return { ...context, records };
+    } catch (err) {
+      if (err instanceof KafkaJSPartialMessageError) throw err;
+      const reason = `record batch at offsets ${firstOffset}-${Long.fromValue(firstOffset).add(lastOffsetDelta).toString()} cannot be decoded: ${(err as Error).message}`;
+      const records = Array.from({ length: lastOffsetDelta + 1 }, (_, delta) => ({
+        magicByte,
+        attributes: 0,
+        timestamp: firstTimestamp,
+        offset: Long.fromValue(firstOffset).add(delta).toString(),
+        key: null,
+        value: null,
+        headers: {},
+        isControlRecord: context.isControlBatch,
+        batchContext: recordContext,
+        [UNDECODABLE]: reason,
+      }));
+      return { ...context, records };
+    }
+  };
+}
+
+export type DecoderInstall = 'installed' | 'other-kafkajs-version' | 'too-late';
+
+let installedRecord: unknown;
+let installedBatch: unknown;
+
+/**
+ * Installs both decoders for this process; idempotent. 'too-late' means a consumer already fetched
+ * with the originals, which stay in use: the caller should say so loudly.
+ */
+export function installKafkajsDecoders(): DecoderInstall {
+  const { version } = require('kafkajs/package.json') as { version: string };
+  if (version !== PATCHED_VERSION) return 'other-kafkajs-version';
+  const recordPath = require.resolve(RECORD_DECODER);
+  const batchPath = require.resolve(BATCH_DECODER);
+  if (
+    installedRecord !== undefined &&
+    require.cache[recordPath]?.exports === installedRecord &&
+    require.cache[batchPath]?.exports === installedBatch
+  )
+    return 'installed';
+  if (require.cache[require.resolve(FETCH_MESSAGES_DECODER)]) return 'too-late';
+  require(recordPath);
+  require(batchPath);
+  const linear = linearRecordDecoder();
+  installedRecord = linear;
+  installedBatch = tolerantBatchDecoder(linear as (d: WireDecoder, ctx: BatchContext) => unknown);
+  require.cache[recordPath]!.exports = installedRecord;
+  require.cache[batchPath]!.exports = installedBatch;
+  return 'installed';
+}
