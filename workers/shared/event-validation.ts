@@ -3,11 +3,16 @@
  * hot path and precise in what it reports. Used by the bridge and by tools, never by workflow code.
  */
 import { Ajv, type ErrorObject, type JSONSchemaType } from 'ajv';
-import { READING_NAMES, SENSOR_DATA_SCHEMA_VERSION, type DeadLetterKind, type SensorData } from './events.js';
+import { SENSOR_DATA_VALUE } from './event-schemas.js';
+import {
+  MAX_EVENT_BYTES,
+  SENSOR_DATA_SCHEMA_VERSION,
+  type DeadLetterKind,
+  type SensorData,
+} from './events.js';
 import { HEADERS } from './topics.js';
 
-/** Larger values are dead-lettered before parsing: a reading is ~200 bytes. */
-export const MAX_EVENT_BYTES = 16 * 1024;
+export { MAX_EVENT_BYTES };
 
 /**
  * Names the pipeline writes on its own records. On sensor-data they can only be forged (or pipeline
@@ -24,32 +29,8 @@ const MAX_QUOTE = 64;
 /** Record headers as kafkajs hands them over; any shape is tolerated, since nothing here is trusted. */
 export type RecordHeaders = Readonly<Record<string, unknown>>;
 
-const finiteNumber = { type: 'number', minimum: -1e9, maximum: 1e9 } as const;
-
-export const sensorDataSchema: JSONSchemaType<SensorData> = {
-  $id: 'SensorData.v1',
-  type: 'object',
-  additionalProperties: false,
-  required: ['schemaVersion', 'eventId', 'deviceId', 'timestamp', 'readings'],
-  properties: {
-    schemaVersion: { type: 'integer', const: SENSOR_DATA_SCHEMA_VERSION },
-    eventId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' },
-    deviceId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' },
-    timestamp: { type: 'integer', minimum: 0, maximum: 8.64e15 },
-    readings: {
-      type: 'object',
-      additionalProperties: false,
-      required: [...READING_NAMES],
-      properties: {
-        temperature: finiteNumber,
-        humidity: finiteNumber,
-        pressure: finiteNumber,
-        battery: finiteNumber,
-      },
-    },
-    firmware: { type: 'string', maxLength: 64, nullable: true },
-  },
-} as unknown as JSONSchemaType<SensorData>;
+/** The bridge's schema of a SensorData value (the one source: event-schemas.ts). */
+export const sensorDataSchema = SENSOR_DATA_VALUE as unknown as JSONSchemaType<SensorData>;
 
 const ajv = new Ajv({ allErrors: false, strict: true });
 const validateSensorData = ajv.compile(sensorDataSchema);

@@ -14,6 +14,17 @@ export type ReadingName = (typeof READING_NAMES)[number];
 /** Units: temperature °C, humidity %RH, pressure hPa, battery % of charge. */
 export type Readings = Record<ReadingName, number>;
 
+/** Physical limits of the fleet's sensors; a value outside is a faulty sensor, not an alert. */
+export const READING_LIMITS: Record<ReadingName, readonly [min: number, max: number]> = {
+  temperature: [-60, 150],
+  humidity: [0, 100],
+  pressure: [300, 1100],
+  battery: [0, 100],
+};
+
+/** Larger SensorData values are dead-lettered before parsing: a reading is ~220 bytes. */
+export const MAX_EVENT_BYTES = 16 * 1024;
+
 /** A device's measurement, as produced to `sensor-data` (key = deviceId). */
 export interface SensorData {
   readonly schemaVersion: 1;

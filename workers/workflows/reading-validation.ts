@@ -2,15 +2,7 @@
  * Domain validation of schema-valid readings: plausible physical ranges and timestamps. Pure and
  * deterministic (the clock is the workflow's), so a replay reaches the same verdicts.
  */
-import type { IngestedEvent, ReadingName } from '../shared/events.js';
-
-/** Physical limits of the fleet's sensors; a value outside is a faulty sensor, not an alert. */
-export const READING_LIMITS: Record<ReadingName, readonly [min: number, max: number]> = {
-  temperature: [-60, 150],
-  humidity: [0, 100],
-  pressure: [300, 1100],
-  battery: [0, 100],
-};
+import { READING_LIMITS, type IngestedEvent, type ReadingName } from '../shared/events.js';
 
 export interface RejectedEvent {
   readonly event: IngestedEvent;
