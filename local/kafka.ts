@@ -116,6 +116,8 @@ export async function kafkaUp(config: StackConfig): Promise<void> {
   const brokers = [`127.0.0.1:${config.kafka.port.port}`];
   if (daemonPid(NAME) !== undefined) {
     await waitKafkaReady(brokers);
+    // A broker started by an older checkout may lack an ACL added since (the worker's READ, 0008).
+    await grantServiceAcls(brokers);
     return;
   }
   await assertPortFree(config.kafka.port.port, config.kafka.port.envVar);
@@ -246,9 +248,10 @@ const SERVICE_ACLS: ReadonlyArray<{
     operations: [AclOperationTypes.READ, AclOperationTypes.DESCRIBE],
   },
   {
+    // READ: the worker fetches each batch's range itself (claim check); it never joins a group.
     principal: LOCAL_KAFKA_USERS.worker.username,
     resourceType: AclResourceTypes.TOPIC,
-    operations: [AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE],
+    operations: [AclOperationTypes.READ, AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE],
   },
 ];
 

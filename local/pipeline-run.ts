@@ -11,7 +11,6 @@ import { Client, Connection } from '@temporalio/client';
 import { kafkaClientConfig, type StackEndpoints } from './config.js';
 import {
   pipelineEnv,
-  scrapeMetric,
   startPipelineProcess,
   stopPipelineProcess,
   waitReady,
@@ -29,7 +28,6 @@ import {
 } from './run-verification.js';
 import { Fleet } from './simulator/fleet.js';
 import { produceFleet } from './simulator/producer.js';
-import { BRIDGE_METRICS } from '../workers/shared/metrics.js';
 import { TOPICS } from '../workers/shared/topics.js';
 import { TEMPORAL_NAMESPACE, acknowledgeSignal } from '../workers/shared/temporal.js';
 
@@ -219,6 +217,20 @@ export class PipelineRun {
     }
   }
 
+  /** Records on the dead-letter topic since the run started (workers dead-letter; any may restart). */
+  private async deadLettered(): Promise<number> {
+    const from = this.startOffsets.deadLetter;
+    try {
+      const now = await topicEndOffsets(this.kafka, from.topic);
+      return now.partitions.reduce((sum, p) => {
+        const start = from.partitions.find((s) => s.partition === p.partition)?.offset ?? '0';
+        return sum + Number(BigInt(p.offset) - BigInt(start));
+      }, 0);
+    } catch {
+      return 0; // Kafka down or restarting
+    }
+  }
+
   /** Counts of the run so far; Postgres-derived fields are undefined while it cannot be read. */
   async snapshot(): Promise<RunSnapshot> {
     const prefix = `${this.opts.runId}-`;
@@ -241,7 +253,7 @@ export class PipelineRun {
       duplicates: this.fleet.counts.duplicates,
       malformed: this.fleet.counts.malformed,
       processed,
-      dlq: await scrapeMetric(this.bridge, BRIDGE_METRICS.deadLettered),
+      dlq: await this.deadLettered(),
       alerts,
     };
   }

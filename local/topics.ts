@@ -21,7 +21,9 @@ export function pipelineTopicSpecs(
     {
       topic: names.sensorData,
       partitions: sensorDataPartitions,
-      config: { 'retention.ms': String(7 * 24 * 3600_000) },
+      // Delete, never compact, and well above the time a batch waits for its worker: batch
+      // workflows name offset ranges of this topic (claim check, decision 0008).
+      config: { 'retention.ms': String(7 * 24 * 3600_000), 'cleanup.policy': 'delete' },
     },
     { topic: names.processed, partitions: sensorDataPartitions },
     { topic: names.alerts, partitions: 3 },

@@ -11,7 +11,7 @@ import { ensureTemporalBinaries } from '../local/temporal.js';
 import { TEMPORAL_NAMESPACE } from '../workers/shared/temporal.js';
 import { repoRoot } from '../local/lib/paths.js';
 import { createLogger } from '../workers/lib/logger.js';
-import type { IngestedEvent } from '../workers/shared/events.js';
+import type { SensorData } from '../workers/shared/events.js';
 import { acknowledgeSignal, alertWorkflowId } from '../workers/shared/temporal.js';
 import { startSensorWorker } from '../workers/worker/sensor-worker.js';
 import { sensorData } from '../tests/helpers/events.js';
@@ -33,14 +33,15 @@ async function main(): Promise<void> {
   const topics = await testTopics(ep, id);
   const db = await testDatabase(ep, id);
   const temporal = await testTemporal(ep);
+  const kafka = testKafka(ep);
   const worker = await startSensorWorker({
     config: testWorkerConfig(ep, id, topics, db.url, { escalation: { tiersMs: [1000, 1000] } }),
-    kafka: testKafka(ep),
+    kafka,
     client: temporal.client,
     log: createLogger('record'),
   });
-  const driver = new BatchDriver(temporal.client, `${id}-queue`, topics.sensorData);
-  const batch = async (deviceId: string, temps: number[], extra: IngestedEvent[] = []) =>
+  const driver = new BatchDriver(kafka, temporal.client, `${id}-queue`, topics.sensorData);
+  const batch = async (deviceId: string, temps: number[], extra: SensorData[] = []) =>
     (await driver.run(deviceId, temps, extra, 1)).workflowId;
   const save = async (name: string, workflowId: string) => {
     // The CLI writes the canonical proto-JSON that Worker.runReplayHistory reads.
@@ -61,10 +62,7 @@ async function main(): Promise<void> {
     console.log(`recorded ${name} (${(JSON.parse(json) as { events: unknown[] }).events.length} events)`);
   };
 
-  const implausible = {
-    ...sensorData(`${id}-a`, 900, { readings: { humidity: 300 } }),
-    source: { partition: 0, offset: '900' },
-  };
+  const implausible = sensorData(`${id}-a`, 900, { readings: { humidity: 300 } });
   await save(
     'batch-with-breach-rejects-and-duplicates',
     await batch(`${id}-a`, [20, 85, 86, 86], [implausible]),

@@ -36,6 +36,7 @@ export class ObservabilityStack extends TerraformStack {
         consumerLag: config.observability.consumerLagAlert,
         dlqRate: config.observability.dlqRateAlert,
         scheduleToStartSeconds: config.observability.scheduleToStartAlertSeconds,
+        rangeReadAgeSeconds: ((config.kafka.topics.sensorData?.retentionHours ?? 24) * 3600) / 4,
       }),
     });
 

@@ -49,18 +49,25 @@ export class PipelineStack extends TerraformStack {
       kafka,
       userName: KAFKA_USERS.bridge,
       acls: [
+        // Offsets and record sizes only: the worker parses and dead-letters (claim check, 0008).
         topic(TOPICS.sensorData, ['Read', 'Describe']),
-        topic(TOPICS.deadLetter, ['Write', 'Describe']),
+        // npm run redrive runs as the bridge: it consumes the parking topic in its own group.
+        topic(TOPICS.parking, ['Read', 'Describe']),
         { resource: { type: 'group', name: BRIDGE_CONSUMER_GROUP }, operations: ['Read'] },
+        { resource: { type: 'group', name: `${BRIDGE_CONSUMER_GROUP}-redrive` }, operations: ['Read'] },
       ],
     });
     const workerUser = new KafkaUser(this, 'user-worker', {
       kafka,
       userName: KAFKA_USERS.worker,
       acls: [
+        // Reads each batch's range by offset (no consumer group): claim check, decision 0008.
+        topic(TOPICS.sensorData, ['Read', 'Describe']),
         topic(TOPICS.processed, ['Write', 'Describe']),
         topic(TOPICS.alerts, ['Write', 'Describe']),
-        topic(TOPICS.parking, ['Write', 'Describe']),
+        topic(TOPICS.deadLetter, ['Write', 'Describe']),
+        // Written when a batch is parked; read when a re-drive's batches run.
+        topic(TOPICS.parking, ['Read', 'Write', 'Describe']),
       ],
     });
     const lagReader = new KafkaUser(this, 'user-lag-reader', {

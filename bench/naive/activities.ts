@@ -3,8 +3,9 @@
  * ledger, rollups and device state take the same SQL and the publish the same code path.
  */
 import type { IngestedEvent } from '../../workers/shared/events.js';
+import { applyBatchEffects } from '../../workers/activities/batch-effects.js';
 import type { ActivityDeps } from '../../workers/activities/index.js';
-import { createActivities } from '../../workers/activities/index.js';
+import { publishProcessed } from '../../workers/activities/publish-processed.js';
 import type { BatchRef } from '../../workers/activities/types.js';
 import { rejectionReason } from '../../workers/workflows/reading-validation.js';
 
@@ -36,13 +37,15 @@ function batchOfOne({ workflowId, runId, event }: EventRef): BatchRef {
   };
 }
 
-export function createNaiveActivities(deps: ActivityDeps): NaiveActivities {
-  const real = createActivities(deps);
+export function createNaiveActivities(
+  deps: Pick<ActivityDeps, 'pool' | 'producer' | 'topics' | 'processedPartitions'>,
+): NaiveActivities {
+  const publishDeps = { ...deps, processedTopic: deps.topics.processed };
   return {
     validateEvent: async (event) =>
       rejectionReason(event, { now: Date.now(), maxEventAgeMs: 7 * 24 * 3600_000, maxClockSkewMs: 300_000 }),
     applyEventEffects: async (ref) => {
-      await real.applyBatchEffects({
+      await applyBatchEffects(deps.pool, {
         ...batchOfOne(ref),
         events: [ref.event],
         inBatchDuplicates: 0,
@@ -51,7 +54,12 @@ export function createNaiveActivities(deps: ActivityDeps): NaiveActivities {
       });
     },
     publishEvent: async (ref) => {
-      await real.publishProcessed(batchOfOne(ref));
+      // Its own step, as one-workflow-per-event designs have it: what was committed is read back.
+      const { rows } = await deps.pool.query<{ ms: string }>(
+        'SELECT (extract(epoch FROM applied_at) * 1000)::bigint AS ms FROM batches WHERE batch_id = $1',
+        [ref.workflowId],
+      );
+      await publishProcessed(publishDeps, batchOfOne(ref), [ref.event], Number(rows[0]?.ms ?? Date.now()));
     },
   };
 }

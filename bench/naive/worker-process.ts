@@ -5,7 +5,6 @@ import pg from 'pg';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { kafkaClientConfig } from '../../local/config.js';
 import type { TopicNames } from '../../workers/config.js';
-import { connectTemporal } from '../../workers/lib/temporal-client.js';
 import { dataConverter } from '../../workers/lib/payload-codec.js';
 import { migrate } from '../../workers/db/migrate.js';
 import { TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
@@ -29,18 +28,10 @@ runChild(async () => {
   const kafka = new Kafka(kafkaClientConfig({ kafkaBrokers: spec.brokers }, 'bench-naive-worker'));
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const { connection: clientConnection, client } = await connectTemporal({
-    address: spec.temporalAddress,
-    namespace: TEMPORAL_NAMESPACE,
-    taskQueue: spec.taskQueue,
-  });
   const activities = createNaiveActivities({
     pool,
     producer,
-    temporal: client,
-    taskQueue: spec.taskQueue,
     topics: spec.topics,
-    escalation: { tiersMs: [60_000] },
     processedPartitions: async () => 1,
   });
   const connection = await NativeConnection.connect({ address: spec.temporalAddress });
@@ -76,6 +67,5 @@ runChild(async () => {
   await producer.disconnect();
   await pool.end();
   await connection.close();
-  await clientConnection.close();
   return {};
 });

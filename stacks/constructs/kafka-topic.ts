@@ -71,6 +71,9 @@ export class KafkaTopic extends Construct {
           partitions: p.partitions,
           replicas: p.replicas,
           config: {
+            // Delete, never compact: batch workflows name offset ranges (claim check), and compaction
+            // would open gaps inside them.
+            'cleanup.policy': 'delete',
             'retention.ms': p.retentionHours * 3_600_000,
             'min.insync.replicas': p.minInsyncReplicas,
             'compression.type': p.compressionType,

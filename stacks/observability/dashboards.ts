@@ -100,7 +100,7 @@ export function dashboards(): Record<string, Dashboard> {
         'DLQ and parking rates',
         'ops',
         [
-          { expr: `sum(rate(${BRIDGE_METRICS.deadLettered}[5m]))`, legendFormat: 'dead-lettered' },
+          { expr: `sum(rate(${WORKER_METRICS.deadLettered}[5m]))`, legendFormat: 'dead-lettered' },
           { expr: `sum(rate(${WORKER_METRICS.eventsParked}[5m]))`, legendFormat: 'parked' },
           { expr: `sum(rate(${WORKER_METRICS.duplicatesSkipped}[5m]))`, legendFormat: 'duplicates skipped' },
         ],

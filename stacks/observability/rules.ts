@@ -33,6 +33,11 @@ export interface RuleThresholds {
   readonly scheduleToStartSeconds: number;
   /** Replica lag behind the primary, seconds. */
   readonly replicationLagSeconds: number;
+  /**
+   * Age of a batch range's first record when the worker reads it, seconds: a quarter of sensor-data's
+   * retention, so that the alert fires long before ranges expire (claim check, decision 0008).
+   */
+  readonly rangeReadAgeSeconds: number;
 }
 
 export const DEFAULT_THRESHOLDS: RuleThresholds = {
@@ -40,6 +45,7 @@ export const DEFAULT_THRESHOLDS: RuleThresholds = {
   dlqRate: 10,
   scheduleToStartSeconds: 1,
   replicationLagSeconds: 30,
+  rangeReadAgeSeconds: 6 * 3600,
 };
 
 const lagSelector = `consumergroup="${BRIDGE_CONSUMER_GROUP}",topic="${TOPICS.sensorData}"`;
@@ -73,12 +79,34 @@ export function ruleGroups(t: RuleThresholds = DEFAULT_THRESHOLDS): RuleGroup[] 
         },
         {
           alert: 'SensorDeadLetterRateHigh',
-          expr: `sum(rate(${BRIDGE_METRICS.deadLettered}[5m])) > ${t.dlqRate}`,
+          expr: `sum(rate(${WORKER_METRICS.deadLettered}[5m])) > ${t.dlqRate}`,
           for: '10m',
           labels: { severity: 'warning' },
           annotations: {
             summary: 'Malformed sensor events are dead-lettered',
             description: '{{ $value | humanize }} messages/s go to the DLQ; check the dlq-reason header.',
+          },
+        },
+        {
+          alert: 'SensorBatchRangesNearExpiry',
+          expr: `histogram_quantile(0.99, sum(rate(${WORKER_METRICS.rangeReadAge}_bucket[10m])) by (le)) > ${t.rangeReadAgeSeconds}`,
+          for: '10m',
+          labels: { severity: 'critical' },
+          annotations: {
+            summary: 'Batches run so late that their records near sensor-data retention',
+            description:
+              'Workers read ranges whose first record is {{ $value | humanizeDuration }} old. Batch workflows name their records on sensor-data; once retention deletes them the batch is parked as range-expired. Add workers or fix what blocks them.',
+          },
+        },
+        {
+          alert: 'SensorBatchesParked',
+          expr: `sum by (reason) (increase(${WORKER_METRICS.batchesParked}[15m])) > 0`,
+          for: '0m',
+          labels: { severity: 'critical' },
+          annotations: {
+            summary: 'Batches parked: {{ $labels.reason }}',
+            description:
+              'A batch could not be processed as claimed (range-expired, range-replaced, records-missing) or failed permanently; see the parking topic and docs/operations.md.',
           },
         },
         {

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { KafkaRangeReader } from '../../workers/lib/kafka-range-reader.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaClientConfig, type StackEndpoints } from '../../local/config.js';
 import { stack, testKafka, testTopics, uniqueId } from '../helpers/test-stack.js';
@@ -52,13 +53,30 @@ test('a wrong password is refused with an authentication error', async () => {
   await admin.disconnect().catch(() => undefined);
 });
 
-test('the worker may produce but not use a consumer group: WRITE and DESCRIBE on topics only', async () => {
+test('the worker may produce and read by offset but not use a consumer group', async () => {
   const kafka = new Kafka({ ...kafkaClientConfig(ep, 'worker-acl', 'worker'), connectionTimeout: 3000 });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
     const [meta] = await producer.send({ topic: topics.processed, messages: [{ key: 'k', value: 'v' }] });
     assert.equal(meta?.errorCode, 0);
+    // The claim check: the worker reads a batch's range itself, with no group.
+    const reader = new KafkaRangeReader(kafka);
+    try {
+      const at = meta!.baseOffset!;
+      const read = await reader.read({
+        topic: topics.processed,
+        partition: meta!.partition,
+        firstOffset: at,
+        lastOffset: at,
+      });
+      assert.deepEqual(
+        read.records.map((r) => String(r.value)),
+        ['v'],
+      );
+    } finally {
+      await reader.close();
+    }
   } finally {
     await producer.disconnect();
   }

@@ -65,7 +65,7 @@ batch AS (
                        events, applied, duplicates, rejected, dead_lettered)
   VALUES ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
   ON CONFLICT (batch_id) DO UPDATE SET run_id = excluded.run_id
-  RETURNING 1
+  RETURNING (extract(epoch FROM applied_at) * 1000)::bigint AS applied_ms
 )
 SELECT
   -- ours = inserted now, or by an earlier attempt of this batch (same statement snapshot)
@@ -78,7 +78,7 @@ SELECT
   ) AS open_alerts,
   (SELECT count(*) FROM rollups) AS rollup_rows,
   (SELECT count(*) FROM state) AS state_rows,
-  (SELECT count(*) FROM batch) AS batch_rows
+  (SELECT applied_ms FROM batch) AS applied_ms
 `;
 
 export async function applyBatchEffects(pool: Pool, input: ApplyBatchInput): Promise<ApplyBatchResult> {
@@ -112,6 +112,7 @@ export async function applyBatchEffects(pool: Pool, input: ApplyBatchInput): Pro
     const { rows } = await client.query<{
       duplicate_event_ids: string[];
       open_alerts: { deviceId: string; rule: string }[];
+      applied_ms: string;
     }>(APPLY_SQL, params);
     const row = rows[0]!;
     const applied = e.length - row.duplicate_event_ids.length;
@@ -120,7 +121,12 @@ export async function applyBatchEffects(pool: Pool, input: ApplyBatchInput): Pro
       applied,
       input.inBatchDuplicates + row.duplicate_event_ids.length,
     ]);
-    return { applied, duplicateEventIds: row.duplicate_event_ids, openAlerts: row.open_alerts };
+    return {
+      applied,
+      duplicateEventIds: row.duplicate_event_ids,
+      openAlerts: row.open_alerts,
+      appliedAt: Number(row.applied_ms),
+    };
   } finally {
     client.release();
   }

@@ -4,15 +4,14 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import type { Message, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import type { Pool } from 'pg';
+import type { KafkaRangeReader } from '../lib/kafka-range-reader.js';
 import type { EscalationPolicy } from '../shared/alert-rules.js';
-import { HEADERS } from '../shared/topics.js';
-import { chunkForSend, deadLetterMessage } from '../lib/dead-letter.js';
+import type { ParkReason } from '../shared/temporal.js';
 import { recordAlertTransition, signalAlerts } from './alerts.js';
-import { applyBatchEffects, revertBatchEffects } from './batch-effects.js';
 import { pruneLedgerChunk } from './ledger-retention.js';
-import { publishProcessed } from './publish-processed.js';
+import { processRange } from './process-range.js';
 import { PERMANENT_FAILURE, type SensorActivities } from './types.js';
 
 export interface ActivityTopics {
@@ -25,6 +24,8 @@ export interface ActivityTopics {
 export interface ActivityDeps {
   readonly pool: Pool;
   readonly producer: Producer;
+  /** Reads a batch's records from Kafka (claim check). */
+  readonly rangeReader: Pick<KafkaRangeReader, 'read'>;
   readonly temporal: Client;
   readonly taskQueue: string;
   readonly topics: ActivityTopics;
@@ -32,12 +33,16 @@ export interface ActivityDeps {
   /** Partition count of the processed topic (cached by the caller). */
   readonly processedPartitions: () => Promise<number>;
   readonly observeLatency?: (seconds: number) => void;
+  readonly onDeadLettered?: (kind: string, count: number) => void;
+  readonly onParked?: (reason: ParkReason, events: number) => void;
+  readonly onRangeAge?: (seconds: number) => void;
 }
 
 /** Postgres error classes that no retry can fix: the data, not the moment, is wrong. */
 const PERMANENT_SQLSTATE_CLASSES = ['22', '23', '42'];
 
-function classify(err: unknown): never {
+/** Rethrows `err`, as a non-retryable PermanentFailure when no retry can fix it. */
+export function classify(err: unknown): never {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && PERMANENT_SQLSTATE_CLASSES.includes(code.slice(0, 2))) {
     throw ApplicationFailure.nonRetryable(`${(err as Error).message} (SQLSTATE ${code})`, PERMANENT_FAILURE);
@@ -53,80 +58,22 @@ function classify(err: unknown): never {
   throw err;
 }
 
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    return classify(err);
-  }
-}
-
 export function createActivities(deps: ActivityDeps): SensorActivities {
   const alertDeps = { ...deps, alertsTopic: deps.topics.alerts };
   return {
-    applyBatchEffects: (input) => guarded(() => applyBatchEffects(deps.pool, input)),
-    publishProcessed: (ref) =>
-      guarded(() =>
-        publishProcessed(
-          {
-            pool: deps.pool,
-            producer: deps.producer,
-            processedTopic: deps.topics.processed,
-            processedPartitions: deps.processedPartitions,
-            observeLatency: deps.observeLatency,
-          },
-          ref,
-        ),
+    processRange: (input) =>
+      processRange(
+        {
+          ...deps,
+          processedTopic: deps.topics.processed,
+          deadLetterTopic: deps.topics.deadLetter,
+          parkingTopic: deps.topics.parking,
+          permanent: classify,
+        },
+        input,
       ),
-    revertBatchEffects: (ref) => revertBatchEffects(deps.pool, ref),
-    deadLetterRejected: async ({ ref, rejected }) => {
-      await sendChunked(
-        deps.producer,
-        deps.topics.deadLetter,
-        rejected.map(({ event, reason }) =>
-          deadLetterMessage(
-            {
-              topic: ref.range.topic,
-              partition: event.source.partition,
-              offset: event.source.offset,
-              key: Buffer.from(event.deviceId),
-              value: Buffer.from(JSON.stringify({ ...event, source: undefined })),
-            },
-            'invalid-reading',
-            reason,
-          ),
-        ),
-      );
-    },
-    parkEvents: async ({ batchId, range, events, reason, step }) => {
-      await sendChunked(
-        deps.producer,
-        deps.topics.parking,
-        events.map((event) => ({
-          key: event.deviceId,
-          value: JSON.stringify(event),
-          headers: {
-            [HEADERS.idempotencyKey]: event.eventId,
-            [HEADERS.parkingReason]: `${step}: ${reason}`.slice(0, 512),
-            [HEADERS.workflowId]: batchId,
-            [HEADERS.dlqSourceTopic]: range.topic,
-            [HEADERS.dlqSourcePartition]: String(event.source.partition),
-            [HEADERS.dlqSourceOffset]: event.source.offset,
-          },
-        })),
-      );
-    },
     signalAlerts: (signals) => signalAlerts(alertDeps, signals),
     pruneLedgerChunk: (input) => pruneLedgerChunk(deps.pool, input),
     recordAlertTransition: (input) => recordAlertTransition(alertDeps, input),
   };
-}
-
-/**
- * A whole batch of dead letters or parked events can pass the broker's 1 MB record-batch limit, and
- * MESSAGE_TOO_LARGE would be retried forever: send byte-bounded chunks (a retry may repeat some;
- * both topics carry the source position, so a re-drive dedups them).
- */
-async function sendChunked(producer: Producer, topic: string, messages: Message[]): Promise<void> {
-  for (const chunk of chunkForSend(messages)) await producer.send({ topic, acks: -1, messages: chunk });
 }

@@ -1,13 +1,15 @@
 /**
- * Temporal → Kafka: publishes SensorDataProcessed for a batch's ledger rows. A retried activity may
- * publish twice; every message carries idempotency-key = eventId, so consumers drop the repeat
- * (workers/consumers/dedup.ts). Messages go to the source partition: the device's order and affinity
- * survive, and the audit trail can compute each event's output offset.
+ * Temporal → Kafka: publishes SensorDataProcessed for the events a batch applied, from memory (the
+ * events were just read from the range; nothing is re-read from the ledger). A retried activity may
+ * publish twice; every message carries idempotency-key = eventId and the same value (processedAt is
+ * the batch's commit time, kept in its row), so consumers drop the repeat (workers/consumers/dedup.ts).
+ * Messages go to the source partition: the device's order and affinity survive, and the audit trail
+ * can compute each event's output offset.
  */
 import type { Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { HEADERS } from '../shared/topics.js';
-import { PROCESSED_SCHEMA_VERSION, type SensorDataProcessed } from '../shared/events.js';
+import { PROCESSED_SCHEMA_VERSION, type IngestedEvent, type SensorDataProcessed } from '../shared/events.js';
 import type { BatchRef } from './types.js';
 
 /** kafkajs puts one send's messages for a partition into one record batch: stay under 1 MB. */
@@ -22,59 +24,56 @@ export interface PublishDeps {
   readonly observeLatency?: (seconds: number) => void;
 }
 
-interface LedgerRow {
-  event_id: string;
-  device_id: string;
-  event_ms: string;
-  processed_ms: string;
-  source_partition: number;
-  source_offset: string;
+/** The SensorDataProcessed record of one applied event. */
+export function processedRecord(
+  event: IngestedEvent,
+  batchId: string,
+  processedAt: number,
+  partition: number,
+) {
+  const value: SensorDataProcessed = {
+    schemaVersion: PROCESSED_SCHEMA_VERSION,
+    eventId: event.eventId,
+    deviceId: event.deviceId,
+    eventTime: event.timestamp,
+    processedAt,
+    batchId,
+    source: event.source,
+  };
+  return {
+    key: event.deviceId,
+    partition,
+    value: JSON.stringify(value),
+    headers: { [HEADERS.idempotencyKey]: event.eventId, [HEADERS.eventType]: 'SensorDataProcessed' },
+  };
 }
 
-export async function publishProcessed(deps: PublishDeps, ref: BatchRef): Promise<number> {
-  const { rows } = await deps.pool.query<LedgerRow>(
-    `SELECT event_id, device_id,
-            (extract(epoch FROM event_time) * 1000)::bigint AS event_ms,
-            (extract(epoch FROM processed_at) * 1000)::bigint AS processed_ms,
-            source_partition, source_offset
-     FROM processed_events WHERE batch_id = $1 ORDER BY source_offset`,
-    [ref.batchId],
-  );
-  if (rows.length === 0) return 0;
+/** Publishes `applied` (in source-offset order) and records where the messages went. */
+export async function publishProcessed(
+  deps: PublishDeps,
+  ref: BatchRef,
+  applied: readonly IngestedEvent[],
+  processedAt: number,
+): Promise<number> {
+  if (applied.length === 0) return 0;
   const partition = ref.range.partition % (await deps.processedPartitions());
   const sends: { partition: number; baseOffset: string; count: number }[] = [];
-  for (let i = 0; i < rows.length; i += MAX_MESSAGES_PER_SEND) {
-    const chunk = rows.slice(i, i + MAX_MESSAGES_PER_SEND);
+  for (let i = 0; i < applied.length; i += MAX_MESSAGES_PER_SEND) {
+    const chunk = applied.slice(i, i + MAX_MESSAGES_PER_SEND);
     const [meta] = await deps.producer.send({
       topic: deps.processedTopic,
       acks: -1,
-      messages: chunk.map((row) => {
-        const value: SensorDataProcessed = {
-          schemaVersion: PROCESSED_SCHEMA_VERSION,
-          eventId: row.event_id,
-          deviceId: row.device_id,
-          eventTime: Number(row.event_ms),
-          processedAt: Number(row.processed_ms),
-          batchId: ref.batchId,
-          source: { partition: row.source_partition, offset: String(row.source_offset) },
-        };
-        return {
-          key: row.device_id,
-          partition,
-          value: JSON.stringify(value),
-          headers: { [HEADERS.idempotencyKey]: row.event_id, [HEADERS.eventType]: 'SensorDataProcessed' },
-        };
-      }),
+      messages: chunk.map((event) => processedRecord(event, ref.batchId, processedAt, partition)),
     });
     sends.push({ partition, baseOffset: meta?.baseOffset ?? '-1', count: chunk.length });
   }
   if (deps.observeLatency) {
     const now = Date.now();
-    for (const row of rows) deps.observeLatency((now - Number(row.event_ms)) / 1000);
+    for (const event of applied) deps.observeLatency((now - event.timestamp) / 1000);
   }
   await deps.pool.query(
     'UPDATE batches SET published_at = clock_timestamp(), publish_offsets = $2 WHERE batch_id = $1',
     [ref.batchId, JSON.stringify(sends)],
   );
-  return rows.length;
+  return applied.length;
 }

@@ -2,10 +2,10 @@
  * The activity contract as workflow code sees it: types only, so the workflow bundle never pulls in
  * pg or kafkajs. createActivities() in ./index.ts implements exactly this interface.
  */
+import type { AlertRule } from '../shared/alert-rules.js';
 import type { AlertEvent, IngestedEvent } from '../shared/events.js';
-import type { AlertState, BatchRange } from '../shared/temporal.js';
+import type { AlertState, BatchClaim, BatchRange, ParkReason } from '../shared/temporal.js';
 import type { AlertSignal, OpenAlertKey } from '../workflows/alert-planning.js';
-import type { RejectedEvent } from '../workflows/reading-validation.js';
 
 export interface BatchRef {
   readonly batchId: string;
@@ -27,6 +27,29 @@ export interface ApplyBatchResult {
   readonly duplicateEventIds: string[];
   /** Open alerts of devices in this batch, so cleared readings can resolve them. */
   readonly openAlerts: OpenAlertKey[];
+  /** When the batch's effects were first committed, epoch ms: the processedAt of its events. */
+  readonly appliedAt: number;
+}
+
+export interface ProcessRangeInput extends BatchRef {
+  readonly claim: BatchClaim;
+  readonly rules: readonly AlertRule[];
+  /** The workflow's clock when the batch started, and the event window around it (ms). */
+  readonly now: number;
+  readonly maxEventAgeMs: number;
+  readonly maxClockSkewMs: number;
+}
+
+export interface ProcessRangeResult {
+  readonly applied: number;
+  readonly duplicates: number;
+  /** Schema-valid readings outside their range or the time window (dead-lettered). */
+  readonly rejected: number;
+  /** Records that could not be decoded or parsed (dead-lettered). */
+  readonly deadLettered: number;
+  /** Alert signals for the workflow to send (breaches and clears of this batch's new events). */
+  readonly signals: AlertSignal[];
+  readonly parked?: ParkReason;
 }
 
 export interface ParkInput extends BatchRef {
@@ -50,21 +73,15 @@ export interface PruneLedgerChunkResult {
 }
 
 export interface SensorActivities {
-  /** Ledger + device state + rollups for a batch, in one Postgres transaction. */
-  applyBatchEffects(input: ApplyBatchInput): Promise<ApplyBatchResult>;
-  /** Publishes SensorDataProcessed for this batch's ledger rows (idempotency-key = eventId). */
-  publishProcessed(ref: BatchRef): Promise<number>;
-  /** Dead-letters events that failed domain validation. */
-  deadLetterRejected(input: {
-    readonly ref: BatchRef;
-    readonly rejected: readonly RejectedEvent[];
-  }): Promise<void>;
+  /**
+   * The whole data plane of a batch (claim check, decision 0008): reads the range from Kafka, checks
+   * it is the claimed one, parses and validates, dead-letters what is malformed, applies the effects
+   * in one Postgres transaction and publishes SensorDataProcessed. Idempotent: a retry re-reads the
+   * range and finds its own ledger rows.
+   */
+  processRange(input: ProcessRangeInput): Promise<ProcessRangeResult>;
   /** Signal-with-start (breach) or signal (cleared) the alert workflows. */
   signalAlerts(signals: readonly AlertSignal[]): Promise<number>;
-  /** Compensation: removes this batch's ledger rows and subtracts its rollups. */
-  revertBatchEffects(ref: BatchRef): Promise<number>;
-  /** Sends events that failed permanently to the parking topic, with the reason. */
-  parkEvents(input: ParkInput): Promise<void>;
   /** Deletes one chunk of expired ledger and batch rows (decision 0007). */
   pruneLedgerChunk(input: PruneLedgerChunkInput): Promise<PruneLedgerChunkResult>;
   /** Records an alert transition in Postgres and publishes it to sensor-alerts. */

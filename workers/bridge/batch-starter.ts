@@ -9,12 +9,9 @@
  * recreated, or a single broker lost unflushed data, the offset holds another record while Temporal
  * still keeps the old run. Trusting that run would skip the new records, which loses them (reliability
  * finding 6). So each run's memo carries the fingerprint of its first record. When the fingerprints
- * differ, the new records get a run of their own, whose ID names the fingerprint. Records without a
- * fingerprint (re-drives from the parking topic) trust the existing run as before.
+ * differ, the new records get a run of their own, whose ID names the fingerprint.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { createHash } from 'node:crypto';
-import type { IngestedEvent } from '../shared/events.js';
 import {
   BATCH_MEMO_FIRST_RECORD,
   BATCH_MEMO_LAST_OFFSET,
@@ -24,28 +21,33 @@ import {
   type ProcessSensorBatchInput,
 } from '../shared/temporal.js';
 
-/** A record of the partition after parsing: valid (with its event) or already dead-lettered. */
+/**
+ * A record of the partition as the bridge sees it: its offset and, for the records that open or
+ * close a batch, its fingerprint (workers/lib/record-fingerprint.ts). The bridge never parses values:
+ * the worker reads and validates the range (claim check, decision 0008).
+ */
 export interface PartitionRecord {
   readonly offset: bigint;
-  readonly event?: IngestedEvent;
-  /** Identifies the record itself, not its position (recordFingerprint); unset: not checked. */
-  readonly fingerprint?: string;
+  /** Key and value bytes: a batch is bounded by bytes too, since the worker holds its records. */
+  readonly bytes?: number;
+  /** Computed on demand: only a batch's first and last record need one. */
+  readonly fingerprint: () => string;
 }
 
-/** A digest of a Kafka record's timestamp, key and value: equal on a redelivery, different on a new record. */
-export function recordFingerprint(timestamp: string, key: Buffer | null, value: Buffer | null): string {
-  const hash = createHash('sha256');
-  hash.update(timestamp).update('\0');
-  hash.update(key ?? '').update('\0');
-  hash.update(value ?? '');
-  return hash.digest('hex').slice(0, 16);
-}
+/**
+ * The worker holds a batch's records while it processes them: 8 MiB is ~35,000 readings, far above
+ * maxBatchEvents, so only a flood of large (invalid) values ever ends a batch by bytes.
+ */
+export const DEFAULT_MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
 export interface BatchStarterOptions {
   readonly client: Client;
   readonly taskQueue: string;
+  /** Records per batch workflow, at most. */
   readonly maxBatchEvents: number;
-  readonly batchInput: Omit<ProcessSensorBatchInput, 'range' | 'events' | 'deadLettered'>;
+  /** Key and value bytes per batch workflow, at most (a single larger record is a batch of its own). */
+  readonly maxBatchBytes?: number;
+  readonly batchInput: Omit<ProcessSensorBatchInput, 'range' | 'claim'>;
   /** Awaited before each start (backpressure); resolving false abandons the rest (nothing committed). */
   readonly beforeStart?: () => Promise<boolean>;
   /** Called once each start attempt that beforeStart let through is over, whatever its outcome. */
@@ -84,10 +86,10 @@ type StartResult =
 async function startOrFindCover(
   opts: BatchStarterOptions,
   input: ProcessSensorBatchInput,
-  fingerprint: string | undefined,
 ): Promise<StartResult> {
   const { topic, partition, firstOffset, lastOffset } = input.range;
-  const incarnationId = fingerprint && batchWorkflowId(topic, partition, firstOffset, fingerprint);
+  const fingerprint = input.claim.firstRecord;
+  const incarnationId = batchWorkflowId(topic, partition, firstOffset, fingerprint);
   let workflowId = batchWorkflowId(topic, partition, firstOffset);
   for (;;) {
     try {
@@ -95,10 +97,7 @@ async function startOrFindCover(
         workflowId,
         taskQueue: opts.taskQueue,
         args: [input],
-        memo: {
-          [BATCH_MEMO_LAST_OFFSET]: lastOffset,
-          ...(fingerprint ? { [BATCH_MEMO_FIRST_RECORD]: fingerprint } : {}),
-        },
+        memo: { [BATCH_MEMO_LAST_OFFSET]: lastOffset, [BATCH_MEMO_FIRST_RECORD]: fingerprint },
         // Never a second run for the same first offset, whether the first is running or closed.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         workflowIdConflictPolicy: 'FAIL',
@@ -110,7 +109,7 @@ async function startOrFindCover(
       // A run without a fingerprint predates them: whether it holds this record is unknown, so the
       // record gets its own run. Should it be a redelivery after all, the ledger gives its events no
       // second effect (invariants 3 and 5).
-      const otherRecord = incarnationId !== undefined && existing.firstRecord !== fingerprint;
+      const otherRecord = existing.firstRecord !== fingerprint;
       if (otherRecord && workflowId !== incarnationId) {
         workflowId = incarnationId;
         continue;
@@ -139,34 +138,32 @@ export async function startBatches(
   for (;;) {
     while (i < records.length && records[i]!.offset <= covered) i++;
     if (i >= records.length) break;
-    // A chunk spans records (valid or dead-lettered) up to maxBatchEvents valid events.
+    const maxBytes = opts.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     let end = i;
-    let valid = 0;
-    while (end < records.length && (valid < opts.maxBatchEvents || !records[end]!.event)) {
-      if (records[end]!.event) valid++;
-      end++;
+    for (let bytes = 0; end < records.length && end - i < opts.maxBatchEvents; end++) {
+      bytes += records[end]!.bytes ?? 0;
+      if (bytes > maxBytes && end > i) break;
     }
-    const chunk = records.slice(i, end);
+    const first = records[i]!;
+    const last = records[end - 1]!;
     const range: BatchRange = {
       topic,
       partition,
-      firstOffset: chunk[0]!.offset.toString(),
-      lastOffset: chunk[chunk.length - 1]!.offset.toString(),
+      firstOffset: first.offset.toString(),
+      lastOffset: last.offset.toString(),
     };
-    const events = chunk.flatMap((r) => (r.event ? [r.event] : []));
     const input: ProcessSensorBatchInput = {
       ...opts.batchInput,
       range,
-      events,
-      deadLettered: chunk.length - events.length,
+      claim: { records: end - i, firstRecord: first.fingerprint(), lastRecord: last.fingerprint() },
     };
     if (opts.beforeStart && !(await opts.beforeStart())) break;
     try {
-      const result = await startOrFindCover(opts, input, chunk[0]!.fingerprint);
+      const result = await startOrFindCover(opts, input);
       if (result.started) {
         started++;
         covered = BigInt(range.lastOffset);
-        onStarted?.(range, events.length, result.workflowId);
+        onStarted?.(range, input.claim.records, result.workflowId);
       } else {
         collided++;
         covered = result.coveredThrough;

@@ -23,12 +23,6 @@ export function createBridgeMetrics() {
       help: 'Batch starts that collided with an existing run (redelivery after crash or rebalance)',
       registers: [registry],
     }),
-    deadLettered: new Counter({
-      name: BRIDGE_METRICS.deadLettered,
-      help: 'Records sent to the dead-letter topic',
-      labelNames: ['kind'],
-      registers: [registry],
-    }),
     inFlightBatches: new Gauge({
       name: BRIDGE_METRICS.inFlightBatches,
       help: 'Open batch workflows (Temporal visibility count)',

@@ -1,22 +1,20 @@
 /**
  * The ingest bridge: a kafkajs consumer group member that turns each partition's fetched records into
- * batch workflows. Order of operations per fetch, which the exactly-once invariants rely on:
- *   1. parse and validate; malformed records → dead-letter topic (acknowledged) with the reason;
- *   2. start batch workflows covering every offset (batch-starter.ts), retrying until Temporal acks;
- *   3. only then commit the offsets (invariant 2: a committed offset always has its workflow).
- * A crash between 2 and 3 redelivers the records; their starts collide and nothing runs twice.
+ * batch workflows that name their offset range (claim check, decision 0008): the bridge neither
+ * parses nor forwards a value; the worker reads the range, validates and dead-letters. Per fetch:
+ *   1. start batch workflows covering every offset (batch-starter.ts), retrying until Temporal acks;
+ *   2. only then commit the offsets (invariant 2: a committed offset always has its workflow).
+ * A crash between 1 and 2 redelivers the records; their starts collide and nothing runs twice.
  */
 import type { Client } from '@temporalio/client';
-import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BridgeConfig } from '../config.js';
-import { chunkForSend, deadLetterMessage } from '../lib/dead-letter.js';
-import { undecodableReason } from '../lib/kafkajs-decoders.js';
 import { errorFields, type Logger } from '../lib/logger.js';
-import { parseSensorData, type ParseResult } from '../shared/event-validation.js';
+import { recordFingerprint } from '../lib/record-fingerprint.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import { Backpressure } from './backpressure.js';
-import { recordFingerprint, startBatches, type PartitionRecord } from './batch-starter.js';
+import { startBatches, type PartitionRecord } from './batch-starter.js';
 
 export interface IngestBridgeDeps {
   readonly config: BridgeConfig;
@@ -35,7 +33,6 @@ const HEARTBEAT_SLICE_MS = 3_000;
 
 export class IngestBridge {
   private readonly consumer: Consumer;
-  private readonly producer: Producer;
   private readonly backpressure: Backpressure;
   /** Per partition: highest offset known to be covered by a batch workflow (skip at or below it). */
   private readonly covered = new Map<number, bigint>();
@@ -57,7 +54,6 @@ export class IngestBridge {
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
     });
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.backpressure = new Backpressure({
       client: deps.client,
       taskQueue: config.temporal.taskQueue,
@@ -87,7 +83,6 @@ export class IngestBridge {
 
   async start(): Promise<void> {
     const { config, log } = this.deps;
-    await this.producer.connect();
     await this.consumer.connect();
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       this.joined = true;
@@ -120,7 +115,6 @@ export class IngestBridge {
     this.stopping = true;
     this.backpressure.stop();
     await this.consumer.disconnect();
-    await this.producer.disconnect();
   }
 
   private async handleBatch({
@@ -133,46 +127,14 @@ export class IngestBridge {
     const { config, metrics } = this.deps;
     const { topic, partition } = batch;
     if (batch.messages.length === 0) return;
-    const records: PartitionRecord[] = [];
-    const deadLetters: Message[] = [];
-    for (const m of batch.messages) {
-      const offset = BigInt(m.offset);
-      const undecodable = undecodableReason(m);
-      const parsed: ParseResult = undecodable
-        ? { ok: false, kind: 'undecodable-batch', reason: undecodable }
-        : parseSensorData(m.key, m.value, m.headers);
-      const fingerprint = recordFingerprint(m.timestamp, m.key, m.value);
-      if (parsed.ok) {
-        records.push({
-          offset,
-          fingerprint,
-          event: { ...parsed.event, source: { partition, offset: m.offset } },
-        });
-      } else {
-        records.push({ offset, fingerprint });
-        metrics.deadLettered.inc({ kind: parsed.kind });
-        deadLetters.push(
-          deadLetterMessage(
-            { topic, partition, offset: m.offset, key: m.key, value: m.value },
-            parsed.kind,
-            parsed.reason,
-          ),
-        );
-      }
-    }
+    // No per-record work beyond the offset: fingerprints only for the records that open or close a batch.
+    const records: PartitionRecord[] = batch.messages.map((m) => ({
+      offset: BigInt(m.offset),
+      bytes: (m.key?.length ?? 0) + (m.value?.length ?? 0),
+      fingerprint: () => recordFingerprint(m.timestamp, m.key, m.value),
+    }));
     metrics.eventsConsumed.inc({ partition: String(partition) }, batch.messages.length);
 
-    // Chunked by bytes (one record batch per partition must fit message.max.bytes), and its own step
-    // so that a retry of the starts below does not dead-letter the same records again.
-    const chunks = chunkForSend(deadLetters);
-    let sent = 0;
-    const deadLettered = await this.untilDone('dead-letter', isRunning, isStale, heartbeat, async () => {
-      for (; sent < chunks.length; sent++) {
-        await this.producer.send({ topic: config.topics.deadLetter, acks: -1, messages: chunks[sent]! });
-      }
-      return true;
-    });
-    if (!deadLettered) return;
     const covered = await this.untilDone('start batches', isRunning, isStale, heartbeat, async () => {
       const started = Date.now();
       const outcome = await startBatches(

@@ -8,7 +8,6 @@ export const BRIDGE_METRICS = {
   eventsConsumed: 'sensor_bridge_events_consumed_total',
   batchesStarted: 'sensor_bridge_batches_started_total',
   batchStartDuplicates: 'sensor_bridge_batch_start_duplicates_total',
-  deadLettered: 'sensor_bridge_dead_lettered_total',
   inFlightBatches: 'sensor_bridge_in_flight_batches',
   pausedPartitions: 'sensor_bridge_paused_partitions',
   startLatency: 'sensor_bridge_workflow_start_seconds',
@@ -22,6 +21,12 @@ export const WORKER_METRICS = {
   alertsRaised: 'sensor_worker_alerts_raised_total',
   alertsOpen: 'sensor_worker_alerts_open',
   eventsParked: 'sensor_worker_events_parked_total',
+  /** Records dead-lettered by the worker (it parses and validates the ranges it reads). */
+  deadLettered: 'sensor_worker_dead_lettered_total',
+  /** Batches parked because their range was not on the log as claimed, or failed permanently; by reason. */
+  batchesParked: 'sensor_worker_batches_parked_total',
+  /** Age of a range's first record when the worker read it: near sensor-data's retention, ranges expire. */
+  rangeReadAge: 'sensor_worker_range_read_age_seconds',
 } as const;
 
 /** Ports on which each process serves /metrics, /healthz and /readyz. */

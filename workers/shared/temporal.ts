@@ -4,7 +4,6 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { AlertRule, EscalationPolicy } from './alert-rules.js';
-import type { IngestedEvent } from './events.js';
 
 export const TEMPORAL_NAMESPACE = 'sensor-pipeline';
 export const TASK_QUEUE = 'sensor-processing';
@@ -70,12 +69,21 @@ export const BATCH_MEMO_LAST_OFFSET = 'lastOffset';
 /** Memo key of the fingerprint of the range's first record: tells a redelivery from a new topic incarnation. */
 export const BATCH_MEMO_FIRST_RECORD = 'firstRecord';
 
+/**
+ * What a batch workflow holds instead of its records (claim check, decision 0008): enough to find
+ * them on the log and to tell whether the log still holds the same ones.
+ */
+export interface BatchClaim {
+  /** Records the bridge saw in the range, read committed (aborted and control records excluded). */
+  readonly records: number;
+  /** Fingerprints (workers/lib/record-fingerprint.ts) of the range's first and last record. */
+  readonly firstRecord: string;
+  readonly lastRecord: string;
+}
+
 export interface ProcessSensorBatchInput {
   readonly range: BatchRange;
-  /** Schema-valid events of the range (invalid ones already went to the DLQ). */
-  readonly events: readonly IngestedEvent[];
-  /** Number of records in the range that the bridge dead-lettered. */
-  readonly deadLettered: number;
+  readonly claim: BatchClaim;
   readonly rules: readonly AlertRule[];
   /** Readings older than this, relative to workflow time, are rejected (ms). */
   readonly maxEventAgeMs: number;
@@ -83,11 +91,25 @@ export interface ProcessSensorBatchInput {
   readonly maxClockSkewMs: number;
 }
 
+/**
+ * Why a batch's range could not be processed as claimed; each is parked with its reason and counted
+ * (sensor_batch_ranges_parked_total), never skipped silently.
+ *   range-expired:   the offsets are no longer on the log (retention, or a truncation below them);
+ *   range-replaced:  other records sit at the offsets (the topic was recreated or truncated);
+ *   records-missing: fewer records than the bridge saw (compaction since, or a lost log tail);
+ *   apply-failed, publish-failed: a permanent database or broker error (the events were parked).
+ */
+export type ParkReason =
+  'range-expired' | 'range-replaced' | 'records-missing' | 'apply-failed' | 'publish-failed';
+
 export interface ProcessSensorBatchResult {
   readonly applied: number;
   readonly duplicates: number;
   readonly rejected: number;
+  /** Records of the range that could not be parsed (dead-lettered by the worker). */
+  readonly deadLettered: number;
   readonly alertSignals: number;
+  readonly parked?: ParkReason;
 }
 
 export interface DeviceAlertInput {

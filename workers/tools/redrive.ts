@@ -12,13 +12,28 @@ import { startBatches, type PartitionRecord } from '../bridge/batch-starter.js';
 import { createKafka } from '../lib/kafka-client.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { connectTemporal } from '../lib/temporal-client.js';
+import { recordFingerprint } from '../lib/record-fingerprint.js';
 import { parseSensorData } from '../shared/event-validation.js';
-import type { IngestedEvent, SourcePosition } from '../shared/events.js';
+import type { IngestedEvent } from '../shared/events.js';
+import { HEADERS } from '../shared/topics.js';
 
 export interface RedriveResult {
   readonly records: number;
   readonly started: number;
+  /** Parked records that are not events (the worker dead-letters them). */
   readonly unreadable: number;
+  /** Parked ranges: batches whose records expired or changed before they ran; nothing to re-drive. */
+  readonly ranges: number;
+}
+
+/** Whether a parked record holds a parked event (the worker reads it the same way). */
+function isParkedEvent(key: Buffer | null, value: Buffer | null): boolean {
+  try {
+    const { source, ...data } = JSON.parse(value?.toString() ?? '') as IngestedEvent;
+    return source !== undefined && parseSensorData(key, Buffer.from(JSON.stringify(data))).ok;
+  } catch {
+    return false;
+  }
 }
 
 /** Re-drives everything in the parking topic up to its current end, then returns. */
@@ -43,7 +58,7 @@ export async function redriveParked(
       })
       .map(([p]) => p),
   );
-  const result = { records: 0, started: 0, unreadable: 0 };
+  const result = { records: 0, started: 0, unreadable: 0, ranges: 0 };
   if (pending.size === 0) return result;
 
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
@@ -55,24 +70,29 @@ export async function redriveParked(
         autoCommit: false,
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+          // The worker reads and parses the range (claim check); here only what the operator should hear.
           const records: PartitionRecord[] = batch.messages.map((m) => {
-            const offset = BigInt(m.offset);
-            try {
-              const parked = JSON.parse(m.value?.toString() ?? '') as IngestedEvent & {
-                source: SourcePosition;
-              };
-              const { source, ...data } = parked;
-              const parsed = parseSensorData(m.key, Buffer.from(JSON.stringify(data)));
-              if (parsed.ok) return { offset, event: { ...parsed.event, source } };
-            } catch {
-              /* counted below */
+            if (m.headers?.[HEADERS.eventType]?.toString() === 'ParkedRange') {
+              result.ranges++;
+              log.warn(
+                'parked range: its records expired or changed on the source topic; nothing to re-drive',
+                {
+                  partition: batch.partition,
+                  offset: m.offset,
+                  reason: m.headers[HEADERS.parkingReason]?.toString(),
+                },
+              );
+            } else if (!isParkedEvent(m.key, m.value)) {
+              result.unreadable++;
+              log.warn('parked record is unreadable; it will be dead-lettered', {
+                partition: batch.partition,
+                offset: m.offset,
+              });
             }
-            result.unreadable++;
-            log.warn('parked record is unreadable; skipping it', {
-              partition: batch.partition,
-              offset: m.offset,
-            });
-            return { offset };
+            return {
+              offset: BigInt(m.offset),
+              fingerprint: () => recordFingerprint(m.timestamp, m.key, m.value),
+            };
           });
           const outcome = await startBatches(
             {
@@ -115,7 +135,7 @@ async function main(): Promise<void> {
   try {
     const result = await redriveParked(createKafka(config.kafka, log), client, config, log);
     console.log(
-      `re-drove ${result.records} parked records in ${result.started} batch workflows (${result.unreadable} unreadable)`,
+      `re-drove ${result.records} parked records in ${result.started} batch workflows (${result.unreadable} unreadable, ${result.ranges} parked ranges that need an operator)`,
     );
   } finally {
     await connection.close();

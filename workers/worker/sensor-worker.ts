@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import type { WorkerConfig } from '../config.js';
 import { createActivities } from '../activities/index.js';
 import { migrate } from '../db/migrate.js';
+import { KafkaRangeReader } from '../lib/kafka-range-reader.js';
 import { dataConverter } from '../lib/payload-codec.js';
 import { temporalTls } from '../lib/temporal-client.js';
 import type { Logger } from '../lib/logger.js';
@@ -96,9 +97,11 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
   const admin = kafka.admin();
   await admin.connect();
   let processedPartitions: number | undefined;
+  const rangeReader = new KafkaRangeReader(kafka);
   const activities = createActivities({
     pool,
     producer,
+    rangeReader,
     temporal: client,
     taskQueue: config.temporal.taskQueue,
     topics: config.topics,
@@ -116,6 +119,13 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
           metrics.endToEndLatency.observe(seconds);
         }
       : undefined,
+    onDeadLettered: (stage, count) => metrics?.deadLettered.inc({ stage }, count),
+    onParked: (reason, events) => {
+      metrics?.batchesParked.inc({ reason });
+      if (events > 0) metrics?.eventsParked.inc(events);
+      log.warn('batch parked', { reason, events });
+    },
+    onRangeAge: (seconds) => metrics?.rangeReadAge.observe(seconds),
   });
   const connection = await NativeConnection.connect({
     address: config.temporal.address,
@@ -148,6 +158,7 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
     await schedule;
     await admin.disconnect().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
+    await rangeReader.close().catch(() => undefined);
     await pool.end().catch(() => undefined);
     await connection.close().catch(() => undefined);
   });

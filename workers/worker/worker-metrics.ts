@@ -12,6 +12,29 @@ export function createWorkerMetrics() {
       help: 'Events published as SensorDataProcessed',
       registers: [registry],
     }),
+    eventsParked: new Counter({
+      name: WORKER_METRICS.eventsParked,
+      help: 'Events sent to the parking topic after a permanent failure',
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: WORKER_METRICS.deadLettered,
+      help: 'Records dead-lettered, by stage (parse: undecodable or malformed; invalid-reading)',
+      labelNames: ['stage'],
+      registers: [registry],
+    }),
+    batchesParked: new Counter({
+      name: WORKER_METRICS.batchesParked,
+      help: 'Batches parked instead of processed, by reason (range-expired, range-replaced, records-missing, apply-failed, publish-failed)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    rangeReadAge: new Histogram({
+      name: WORKER_METRICS.rangeReadAge,
+      help: "Age of a batch range's first record when the worker read it, seconds",
+      buckets: [1, 5, 30, 60, 300, 1800, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400],
+      registers: [registry],
+    }),
     endToEndLatency: new Histogram({
       name: WORKER_METRICS.endToEndLatency,
       help: 'Reading timestamp to SensorDataProcessed published, seconds',

@@ -61,8 +61,13 @@ test('a retried batch applies nothing twice and reports the same result', async 
   const events = [event(d, 1, minute + 1000, 20), event(d, 2, minute + 2000, 30)];
   const first = await applyBatchEffects(db.pool, input('b-retry', events));
   const again = await applyBatchEffects(db.pool, input('b-retry', events));
-  assert.deepEqual(first, { applied: 2, duplicateEventIds: [], openAlerts: [] });
-  assert.deepEqual(again, first, 'the retry sees its own ledger rows as applied, not as duplicates');
+  assert.deepEqual(first, { applied: 2, duplicateEventIds: [], openAlerts: [], appliedAt: first.appliedAt });
+  assert.ok(Math.abs(first.appliedAt - Date.now()) < 60_000, 'appliedAt is the commit time');
+  assert.deepEqual(
+    again,
+    first,
+    'the retry sees its own ledger rows as applied, not as duplicates, with the same commit time',
+  );
   assert.deepEqual(await rollup(d), [
     { count: 2, temperature_sum: 50, temperature_min: 20, temperature_max: 30 },
   ]);

@@ -4,14 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import {
-  recordFingerprint,
-  startBatches,
-  type PartitionRecord,
-} from '../../../workers/bridge/batch-starter.js';
+import { startBatches, type PartitionRecord } from '../../../workers/bridge/batch-starter.js';
+import { recordFingerprint } from '../../../workers/lib/record-fingerprint.js';
 import { DEFAULT_ALERT_RULES } from '../../../workers/shared/alert-rules.js';
-import { BATCH_MEMO_LAST_OFFSET, batchWorkflowId } from '../../../workers/shared/temporal.js';
-import { sensorData } from '../../helpers/events.js';
+import {
+  BATCH_MEMO_LAST_OFFSET,
+  WORKFLOW_TYPES,
+  batchWorkflowId,
+  type ProcessSensorBatchInput,
+} from '../../../workers/shared/temporal.js';
 import { stack, testTemporal, uniqueId } from '../../helpers/test-stack.js';
 
 const id = uniqueId('starter');
@@ -32,17 +33,12 @@ after(async () => {
   await temporal.close();
 });
 
-function records(from: number, to: number, partition = 0): PartitionRecord[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => {
-    const offset = from + i;
-    // every 7th record stands for a dead-lettered one: it has an offset but no event
-    return offset % 7 === 3
-      ? { offset: BigInt(offset) }
-      : {
-          offset: BigInt(offset),
-          event: { ...sensorData(`${id}-dev`, offset), source: { partition, offset: String(offset) } },
-        };
-  });
+/** Records of one topic incarnation: the same fingerprint for the same offset on every (re)fetch. */
+function records(from: number, to: number, incarnation = 'r'): PartitionRecord[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => ({
+    offset: BigInt(from + i),
+    fingerprint: () => `${incarnation}-${from + i}`,
+  }));
 }
 
 function options(maxBatchEvents: number) {
@@ -86,8 +82,8 @@ test('a refetch that extends past an existing run collides, then continues right
 
 test('two bridges racing on one partition with different boundaries never overlap', async () => {
   const partition = 1;
-  const a = startBatches(options(5), topic, partition, records(0, 40, partition), -1n);
-  const b = startBatches(options(8), topic, partition, records(0, 40, partition), -1n);
+  const a = startBatches(options(5), topic, partition, records(0, 40), -1n);
+  const b = startBatches(options(8), topic, partition, records(0, 40), -1n);
   const [ra, rb] = await Promise.all([a, b]);
   assert.equal(ra.coveredThrough, 40n);
   assert.equal(rb.coveredThrough, 40n);
@@ -97,8 +93,7 @@ test('two bridges racing on one partition with different boundaries never overla
 test('a topic that starts over under old runs gets runs of its own: no record is skipped (finding 6)', async () => {
   const partition = 2;
   // Each incarnation of the topic has other records at the same offsets: other fingerprints.
-  const incarnation = (name: string, to: number): PartitionRecord[] =>
-    records(0, to, partition).map((r) => ({ ...r, fingerprint: `${name}-${r.offset}` }));
+  const incarnation = (name: string, to: number): PartitionRecord[] => records(0, to, name);
   const old = await startBatches(options(100), topic, partition, incarnation('old', 9), -1n);
   assert.deepEqual([old.started, old.collided, old.coveredThrough], [1, 0, 9n]);
 
@@ -124,14 +119,24 @@ test('a topic that starts over under old runs gets runs of its own: no record is
 
 test('a run from before fingerprints does not hide a fingerprinted record at its offset', async () => {
   const partition = 3;
-  const legacy = await startBatches(options(100), topic, partition, records(0, 9, partition), -1n);
-  assert.deepEqual([legacy.started, legacy.collided], [1, 0]);
-  const withPrints = records(0, 9, partition).map((r) => ({ ...r, fingerprint: `p-${r.offset}` }));
-  const next = await startBatches(options(100), topic, partition, withPrints, -1n);
+  // What an older bridge left: a run for offsets 0..9 whose memo names no first record.
+  const legacyInput = {
+    range: { topic, partition, firstOffset: '0', lastOffset: '9' },
+    claim: { records: 10, firstRecord: 'unknown', lastRecord: 'unknown' },
+    rules: DEFAULT_ALERT_RULES,
+    maxEventAgeMs: 3600_000,
+    maxClockSkewMs: 60_000,
+  } satisfies ProcessSensorBatchInput;
+  await temporal.client.workflow.start(WORKFLOW_TYPES.processSensorBatch, {
+    workflowId: batchWorkflowId(topic, partition, '0'),
+    taskQueue: `${id}-queue`,
+    args: [legacyInput],
+    memo: { [BATCH_MEMO_LAST_OFFSET]: '9' },
+  });
+  const next = await startBatches(options(100), topic, partition, records(0, 9, 'p'), -1n);
   assert.deepEqual([next.started, next.collided, next.coveredThrough], [1, 0, 9n]);
-  // Records without a fingerprint (re-drives) still trust the run at their offset.
-  const plain = await startBatches(options(100), topic, partition, records(0, 9, partition), -1n);
-  assert.deepEqual([plain.started, plain.collided], [0, 1]);
+  const again = await startBatches(options(100), topic, partition, records(0, 9, 'p'), -1n);
+  assert.deepEqual([again.started, again.collided], [0, 1], 'its redelivery collides with its own run');
 });
 
 test('the fingerprint is of the record: equal for a redelivery, different for another record', () => {

@@ -8,13 +8,8 @@ import { effectCounts } from '../../../local/run-verification.js';
 import type { TopicNames } from '../../../workers/config.js';
 import { createLogger } from '../../../workers/lib/logger.js';
 import { HEADERS } from '../../../workers/shared/topics.js';
-import {
-  WORKFLOW_TYPES,
-  batchWorkflowId,
-  type ProcessSensorBatchInput,
-  type ProcessSensorBatchResult,
-} from '../../../workers/shared/temporal.js';
 import { redriveParked } from '../../../workers/tools/redrive.js';
+import { BatchDriver } from '../../helpers/batch-driver.js';
 import { sensorData } from '../../helpers/events.js';
 import {
   stack,
@@ -47,33 +42,22 @@ test('a permanent failure parks the events; re-drive applies them once', async (
   await db.pool.query(
     'ALTER TABLE processed_events ADD CONSTRAINT test_refuse_warm CHECK (temperature < 50)',
   );
+  // 20 readings of 4 devices; the one at 60 °C is refused, and with it the whole transaction.
   const events = Array.from({ length: 20 }, (_, i) => ({
     ...sensorData(`${id}-d${i % 4}`, i, {
       timestamp: Date.now() - 5000 + i,
       readings: { temperature: i === 7 ? 60 : 20 },
     }),
-    source: { partition: 0, offset: String(i) },
   }));
-  const input: ProcessSensorBatchInput = {
-    range: { topic: topics.sensorData, partition: 0, firstOffset: '0', lastOffset: '19' },
-    events,
-    deadLettered: 0,
-    rules: [],
-    maxEventAgeMs: 3600_000,
-    maxClockSkewMs: 60_000,
-  };
-  const result = (await temporal.client.workflow.execute(WORKFLOW_TYPES.processSensorBatch, {
-    workflowId: batchWorkflowId(topics.sensorData, 0, '0'),
-    taskQueue: `${id}-queue`,
-    args: [input],
-  })) as ProcessSensorBatchResult;
+  const driver = new BatchDriver(kafka, temporal.client, `${id}-queue`, topics.sensorData);
+  const { result } = await driver.run(`${id}-none`, [], events);
   assert.equal(result.applied, 0, 'the transaction rolled back: nothing applied');
   assert.equal((await effectCounts(db.pool, `${id}-`)).ledger, 0);
 
   const reasons = await collectParkingReasons(kafka, topics.parking);
   assert.equal(reasons.length, events.length, 'every event of the batch is parked');
   assert.ok(
-    reasons.every((r) => r.includes('applyBatchEffects') && r.includes('test_refuse_warm')),
+    reasons.every((r) => r.includes('apply-failed') && r.includes('test_refuse_warm')),
     reasons[0],
   );
 
@@ -89,7 +73,11 @@ test('a permanent failure parks the events; re-drive applies them once', async (
   assert.equal(effects.rollupCount, events.length, 'once each');
 
   const second = await redriveParked(kafka, temporal.client, config, createLogger('redrive'));
-  assert.deepEqual(second, { records: 0, started: 0, unreadable: 0 }, 'a second re-drive finds nothing new');
+  assert.deepEqual(
+    second,
+    { records: 0, started: 0, unreadable: 0, ranges: 0 },
+    'a second re-drive finds nothing new',
+  );
 });
 
 async function collectParkingReasons(kafka: ReturnType<typeof testKafka>, topic: string): Promise<string[]> {

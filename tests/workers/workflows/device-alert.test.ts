@@ -28,7 +28,7 @@ let fixture: WorkerFixture | undefined;
 before(async () => {
   fixture = await startWorkerFixture(id, { escalation: { tiersMs: [TIER_MS, TIER_MS] } });
   ({ db, topics, temporal } = fixture);
-  driver = new BatchDriver(temporal.client, `${id}-queue`, topics.sensorData);
+  driver = new BatchDriver(fixture.kafka, temporal.client, `${id}-queue`, topics.sensorData);
 });
 
 after(async () => fixture?.close());

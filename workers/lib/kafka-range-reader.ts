@@ -1,0 +1,232 @@
+/**
+ * Reads one exact offset range of one partition from Kafka: the worker's half of the claim check
+ * (decision 0008). A batch workflow names its records (topic, partition, first and last offset); the
+ * worker fetches them here instead of receiving them through Temporal.
+ *
+ * kafkajs has no API for "fetch offsets A..B" outside a consumer group, so this drives its Fetch
+ * request directly: a cluster built by the Kafka client's own factory (same brokers, SASL and TLS),
+ * the partition leader's broker, and kafkajs's Batch for the read-committed filtering (aborted
+ * transactions and control records dropped, exactly as the bridge's consumer saw the range). Pinned
+ * to kafkajs 2.2.4 like the decoders it relies on (kafkajs-decoders.ts); another version refuses to
+ * start rather than misread.
+ */
+import { createRequire } from 'node:module';
+import type { IHeaders, Kafka } from 'kafkajs';
+import type { BatchRange } from '../shared/temporal.js';
+import { undecodableReason } from './kafkajs-decoders.js';
+
+const require = createRequire(import.meta.url);
+const SUPPORTED_VERSION = '2.2.4';
+const READ_COMMITTED = 1;
+/** Bytes per fetch: a range of thousands of ~230-byte readings takes one or two round trips. */
+const FETCH_MAX_BYTES = 8 * 1024 * 1024;
+
+export interface RangeRecord {
+  readonly offset: string;
+  readonly timestamp: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: IHeaders;
+  /** Set when the record batch holding this offset could not be decoded (dead-letter it). */
+  readonly undecodable?: string;
+}
+
+export interface RangeRead {
+  readonly records: RangeRecord[];
+  /** The partition's first offset still on the log when the range was read. */
+  readonly logStartOffset: bigint;
+  /** The partition's high watermark when the range was read. */
+  readonly highWatermark: bigint;
+  /**
+   * The broker answered OFFSET_OUT_OF_RANGE: the offsets are no longer on the log (retention
+   * deleted them) or not on it yet (the partition was truncated or recreated below them).
+   */
+  readonly outOfRange: boolean;
+}
+
+interface FetchPartition {
+  partition: number;
+  errorCode: number;
+  highWatermark: string;
+  /** The log start offset (kafkajs 2.2.4 spells the field this way). */
+  lastStartOffset?: string;
+  messages: unknown[];
+  abortedTransactions?: unknown[];
+}
+
+interface Cluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Promise<Record<string, number[]>>;
+  findBroker(args: { nodeId: string }): Promise<Broker>;
+}
+
+interface Broker {
+  fetch(request: object): Promise<{ responses: { topicName: string; partitions: FetchPartition[] }[] }>;
+  /** kafkajs 2.2.4: two connections per broker, the second for fetches. */
+  readonly connectionPool?: { readonly pool?: readonly { isConnected(): boolean }[] };
+}
+
+type BatchClass = new (
+  topic: string,
+  fetchedOffset: string,
+  partitionData: FetchPartition,
+) => { messages: (RangeRecord & { headers?: IHeaders })[]; lastOffset(): string };
+
+/** One reader per worker process: a connection to the cluster, shared by every batch in flight. */
+export class KafkaRangeReader {
+  private cluster: Cluster | undefined;
+  private connecting: Promise<Cluster> | undefined;
+  private closed = false;
+  /** Reads in progress: close() waits for them, since kafkajs reopens a connection on any request. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /**
+   * Per broker, the fetch that is opening its connection. kafkajs opens a connection on the first
+   * request and does not guard it: two concurrent first fetches open two sockets and leak one.
+   */
+  private readonly opening = new Map<string, Promise<void>>();
+  private readonly Batch: BatchClass;
+
+  constructor(private readonly kafka: Kafka) {
+    const { version } = require('kafkajs/package.json') as { version: string };
+    if (version !== SUPPORTED_VERSION)
+      throw new Error(
+        `the range reader drives kafkajs ${SUPPORTED_VERSION} internals; found kafkajs ${version}`,
+      );
+    this.Batch = require('kafkajs/src/consumer/batch.js') as BatchClass;
+  }
+
+  /** Every record of [firstOffset, lastOffset] that is still on the log, in offset order. */
+  async read(range: BatchRange): Promise<RangeRead> {
+    if (this.closed) throw new Error('the range reader is closed (worker shutting down)');
+    const reading = this.readOpen(range);
+    this.inFlight.add(reading);
+    try {
+      return await reading;
+    } finally {
+      this.inFlight.delete(reading);
+    }
+  }
+
+  private async readOpen(range: BatchRange): Promise<RangeRead> {
+    const cluster = await this.connected();
+    await cluster.addTargetTopic(range.topic);
+    const last = BigInt(range.lastOffset);
+    const records: RangeRecord[] = [];
+    let next = BigInt(range.firstOffset);
+    let logStartOffset = -1n;
+    let highWatermark = -1n;
+    for (let round = 0; next <= last; round++) {
+      let partition: FetchPartition;
+      try {
+        partition = await this.fetchOnce(cluster, range, next);
+      } catch (err) {
+        if ((err as { type?: string }).type === 'OFFSET_OUT_OF_RANGE')
+          return { records, logStartOffset, highWatermark, outOfRange: true };
+        // A leader moved or the metadata is stale: refresh once, then let the caller retry.
+        await cluster.refreshMetadata().catch(() => undefined);
+        throw err;
+      }
+      highWatermark = BigInt(partition.highWatermark);
+      if (partition.lastStartOffset !== undefined && round === 0)
+        logStartOffset = BigInt(partition.lastStartOffset);
+      const batch = new this.Batch(range.topic, next.toString(), partition);
+      for (const m of batch.messages) {
+        const offset = BigInt(m.offset);
+        if (offset > last) break;
+        records.push({
+          offset: m.offset,
+          timestamp: m.timestamp,
+          key: m.key,
+          value: m.value,
+          headers: m.headers ?? {},
+          undecodable: undecodableReason(m),
+        });
+      }
+      if (partition.messages.length === 0) break; // nothing more on the log at this offset
+      const after = BigInt(batch.lastOffset()) + 1n;
+      if (after <= next) break;
+      next = after;
+    }
+    return { records, logStartOffset, highWatermark, outOfRange: false };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
+    const cluster = this.cluster ?? (await this.connecting?.catch(() => undefined));
+    this.cluster = undefined;
+    this.connecting = undefined;
+    await cluster?.disconnect();
+  }
+
+  private async fetchOnce(cluster: Cluster, range: BatchRange, offset: bigint): Promise<FetchPartition> {
+    const leaders = await cluster.findLeaderForPartitions(range.topic, [range.partition]);
+    const nodeId = Object.keys(leaders)[0];
+    if (nodeId === undefined) throw new Error(`no leader for ${range.topic}/${range.partition}`);
+    const broker = await cluster.findBroker({ nodeId });
+    const request = {
+      replicaId: -1,
+      isolationLevel: READ_COMMITTED,
+      maxWaitTime: 0,
+      minBytes: 1,
+      maxBytes: FETCH_MAX_BYTES,
+      topics: [
+        {
+          topic: range.topic,
+          partitions: [
+            { partition: range.partition, fetchOffset: offset.toString(), maxBytes: FETCH_MAX_BYTES },
+          ],
+        },
+      ],
+    };
+    const response = await this.fetchVia(nodeId, broker, request);
+    const found = response.responses
+      .find((r) => r.topicName === range.topic)
+      ?.partitions.find((p) => p.partition === range.partition);
+    if (!found) throw new Error(`fetch of ${range.topic}/${range.partition} returned no partition`);
+    return found;
+  }
+
+  /** broker.fetch, alone while the broker's fetch connection is being opened. */
+  private async fetchVia(nodeId: string, broker: Broker, request: object): ReturnType<Broker['fetch']> {
+    for (let open = this.opening.get(nodeId); open; open = this.opening.get(nodeId)) await open;
+    if (broker.connectionPool?.pool?.[1]?.isConnected() === true) return broker.fetch(request);
+    const fetching = broker.fetch(request);
+    const settled = fetching.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.opening.set(nodeId, settled);
+    try {
+      return await fetching;
+    } finally {
+      if (this.opening.get(nodeId) === settled) this.opening.delete(nodeId);
+    }
+  }
+
+  private async connected(): Promise<Cluster> {
+    if (this.cluster) return this.cluster;
+    this.connecting ??= (async () => {
+      const factory = Object.getOwnPropertySymbols(this.kafka).find(
+        (s) => s.description === 'private:Kafka:createCluster',
+      );
+      if (!factory) throw new Error('kafkajs cluster factory not found');
+      const create = (this.kafka as unknown as Record<symbol, (o: object) => Cluster>)[factory]!;
+      const cluster = create({
+        metadataMaxAge: 300_000,
+        allowAutoTopicCreation: false,
+        isolationLevel: READ_COMMITTED,
+      });
+      await cluster.connect();
+      this.cluster = cluster;
+      return cluster;
+    })().catch((err: unknown) => {
+      this.connecting = undefined;
+      throw err;
+    });
+    return this.connecting;
+  }
+}
