@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { loadWorkerConfig } from '../config.js';
+import type { ProcessSensorBatchInput, ProcessSensorBatchResult } from '../shared/temporal.js';
 import { connectTemporal } from '../lib/temporal-client.js';
 
 interface LedgerRow {
@@ -70,6 +71,21 @@ async function main(): Promise<number> {
         `             status ${d.status.name}, started ${d.startTime.toISOString()}, closed ${d.closeTime?.toISOString() ?? '-'}, ${d.historyLength} history events`,
       );
       const history = await handle.fetchHistory();
+      // The claim check's audit trail in Temporal: the range, its claim and the outcome (decision 0008).
+      const started = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      if (started?.data) {
+        const input = JSON.parse(Buffer.from(started.data).toString()) as Partial<ProcessSensorBatchInput>;
+        if (input.claim)
+          console.log(
+            `             claim ${input.claim.records} records, first ${input.claim.firstRecord}, last ${input.claim.lastRecord}`,
+          );
+      }
+      if (d.status.name === 'COMPLETED') {
+        const r = (await handle.result()) as ProcessSensorBatchResult;
+        console.log(
+          `             outcome applied ${r.applied}, duplicates ${r.duplicates}, rejected ${r.rejected}, dead-lettered ${r.deadLettered ?? 0}${r.parked ? `, parked: ${r.parked}` : ''}`,
+        );
+      }
       const steps = (history.events ?? []).flatMap((e) => {
         const marker = e.markerRecordedEventAttributes;
         if (marker?.markerName !== 'core_local_activity') return [];
