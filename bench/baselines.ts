@@ -288,6 +288,8 @@ export async function runCeiling(
       const snapshot = live.snapshot();
       live.sample(snapshot);
       const processed = child.counts.passed ?? 0;
+      // Malformed records (the fleet's share) are parsed and dropped, never passed on.
+      const consumed = processed + (child.counts.malformed ?? 0);
       const sample: PhaseSample = {
         t: (now - startedAt) / 1000,
         produced: records,
@@ -299,12 +301,12 @@ export async function runCeiling(
       if (windowOpen === undefined && processed > 0) windowOpen = sample.t;
       if (windowOpen !== undefined) measured.sample(snapshot);
       const done =
-        processed >= records || (windowOpen !== undefined && sample.t - windowOpen >= opts.baselineS);
+        consumed >= records || (windowOpen !== undefined && sample.t - windowOpen >= opts.baselineS);
       if (done || now - lastSaid >= ctx.sampleMs) {
         lastSaid = now;
         ctx.say(
           `[${sample.t.toFixed(1).padStart(6)}s ceiling] passed ${processed.toLocaleString('en-US')}` +
-            ` | left ${Math.max(0, records - processed).toLocaleString('en-US')} | cpu ${Math.round(sample.cores.machine! * 100)}%:` +
+            ` | left ${Math.max(0, records - consumed).toLocaleString('en-US')} | cpu ${Math.round(sample.cores.machine! * 100)}%:` +
             ` kafka ${Math.round((sample.cores.kafka ?? 0) * 100)} passthrough ${Math.round((sample.cores.passthrough ?? 0) * 100)}`,
         );
       }

@@ -3,6 +3,7 @@
  * `--quick` is the smoke-test profile: small rate, short phases, short baselines, no calibration.
  */
 import { parseArgs } from 'node:util';
+import { PRODUCER_CODECS, type ProducerCodec } from '../workers/lib/kafka-codecs.js';
 
 export interface BenchOptions {
   /** Input rate of the measured phase, events/s; undefined with --max (searched). */
@@ -17,7 +18,7 @@ export interface BenchOptions {
   readonly batchSize?: number;
   readonly partitions: number;
   readonly producers: number;
-  readonly compression: 'gzip' | 'none';
+  readonly compression: ProducerCodec;
   readonly workers: number;
   readonly quick: boolean;
   readonly profile: boolean;
@@ -93,9 +94,9 @@ function fromArgs(argv: readonly string[]): BenchOptions {
   const rate = a.rate !== undefined ? num('rate', a.rate, 1, 1_000_000) : quick ? 300 : undefined;
   const max = a.max || rate === undefined;
   const durationS = num('duration', a.duration ?? (quick ? '20' : '300'), 10, 3600);
-  const compression = a.compression!;
-  if (compression !== 'gzip' && compression !== 'none')
-    throw new OptionError(`--compression ${compression}: expected gzip or none`);
+  const compression = a.compression! as ProducerCodec;
+  if (!PRODUCER_CODECS.includes(compression))
+    throw new OptionError(`--compression ${compression}: expected ${PRODUCER_CODECS.join(', ')}`);
   const expectedRate = rate ?? 20_000;
   return {
     rate,

@@ -5,6 +5,7 @@
  * for the output to catch up (drain) so that the next phase starts from an empty pipeline.
  */
 import type { Admin } from 'kafkajs';
+import type { ProducerCodec } from '../workers/lib/kafka-codecs.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { daemonPid } from '../local/lib/proc.js';
@@ -42,7 +43,7 @@ export interface PhaseEnv {
   readonly devicePrefix: string;
   readonly devices: number;
   readonly producers: number;
-  readonly compression: 'gzip' | 'none';
+  readonly compression: ProducerCodec;
   readonly seed: number;
   readonly malformedRate: number;
   readonly duplicateRate: number;

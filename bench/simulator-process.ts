@@ -3,6 +3,7 @@
  * pipeline's and run several when one cannot keep up. Waits for 'go', produces, reports its counts.
  */
 import { Kafka } from 'kafkajs';
+import type { ProducerCodec } from '../workers/lib/kafka-codecs.js';
 import { kafkaClientConfig } from '../local/config.js';
 import { Fleet, type FleetOptions } from '../local/simulator/fleet.js';
 import { produceFleet } from '../local/simulator/producer.js';
@@ -16,7 +17,7 @@ export interface SimulatorSpec {
   readonly rate: number | null;
   readonly durationMs: number;
   readonly maxRecords?: number;
-  readonly compression: 'gzip' | 'none';
+  readonly compression: ProducerCodec;
 }
 
 runChild(async () => {

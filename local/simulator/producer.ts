@@ -1,5 +1,6 @@
 /** Drives a Fleet into Kafka at a target rate, in chunks that stay under the broker's size limit. */
-import { CompressionTypes, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { compressionType, type ProducerCodec } from '../../workers/lib/kafka-codecs.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Fleet } from './fleet.js';
 
@@ -14,7 +15,8 @@ export interface ProduceOptions {
    * gzip is the one codec kafkajs consumers read without a registered codec (others stall them
    * silently); it trades producer and consumer CPU for a fraction of the broker's bytes.
    */
-  readonly compression?: 'gzip' | 'none';
+  /** Codec of the fleet's record batches (any Kafka codec: the pipeline reads them all). */
+  readonly compression?: ProducerCodec;
   readonly shouldStop?: () => boolean;
 }
 
@@ -25,7 +27,7 @@ const TICK_MS = 100;
 export async function produceFleet(producer: Producer, fleet: Fleet, opts: ProduceOptions): Promise<void> {
   const started = Date.now();
   const limit = opts.maxRecords ?? Number.POSITIVE_INFINITY;
-  const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  const compression = compressionType(opts.compression ?? 'none');
   let sent = 0;
   while (Date.now() - started < opts.durationMs && sent < limit && !opts.shouldStop?.()) {
     const due = Number.isFinite(opts.rate)
