@@ -61,7 +61,11 @@ test('lag above the bound at the end of the window is not bounded', () => {
 test('options: --rate and --max exclude each other; --quick never writes the calibration; --max does', () => {
   assert.throws(() => parseBenchArgs(['--rate', '100', '--max']), /--rate and --max exclude each other/);
   assert.throws(() => parseBenchArgs(['--rate=-5']), /--rate -5: expected a number between 1 and 1000000/);
-  assert.throws(() => parseBenchArgs(['--compression', 'lz4']), /--compression lz4: expected gzip or none/);
+  assert.throws(
+    () => parseBenchArgs(['--compression', 'brotli']),
+    /--compression brotli: expected none, gzip, snappy, lz4, zstd/,
+  );
+  assert.equal(parseBenchArgs(['--compression', 'lz4']).compression, 'lz4', 'every Kafka codec');
   assert.throws(() => parseBenchArgs(['--rates', '5']), /Unknown option '--rates'/);
   const quick = parseBenchArgs(['--quick']);
   assert.equal(quick.rate, 300);

@@ -32,23 +32,30 @@ export function planAlertSignals(
   const open = new Set(openAlerts.map((a) => `${a.deviceId}\u0000${a.rule}`));
   const breaches = new Map<string, AlertSignal>();
   const clears = new Map<string, AlertSignal>();
-  for (const event of events) {
-    for (const rule of rules) {
-      const value = event.readings[rule.reading];
-      const key = `${event.deviceId}\u0000${rule.name}`;
-      const breach = isBreach(rule, value);
-      if (!breach && !isCleared(rule, value)) continue;
-      const target = breach ? breaches : clears;
-      const previous = target.get(key);
-      if (previous && previous.reading.at >= event.timestamp) continue;
-      target.set(key, {
-        deviceId: event.deviceId,
-        rule,
-        breach,
-        reading: { eventId: event.eventId, value, at: event.timestamp },
-      });
-    }
-  }
+  const latest = (target: Map<string, AlertSignal>, key: string, event: IngestedEvent, rule: AlertRule) => {
+    const value = event.readings[rule.reading];
+    const previous = target.get(key);
+    if (previous && previous.reading.at >= event.timestamp) return;
+    target.set(key, {
+      deviceId: event.deviceId,
+      rule,
+      breach: target === breaches,
+      reading: { eventId: event.eventId, value, at: event.timestamp },
+    });
+  };
+  for (const event of events)
+    for (const rule of rules)
+      if (isBreach(rule, event.readings[rule.reading]))
+        latest(breaches, `${event.deviceId}\u0000${rule.name}`, event, rule);
+  // A clearing reading matters only where an alert is open or this batch breached: a healthy
+  // fleet's batch (no breach, nothing open) skips the pass that would build one entry per reading.
+  if (breaches.size > 0 || open.size > 0)
+    for (const event of events)
+      for (const rule of rules) {
+        if (!isCleared(rule, event.readings[rule.reading])) continue;
+        const key = `${event.deviceId}\u0000${rule.name}`;
+        if (breaches.has(key) || open.has(key)) latest(clears, key, event, rule);
+      }
   const signals: AlertSignal[] = [...breaches.values()];
   for (const [key, clear] of clears) {
     const breach = breaches.get(key);
