@@ -6,9 +6,13 @@ import type { Kafka } from 'kafkajs';
 import type { StackEndpoints } from '../../local/config.js';
 import type { TopicNames, WorkerConfig } from '../../workers/config.js';
 import { createLogger } from '../../workers/lib/logger.js';
+import { createBridgeMetrics } from '../../workers/bridge/bridge-metrics.js';
+import { IngestBridge } from '../../workers/bridge/ingest-bridge.js';
 import { startSensorWorker, type RunningWorker } from '../../workers/worker/sensor-worker.js';
+import type { WorkerMetrics } from '../../workers/worker/worker-metrics.js';
 import {
   stack,
+  testBridgeConfig,
   testDatabase,
   testKafka,
   testTemporal,
@@ -31,6 +35,7 @@ export interface WorkerFixture {
 export async function startWorkerFixture(
   id: string,
   overrides: Partial<WorkerConfig> = {},
+  metrics?: WorkerMetrics,
 ): Promise<WorkerFixture> {
   const ep = await stack();
   const topics = await testTopics(ep, id);
@@ -42,6 +47,7 @@ export async function startWorkerFixture(
     kafka,
     client: temporal.client,
     log: createLogger('test-worker'),
+    metrics,
   });
   return {
     ep,
@@ -56,4 +62,22 @@ export async function startWorkerFixture(
       await db.drop();
     },
   };
+}
+
+/** An in-process ingest bridge on the fixture's topics and Temporal client, started. */
+export async function startFixtureBridge(
+  f: WorkerFixture,
+  id: string,
+  onFatal?: (err: Error) => void,
+): Promise<IngestBridge> {
+  const bridge = new IngestBridge({
+    config: testBridgeConfig(f.ep, id, f.topics),
+    kafka: f.kafka,
+    client: f.temporal.client,
+    log: createLogger('test-bridge'),
+    metrics: createBridgeMetrics(),
+    onFatal,
+  });
+  await bridge.start();
+  return bridge;
 }

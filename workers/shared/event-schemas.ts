@@ -13,7 +13,7 @@ import {
   READING_LIMITS,
   READING_NAMES,
   SENSOR_DATA_SCHEMA_VERSION,
-  type DeadLetterKind,
+  DEAD_LETTER_KINDS,
 } from './events.js';
 import { HEADERS, TOPICS } from './topics.js';
 
@@ -98,17 +98,6 @@ function publishedSensorData(): object {
     },
   };
 }
-
-const DEAD_LETTER_KINDS: readonly DeadLetterKind[] = [
-  'malformed-json',
-  'schema-violation',
-  'invalid-reading',
-  'oversize',
-  'missing-key',
-  'unknown-schema-version',
-  'header-abuse',
-  'undecodable-batch',
-];
 
 export interface RecordSchema {
   /** File name under docs/schemas/. */

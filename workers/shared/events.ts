@@ -76,18 +76,22 @@ export interface AlertEvent {
   readonly by?: string;
 }
 
-/** Why a message went to the dead-letter topic. */
-export type DeadLetterKind =
-  | 'malformed-json'
-  | 'schema-violation'
-  | 'invalid-reading'
-  | 'oversize'
-  | 'missing-key'
-  | 'unknown-schema-version'
-  /** A header named like the pipeline's own (idempotency-key, dlq-*, ...): forged provenance. */
-  | 'header-abuse'
-  /** The record batch holding this offset could not be decompressed or decoded; the value is empty. */
-  | 'undecodable-batch';
+/**
+ * Why a message went to the dead-letter topic (docs/events.md has each one's meaning). header-abuse:
+ * a header named like the pipeline's own (forged provenance); undecodable-batch: the record batch
+ * holding the offset could not be decompressed or decoded, so the value is empty.
+ */
+export const DEAD_LETTER_KINDS = [
+  'malformed-json',
+  'schema-violation',
+  'invalid-reading',
+  'oversize',
+  'missing-key',
+  'unknown-schema-version',
+  'header-abuse',
+  'undecodable-batch',
+] as const;
+export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
 
 /** Value of a dead-letter record; the original bytes travel base64-encoded so nothing is lost. */
 export interface DeadLetterEnvelope {

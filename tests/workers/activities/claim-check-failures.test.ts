@@ -16,7 +16,6 @@ import {
 import { ensureTopics, pipelineTopicSpecs } from '../../../local/topics.js';
 import type { TopicNames } from '../../../workers/config.js';
 import { KafkaRangeReader } from '../../../workers/lib/kafka-range-reader.js';
-import { createLogger } from '../../../workers/lib/logger.js';
 import { recordFingerprint } from '../../../workers/lib/record-fingerprint.js';
 import { DEFAULT_ALERT_RULES } from '../../../workers/shared/alert-rules.js';
 import { WORKER_METRICS } from '../../../workers/shared/metrics.js';
@@ -30,49 +29,25 @@ import {
 } from '../../../workers/shared/temporal.js';
 import { HEADERS } from '../../../workers/shared/topics.js';
 import { createWorkerMetrics } from '../../../workers/worker/worker-metrics.js';
-import { startSensorWorker, type RunningWorker } from '../../../workers/worker/sensor-worker.js';
 import { record, sensorData } from '../../helpers/events.js';
-import {
-  eventually,
-  stack,
-  testDatabase,
-  testKafka,
-  testTemporal,
-  testTopics,
-  testWorkerConfig,
-  uniqueId,
-  type TestDatabase,
-} from '../../helpers/test-stack.js';
+import { eventually, uniqueId, type TestDatabase } from '../../helpers/test-stack.js';
+import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('claim');
 const metrics = createWorkerMetrics();
-let ep: Awaited<ReturnType<typeof stack>>;
+let f: WorkerFixture;
+let ep: WorkerFixture['ep'];
 let topics: TopicNames;
 let db: TestDatabase;
-let temporal: Awaited<ReturnType<typeof testTemporal>>;
+let temporal: WorkerFixture['temporal'];
 let kafka: Kafka;
-let worker: RunningWorker;
 
 before(async () => {
-  ep = await stack();
-  topics = await testTopics(ep, id);
-  db = await testDatabase(ep, id);
-  temporal = await testTemporal(ep);
-  kafka = testKafka(ep);
-  worker = await startSensorWorker({
-    config: testWorkerConfig(ep, id, topics, db.url),
-    kafka,
-    client: temporal.client,
-    log: createLogger('test-worker'),
-    metrics,
-  });
+  f = await startWorkerFixture(id, {}, metrics);
+  ({ ep, topics, db, temporal, kafka } = f);
 });
 
-after(async () => {
-  await worker?.shutdown();
-  await temporal?.close();
-  await db?.drop();
-});
+after(async () => f?.close());
 
 interface Produced {
   readonly first: bigint;

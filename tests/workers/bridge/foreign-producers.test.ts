@@ -13,13 +13,11 @@ import {
   readSince,
   topicEndOffsets,
 } from '../../../local/run-verification.js';
-import { createBridgeMetrics } from '../../../workers/bridge/bridge-metrics.js';
 import { IngestBridge } from '../../../workers/bridge/ingest-bridge.js';
-import { createLogger } from '../../../workers/lib/logger.js';
 import { produce, record, sensorData } from '../../helpers/events.js';
 import { javaConsoleProduce, type JavaCodec } from '../../helpers/java-producer.js';
-import { eventually, testBridgeConfig, uniqueId } from '../../helpers/test-stack.js';
-import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
+import { eventually, uniqueId } from '../../helpers/test-stack.js';
+import { startFixtureBridge, startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('foreign');
 const PER_SEND = 40;
@@ -43,15 +41,7 @@ void test('readings from the Java producer in every codec, plain ones and a comm
   const abortedPrefix = `${id}-aborted-`;
   const processedFrom = await topicEndOffsets(f.kafka, f.topics.processed);
   const dlqFrom = await topicEndOffsets(f.kafka, f.topics.deadLetter);
-  bridge = new IngestBridge({
-    config: testBridgeConfig(f.ep, id, f.topics),
-    kafka: f.kafka,
-    client: f.temporal.client,
-    log: createLogger('test-bridge'),
-    metrics: createBridgeMetrics(),
-    onFatal: (err) => (fatal = err),
-  });
-  await bridge.start();
+  bridge = await startFixtureBridge(f, id, (err) => (fatal = err));
 
   let seq = 0;
   const readings = (p: string) =>

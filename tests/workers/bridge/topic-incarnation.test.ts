@@ -8,12 +8,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { effectCounts } from '../../../local/run-verification.js';
 import { ensureTopics, pipelineTopicSpecs } from '../../../local/topics.js';
-import { createBridgeMetrics } from '../../../workers/bridge/bridge-metrics.js';
 import { IngestBridge } from '../../../workers/bridge/ingest-bridge.js';
-import { createLogger } from '../../../workers/lib/logger.js';
 import { produce, record, sensorData } from '../../helpers/events.js';
-import { eventually, testBridgeConfig, uniqueId } from '../../helpers/test-stack.js';
-import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
+import { eventually, uniqueId } from '../../helpers/test-stack.js';
+import { startFixtureBridge, startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('reborn');
 const PARTITIONS = 3;
@@ -30,17 +28,6 @@ after(async () => {
   await fixture?.close();
 });
 
-function startBridge(f: WorkerFixture): Promise<IngestBridge> {
-  const b = new IngestBridge({
-    config: testBridgeConfig(f.ep, id, f.topics),
-    kafka: f.kafka,
-    client: f.temporal.client,
-    log: createLogger('test-bridge'),
-    metrics: createBridgeMetrics(),
-  });
-  return b.start().then(() => b);
-}
-
 async function produceLife(f: WorkerFixture, life: string): Promise<string> {
   const prefix = `${id}-${life}-`;
   const base = Date.now() - 60_000;
@@ -53,7 +40,7 @@ async function produceLife(f: WorkerFixture, life: string): Promise<string> {
 
 void test('a topic recreated under old batch runs: its new records are applied, none skipped', async () => {
   const f = fixture!;
-  bridge = await startBridge(f);
+  bridge = await startFixtureBridge(f, id);
   const first = await produceLife(f, 'first');
   await eventually(
     'the first life applied',
@@ -76,7 +63,7 @@ void test('a topic recreated under old batch runs: its new records are applied, 
   await ensureTopics(f.ep.kafkaBrokers, pipelineTopicSpecs(f.topics, PARTITIONS));
 
   // Offsets start at 0 again; every batch of the new life collides with a run of the old one.
-  bridge = await startBridge(f);
+  bridge = await startFixtureBridge(f, id);
   const second = await produceLife(f, 'second');
   await eventually(
     'the second life applied',

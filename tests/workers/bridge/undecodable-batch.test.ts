@@ -9,15 +9,13 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import { effectCounts, readSince, topicEndOffsets } from '../../../local/run-verification.js';
-import { createBridgeMetrics } from '../../../workers/bridge/bridge-metrics.js';
 import { IngestBridge } from '../../../workers/bridge/ingest-bridge.js';
 import { hardenKafkajs } from '../../../workers/lib/kafka-client.js';
-import { createLogger } from '../../../workers/lib/logger.js';
 import type { BoundedDeadLetterEnvelope } from '../../../workers/lib/dead-letter.js';
 import { HEADERS } from '../../../workers/shared/topics.js';
 import { record, sensorData } from '../../helpers/events.js';
-import { eventually, testBridgeConfig, uniqueId } from '../../helpers/test-stack.js';
-import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
+import { eventually, uniqueId } from '../../helpers/test-stack.js';
+import { startFixtureBridge, startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const require = createRequire(import.meta.url);
 const id = uniqueId('undecodable');
@@ -85,15 +83,7 @@ void test('undecodable and unparseable records between good ones: the good appli
     throw new Error('LZ4 compression not implemented');
   };
   let fatal: Error | undefined;
-  bridge = new IngestBridge({
-    config: testBridgeConfig(f.ep, id, f.topics),
-    kafka: f.kafka,
-    client: f.temporal.client,
-    log: createLogger('test-bridge'),
-    metrics: createBridgeMetrics(),
-    onFatal: (err) => (fatal = err),
-  });
-  await bridge.start();
+  bridge = await startFixtureBridge(f, id, (err) => (fatal = err));
 
   await eventually(
     'the 60 good readings applied',
