@@ -1,7 +1,7 @@
 /**
  * The event contract as JSON Schema: every record the pipeline reads or writes, with its key, its
  * headers and its value. One source for two readers:
- *   - the bridge validates SensorData values against SENSOR_DATA_VALUE (event-validation.ts compiles it);
+ *   - the worker validates SensorData values against SENSOR_DATA_VALUE (event-validation.ts compiles it);
  *   - `npm run schemas` writes RECORD_SCHEMAS to docs/schemas/, the files device and consumer teams
  *     read next to docs/events.md (a test fails when the files drift from this module).
  * Plain data: no validator library here, so that anything may import it.
@@ -41,7 +41,7 @@ const position = {
 const header = (description: string, extra: object = {}) => ({ type: 'string', description, ...extra });
 
 /**
- * The SensorData v1 value as the bridge checks it. Readings only need to be finite here; their sensor
+ * The SensorData v1 value as the worker's parse checks it (claim check, decision 0008). Readings only need to be finite here; their sensor
  * ranges (READING_LIMITS) and the time window are the batch workflow's checks, published in
  * SENSOR_DATA_RECORD below.
  */
@@ -141,7 +141,7 @@ export const RECORD_SCHEMAS: readonly RecordSchema[] = [
   recordSchema(
     'sensor-data.v1.schema.json',
     'SensorData v1',
-    `A device's reading on '${TOPICS.sensorData}'. The bridge rejects a value over ${MAX_EVENT_BYTES} bytes, a key that is not the deviceId and a header named like the pipeline's own; the batch workflow rejects readings outside these ranges and timestamps outside the event window (default: older than 7 days or more than 5 minutes ahead). Other headers are ignored.`,
+    `A device's reading on '${TOPICS.sensorData}'. The worker's parse rejects a value over ${MAX_EVENT_BYTES} bytes, a key that is not the deviceId and a header named like the pipeline's own; its validation rejects readings outside these ranges and timestamps outside the event window (default: older than 7 days or more than 5 minutes ahead). Other headers are ignored.`,
     { ...deviceKey, description: 'The deviceId (required: one device stays on one partition, in order)' },
     {
       required: [],
@@ -226,7 +226,7 @@ export const RECORD_SCHEMAS: readonly RecordSchema[] = [
   recordSchema(
     'dead-letter.v1.schema.json',
     'DeadLetter v1',
-    `A rejected '${TOPICS.sensorData}' record on '${TOPICS.deadLetter}' (decision 0005): the reason, the source position and the original bytes (bounded).`,
+    `A rejected '${TOPICS.sensorData}' record on '${TOPICS.deadLetter}', written by the worker (decisions 0005, 0008): the reason, the source position and the original bytes (bounded).`,
     { type: ['string', 'null'], description: 'The original key (its first 1 KiB); null when it had none' },
     {
       required: [
