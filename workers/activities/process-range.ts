@@ -16,7 +16,7 @@ import type { Message, Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { chunkForSend, deadLetterMessage } from '../lib/dead-letter.js';
 import type { KafkaRangeReader, RangeRecord } from '../lib/kafka-range-reader.js';
-import { parseSensorData } from '../shared/event-validation.js';
+import { parseParkedEvent, parseSensorData } from '../shared/event-validation.js';
 import type { IngestedEvent } from '../shared/events.js';
 import type { ParkReason } from '../shared/temporal.js';
 import { HEADERS } from '../shared/topics.js';
@@ -70,7 +70,7 @@ function parse(input: ProcessRangeInput, records: readonly RangeRecord[], parkin
     if (redrive) {
       // A parked range is a note for an operator (its records are gone), not an event.
       if (r.headers[HEADERS.eventType]?.toString() === 'ParkedRange') continue;
-      const parked = parseParked(r);
+      const parked = parseParkedEvent(r.key, r.value);
       if (parked) events.push(parked);
       else
         deadLetters.push(deadLetterMessage(source, 'malformed-json', 'parked record is not a parked event'));
@@ -81,16 +81,6 @@ function parse(input: ProcessRangeInput, records: readonly RangeRecord[], parkin
     else deadLetters.push(deadLetterMessage(source, parsed.kind, parsed.reason));
   }
   return { events, deadLetters };
-}
-
-function parseParked(r: RangeRecord): IngestedEvent | undefined {
-  try {
-    const { source, ...data } = JSON.parse(r.value?.toString() ?? '') as IngestedEvent;
-    const parsed = parseSensorData(r.key, Buffer.from(JSON.stringify(data)));
-    return parsed.ok && source ? { ...parsed.event, source } : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function send(producer: Producer, topic: string, messages: Message[]): Promise<void> {

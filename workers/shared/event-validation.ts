@@ -9,6 +9,7 @@ import {
   SENSOR_DATA_SCHEMA_VERSION,
   type DeadLetterKind,
   type SensorData,
+  type IngestedEvent,
 } from './events.js';
 import { HEADERS } from './topics.js';
 
@@ -138,4 +139,18 @@ export function parseSensorData(
     };
   }
   return { ok: true, event: json };
+}
+
+/**
+ * A parked record's event (the parking topic holds the ingested event with its source position), or
+ * undefined when it is not one. The worker reads re-driven ranges with it; `npm run redrive` counts by it.
+ */
+export function parseParkedEvent(key: Buffer | null, value: Buffer | null): IngestedEvent | undefined {
+  try {
+    const { source, ...data } = JSON.parse(value?.toString() ?? '') as IngestedEvent;
+    const parsed = parseSensorData(key, Buffer.from(JSON.stringify(data)));
+    return parsed.ok && source ? { ...parsed.event, source } : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -13,8 +13,7 @@ import { createKafka } from '../lib/kafka-client.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { connectTemporal } from '../lib/temporal-client.js';
 import { recordFingerprint } from '../lib/record-fingerprint.js';
-import { parseSensorData } from '../shared/event-validation.js';
-import type { IngestedEvent } from '../shared/events.js';
+import { parseParkedEvent } from '../shared/event-validation.js';
 import { HEADERS } from '../shared/topics.js';
 
 export interface RedriveResult {
@@ -24,16 +23,6 @@ export interface RedriveResult {
   readonly unreadable: number;
   /** Parked ranges: batches whose records expired or changed before they ran; nothing to re-drive. */
   readonly ranges: number;
-}
-
-/** Whether a parked record holds a parked event (the worker reads it the same way). */
-function isParkedEvent(key: Buffer | null, value: Buffer | null): boolean {
-  try {
-    const { source, ...data } = JSON.parse(value?.toString() ?? '') as IngestedEvent;
-    return source !== undefined && parseSensorData(key, Buffer.from(JSON.stringify(data))).ok;
-  } catch {
-    return false;
-  }
 }
 
 /** Re-drives everything in the parking topic up to its current end, then returns. */
@@ -82,7 +71,7 @@ export async function redriveParked(
                   reason: m.headers[HEADERS.parkingReason]?.toString(),
                 },
               );
-            } else if (!isParkedEvent(m.key, m.value)) {
+            } else if (parseParkedEvent(m.key, m.value) === undefined) {
               result.unreadable++;
               log.warn('parked record is unreadable; it will be dead-lettered', {
                 partition: batch.partition,
