@@ -10,7 +10,8 @@ test('defaults point at the local stack and the shared names', () => {
   const config = loadBridgeConfig({});
   assert.deepEqual(config.kafka.brokers, ['127.0.0.1:19092']);
   assert.equal(config.topics.sensorData, TOPICS.sensorData);
-  assert.equal(config.maxBatchEvents, 2000);
+  assert.equal(config.maxBatchEvents, 5000);
+  assert.equal(config.maxBatchWaitMs, 1000);
 });
 
 const BAD: [string, Record<string, string>, RegExp][] = [

@@ -43,11 +43,12 @@ export class IngestBridge {
     const { config, kafka } = deps;
     this.consumer = kafka.consumer({
       groupId: config.consumerGroup,
-      // The broker holds a fetch until it has a batch's worth of bytes or maxBatchWaitMs passed:
-      // that is the time bound of a batch; maxBatchEvents is its size bound. A batch costs Temporal,
-      // Postgres and the worker ~100 ms of CPU whatever its size (bench profile), so fetches wait to
-      // fill: about 1 MiB, several partitions' worth of ~230-byte readings.
-      minBytes: 1024 * 1024,
+      // The broker holds a fetch until it has minBytes or maxBatchWaitMs passed: that is the time bound
+      // of a batch; maxBatchEvents is its size bound. A batch costs Temporal, Postgres and the worker
+      // tens of ms of CPU whatever its size (bench profile), so fetches wait to fill: minBytes is a
+      // full batch of ~230-byte readings for each of several partitions, so below the design rate a
+      // fetch returns at the time bound and every partition's batch is as large as the rate allows.
+      minBytes: 8 * 1024 * 1024,
       maxWaitTimeInMs: config.maxBatchWaitMs,
       maxBytesPerPartition: 2 * 1024 * 1024,
       maxBytes: 16 * 1024 * 1024,
