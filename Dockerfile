@@ -8,6 +8,7 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY scripts/build-native-addons.mjs ./scripts/
 # The image's Node is the base image's: drop the pinned Node binary that package.json installs for
 # machines without Node 24 (README, "Which Node runs").
 RUN npm ci --omit=dev --ignore-scripts=false --no-audit --no-fund \
@@ -16,7 +17,8 @@ RUN npm ci --omit=dev --ignore-scripts=false --no-audit --no-fund \
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# Type-checking and compiling need no install scripts (cdktf's terminal addon would need a compiler).
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY workers ./workers
 # Type-check with the repository's settings, then emit the entry points (and the workflows the worker

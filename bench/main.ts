@@ -12,6 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadStackConfig } from '../local/config.js';
+import { loadBridgeConfig } from '../workers/config.js';
 import { stateDir } from '../local/lib/paths.js';
 import { stackUp } from '../local/stack.js';
 import { runBaselines, type BaselineResult } from './baselines.js';
@@ -76,6 +77,8 @@ async function main(): Promise<number> {
     sampleMs,
     drainTimeoutS: opts.drainTimeoutS,
     lagBoundS: opts.lagBoundS,
+    // The bridge under test holds a fetch up to its batch wait: the lag swings by that much.
+    lagNoiseFloorS: 1 + loadBridgeConfig(process.env).maxBatchWaitMs / 1000,
     say,
   };
   const ours = new PipelineUnderTest({

@@ -57,6 +57,8 @@ export interface PhaseEnv {
   readonly sampleMs: number;
   readonly drainTimeoutS: number;
   readonly lagBoundS: number;
+  /** Lag below this many seconds of input is batching's swing, not a trend (boundedVerdict). */
+  readonly lagNoiseFloorS?: number;
   readonly say: (line: string) => void;
 }
 
@@ -220,7 +222,7 @@ export async function runPhase(plan: PhasePlan, env: PhaseEnv): Promise<PhaseRes
   const windowEnd = startedAt + producedFor * 1000;
   const producedPerS = windowRate(window, 'produced');
   const processedPerS = windowRate(window, 'processed');
-  const verdict = boundedVerdict(window, plan.rate ?? producedPerS, env.lagBoundS);
+  const verdict = boundedVerdict(window, plan.rate ?? producedPerS, env.lagBoundS, env.lagNoiseFloorS);
   const phaseUsage = measured.usage(usage);
   const machineBusyCores = measured.machineBusyCores(usage);
 

@@ -62,12 +62,14 @@ export interface BoundedVerdict {
  * Lag is bounded when, at the end of the measured window, it is below `boundS` seconds of input
  * AND it does not grow over the window's last third: its least-squares slope there is at most 2 %
  * of the input rate (a pipeline that falls behind by 2 % accumulates 10 s of lag in 500 s), or the
- * lag at the end is under one second of input (batching alone makes it swing that much).
+ * lag at the end is under `noiseFloorS` of input: batching alone makes it swing that much (the
+ * bridge's fetch wait plus about a second for a batch workflow).
  */
 export function boundedVerdict(
   window: readonly PhaseSample[],
   inputRate: number,
   boundS: number,
+  noiseFloorS = 1,
 ): BoundedVerdict {
   if (window.length < 2 || inputRate <= 0)
     return {
@@ -84,8 +86,8 @@ export function boundedVerdict(
   const from = window[0]!.t + (2 / 3) * (last.t - window[0]!.t);
   const tail = window.filter((s) => s.t >= from);
   const slope = tail.length >= 2 ? leastSquaresSlope(tail.map((s) => [s.t, lag(s)])) : 0;
-  // Under one second of input the lag is batching's noise floor (fetch wait + one workflow), not a trend.
-  const growing = slope > 0.02 * inputRate && lagEndSeconds > 1;
+  // Under the noise floor the lag is batching's swing (fetch wait + one workflow), not a trend.
+  const growing = slope > 0.02 * inputRate && lagEndSeconds > noiseFloorS;
   const tooHigh = lagEndSeconds > boundS;
   const reason = tooHigh
     ? `lag ${lagEndSeconds.toFixed(1)} s of input > ${boundS} s`

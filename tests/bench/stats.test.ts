@@ -51,6 +51,15 @@ test('a lag under one second of input is bounded even when its slope is noisy', 
   assert.ok(v.lagSlopePerS > 20, `slope ${v.lagSlopePerS} is above 2 % of the input`);
 });
 
+test('the noise floor follows the batch wait: 1.5 s of swing is a trend at 1 s, not at 2 s', () => {
+  // Falling behind 5 % for the last third, ending 1.5 s of input behind.
+  const window = Array.from({ length: 30 }, (_, i) =>
+    sample(i * 2, i * 2000, i * 2000 - (i >= 20 ? (i - 19) * 136 : 0)),
+  );
+  assert.equal(boundedVerdict(window, 1000, 10).bounded, false);
+  assert.equal(boundedVerdict(window, 1000, 10, 2).bounded, true);
+});
+
 test('lag above the bound at the end of the window is not bounded', () => {
   const window = Array.from({ length: 10 }, (_, i) => sample(i, i * 1000, Math.max(0, i * 1000 - 12_000)));
   const v = boundedVerdict(window, 1000, 5);

@@ -33,8 +33,10 @@ test(
       outageS: 20,
       recoveryTimeoutS: 240,
       drainTimeoutS: 300,
-      // Low enough that 20 s without Postgres fills it at this rate: backpressure must engage.
-      maxOpenBatches: 100,
+      // Low enough that 20 s without Postgres fills it at this rate: backpressure must engage. Each
+      // batch holds one fetch wait (1 s) of a partition's input, so 40 batches hold about 7 s of input,
+      // well under the half of the stall's input that must wait in Kafka.
+      maxOpenBatches: 40,
       say: (line) => console.log(line),
     });
     const replay = `(replay: CHAOS_SEED=${seed})`;
