@@ -11,6 +11,7 @@ import { Kafka } from 'kafkajs';
 import { kafkaClientConfig, loadStackConfig, type StackEndpoints } from '../local/config.js';
 import { psql } from '../local/postgres.js';
 import { ensureTopics, pipelineTopicSpecs } from '../local/topics.js';
+import { prefixedTopics } from '../workers/shared/topics.js';
 import type { TopicNames } from '../workers/config.js';
 import { connectTemporal } from '../workers/lib/temporal-client.js';
 import { TEMPORAL_NAMESPACE } from '../workers/shared/temporal.js';
@@ -114,13 +115,7 @@ export async function runNaive(
   ctx: BaselineContext,
 ): Promise<BaselineResult> {
   const id = `bench.${ctx.runId}.naive`;
-  const topics: TopicNames = {
-    sensorData: `${id}.sensor-data`,
-    processed: `${id}.sensor-data-processed`,
-    alerts: `${id}.sensor-alerts`,
-    deadLetter: `${id}.sensor-data-dlq`,
-    parking: `${id}.sensor-data-parking`,
-  };
+  const topics: TopicNames = prefixedTopics(id);
   const taskQueue = `bench-${ctx.runId}-naive`;
   const database = `bench_${ctx.runId.toLowerCase()}_naive`;
   await ensureTopics(ep.kafkaBrokers, pipelineTopicSpecs(topics, opts.partitions));

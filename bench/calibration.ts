@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { repoRoot } from '../local/lib/paths.js';
-import type { BenchResults } from './main.js';
+import type { BenchResults } from './bench-results.js';
 import type { RoleUsage } from './proc-stats.js';
 
 export const CALIBRATION_FILE = join(repoRoot, 'stacks', 'capacity', 'calibration.json');

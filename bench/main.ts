@@ -15,36 +15,18 @@ import { loadStackConfig } from '../local/config.js';
 import { loadBridgeConfig } from '../workers/config.js';
 import { stateDir } from '../local/lib/paths.js';
 import { stackUp } from '../local/stack.js';
-import { runBaselines, type BaselineResult } from './baselines.js';
+import { runBaselines } from './baselines.js';
 import { writeCalibration } from './calibration.js';
-import { machineInfo, provenance, type Provenance } from './environment.js';
-import { OptionError, parseBenchArgs, type BenchOptions } from './options.js';
-import { PipelineUnderTest, type ExactlyOnce, type OursPhase } from './ours.js';
+import { machineInfo, provenance } from './environment.js';
+import { OptionError, parseBenchArgs } from './options.js';
+import { PipelineUnderTest, type ExactlyOnce } from './ours.js';
 import { renderPlots } from './plots.js';
-import { topFunctions, type ProfileTop } from './profile.js';
+import { topFunctions } from './profile.js';
 import { avgEventBytes, printReport } from './report.js';
 import { searchMax } from './search.js';
+import type { BenchResults } from './bench-results.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-
-export interface BenchResults {
-  readonly provenance: Provenance;
-  readonly options: BenchOptions;
-  readonly runId: string;
-  readonly outDir: string;
-  readonly phases: Omit<OursPhase, 'latencySorted'>[];
-  /** The phase at the rate (or the max) and the phase at 50 % of it. */
-  readonly main: string;
-  readonly half: string;
-  readonly search?: { rate: number; bounded: boolean; processedPerS: number }[];
-  readonly exactlyOnce: ExactlyOnce;
-  readonly baselines?: { naive: BaselineResult; ceiling: BaselineResult };
-  readonly ratios?: { oursOverNaive: number; oursOverCeiling: number };
-  readonly avgEventBytes: number;
-  readonly plots: string[];
-  readonly profiles?: Record<string, ProfileTop[]>;
-  readonly elapsedS: number;
-}
 
 let interrupted = false;
 

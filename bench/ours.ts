@@ -19,6 +19,7 @@ import {
 import { psql } from '../local/postgres.js';
 import { effectCounts, processedTopicCounts, readSince, topicEndOffsets } from '../local/run-verification.js';
 import { ensureTopics, pipelineTopicSpecs } from '../local/topics.js';
+import { prefixedTopics } from '../workers/shared/topics.js';
 import type { TopicNames } from '../workers/config.js';
 import { connectTemporal } from '../workers/lib/temporal-client.js';
 import { BRIDGE_METRICS } from '../workers/shared/metrics.js';
@@ -89,13 +90,7 @@ export class PipelineUnderTest {
 
   constructor(private readonly opts: OursOptions) {
     const id = `bench.${opts.runId}`;
-    this.topics = {
-      sensorData: `${id}.sensor-data`,
-      processed: `${id}.sensor-data-processed`,
-      alerts: `${id}.sensor-alerts`,
-      deadLetter: `${id}.sensor-data-dlq`,
-      parking: `${id}.sensor-data-parking`,
-    };
+    this.topics = prefixedTopics(id);
     this.taskQueue = `bench-${opts.runId}`;
     this.database = `bench_${opts.runId.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
     this.kafka = new Kafka(kafkaClientConfig(opts.ep, `bench-${opts.runId}`));

@@ -1,6 +1,6 @@
 /** The human report at the end of a bench run: one block per figure, same numbers as results.json. */
 import { Fleet } from '../local/simulator/fleet.js';
-import type { BenchResults } from './main.js';
+import type { BenchResults } from './bench-results.js';
 import type { RoleUsage } from './proc-stats.js';
 
 /** Mean size in bytes of a valid SensorData record's value, from a sample of the fleet the bench drives. */

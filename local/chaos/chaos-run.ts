@@ -14,7 +14,7 @@ import { fmt, PipelineRun, rssMiB, type RunSnapshot, type Verification } from '.
 import { scrapeMetric } from '../pipeline-processes.js';
 import { stackUp } from '../stack.js';
 import { BRIDGE_METRICS } from '../../workers/shared/metrics.js';
-import { TOPICS } from '../../workers/shared/topics.js';
+import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
 import {
   CHAOS_PORTS,
   acquireChaosLock,
@@ -89,7 +89,6 @@ interface Sample {
 
 type Server = 'kafka' | 'postgres' | 'temporal';
 const SERVERS: readonly Server[] = ['postgres', 'kafka', 'temporal'];
-const BRIDGE_GROUP = 'sensor-ingest-bridge';
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const { say } = opts;
@@ -221,7 +220,10 @@ async function execute(
         admin = run.kafka.admin();
         await admin.connect();
       }
-      const [committed] = await admin.fetchOffsets({ groupId: BRIDGE_GROUP, topics: [TOPICS.sensorData] });
+      const [committed] = await admin.fetchOffsets({
+        groupId: BRIDGE_CONSUMER_GROUP,
+        topics: [TOPICS.sensorData],
+      });
       const ends = await admin.fetchTopicOffsets(TOPICS.sensorData);
       let lag = 0;
       for (const end of ends) {

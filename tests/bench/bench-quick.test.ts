@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../../local/lib/paths.js';
 import { CALIBRATION_FILE } from '../../bench/calibration.js';
-import type { BenchResults } from '../../bench/main.js';
+import type { BenchResults } from '../../bench/bench-results.js';
 import type { RoleUsage } from '../../bench/proc-stats.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { calibrationOf } from '../../bench/calibration.js';
-import type { BenchResults } from '../../bench/main.js';
+import type { BenchResults } from '../../bench/bench-results.js';
 import { parseBenchArgs } from '../../bench/options.js';
 import { profileTop } from '../../bench/profile.js';
 import { boundedVerdict, percentiles, type PhaseSample } from '../../bench/stats.js';

@@ -17,6 +17,7 @@ import {
 import { psql } from '../../local/postgres.js';
 import { stackUp } from '../../local/stack.js';
 import { ensureTopics, pipelineTopicSpecs } from '../../local/topics.js';
+import { prefixedTopics } from '../../workers/shared/topics.js';
 import type { BridgeConfig, TopicNames, WorkerConfig } from '../../workers/config.js';
 import { migrate } from '../../workers/db/migrate.js';
 import { dataConverter } from '../../workers/lib/payload-codec.js';
@@ -64,13 +65,7 @@ export async function testTopics(
   id: string,
   sensorDataPartitions = 3,
 ): Promise<TopicNames> {
-  const topics: TopicNames = {
-    sensorData: `${id}.sensor-data`,
-    processed: `${id}.sensor-data-processed`,
-    alerts: `${id}.sensor-alerts`,
-    deadLetter: `${id}.sensor-data-dlq`,
-    parking: `${id}.sensor-data-parking`,
-  };
+  const topics: TopicNames = prefixedTopics(id);
   await ensureTopics(ep.kafkaBrokers, pipelineTopicSpecs(topics, sensorDataPartitions));
   return topics;
 }

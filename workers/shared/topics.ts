@@ -14,6 +14,13 @@ export const TOPICS = {
 
 export type TopicKey = keyof typeof TOPICS;
 
+/** The pipeline's topics under a prefix (`<prefix>.sensor-data`, ...): a bench run's or a test's own set. */
+export function prefixedTopics(prefix: string): { readonly [K in TopicKey]: string } {
+  return Object.fromEntries(Object.entries(TOPICS).map(([key, name]) => [key, `${prefix}.${name}`])) as {
+    [K in TopicKey]: string;
+  };
+}
+
 /** Consumer group of the ingest bridge. */
 export const BRIDGE_CONSUMER_GROUP = 'sensor-ingest-bridge';
 
