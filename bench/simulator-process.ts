@@ -2,6 +2,8 @@
  * One simulator producer as a process of its own, so the bench can measure its CPU apart from the
  * pipeline's and run several when one cannot keep up. Waits for 'go', produces, reports its counts.
  */
+// Before kafkajs: it binds its producers' grouping when it loads (kafkajs-producer-grouping.ts).
+import '../workers/lib/kafkajs-producer-grouping.js';
 import { Kafka } from 'kafkajs';
 import type { ProducerCodec } from '../workers/lib/kafka-codecs.js';
 import { kafkaClientConfig } from '../local/config.js';

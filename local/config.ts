@@ -2,6 +2,8 @@
  * Settings of the local stack: ports and sizes, each overridable by an environment variable.
  * This module is the only reader of process.env for local/; everything else takes a StackConfig.
  */
+// Before kafkajs: it binds its producers' grouping when it loads (kafkajs-producer-grouping.ts).
+import '../workers/lib/kafkajs-producer-grouping.js';
 import { logLevel, type KafkaConfig } from 'kafkajs';
 import { hardenKafkajs } from '../workers/lib/kafka-client.js';
 

@@ -2,6 +2,8 @@
  * The ceiling baseline: what kafkajs alone moves on this machine, with no Temporal and no Postgres.
  * Consumes the input topic, parses each record's JSON, produces it to the output topic and commits.
  */
+// Before kafkajs: it binds its producers' grouping when it loads (kafkajs-producer-grouping.ts).
+import '../../workers/lib/kafkajs-producer-grouping.js';
 import { Kafka } from 'kafkajs';
 import { kafkaClientConfig } from '../../local/config.js';
 import { childSpec, fromParent, runChild, tellParent } from '../child.js';

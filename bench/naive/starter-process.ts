@@ -3,6 +3,8 @@
  * (ID = the eventId, so a re-send collides), with a bounded number in flight, committing a batch's
  * offsets once its workflows completed.
  */
+// Before kafkajs: it binds its producers' grouping when it loads (kafkajs-producer-grouping.ts).
+import '../../workers/lib/kafkajs-producer-grouping.js';
 import { Kafka } from 'kafkajs';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { kafkaClientConfig } from '../../local/config.js';

@@ -1,5 +1,7 @@
 /** The naive baseline's Temporal worker: its own bundle and task queue, the pipeline's real activity code. */
 import { createRequire } from 'node:module';
+// Before kafkajs: it binds its producers' grouping when it loads (kafkajs-producer-grouping.ts).
+import '../../workers/lib/kafkajs-producer-grouping.js';
 import { Kafka } from 'kafkajs';
 import pg from 'pg';
 import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';

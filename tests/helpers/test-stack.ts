@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+// Before kafkajs: it binds its producers' grouping when it loads (kafkajs-producer-grouping.ts).
+import '../../workers/lib/kafkajs-producer-grouping.js';
 import { Kafka } from 'kafkajs';
 import pg from 'pg';
 import {

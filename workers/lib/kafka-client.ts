@@ -1,4 +1,6 @@
 /** kafkajs client construction from validated settings (SASL/SCRAM and TLS when configured). */
+// Before kafkajs: it binds its producers' grouping when it loads (kafkajs-producer-grouping.ts).
+import './kafkajs-producer-grouping.js';
 import {
   Kafka,
   logLevel,
@@ -11,24 +13,27 @@ import {
 import type { KafkaSettings } from '../config.js';
 import { compressionType, registerKafkaCodecs } from './kafka-codecs.js';
 import { installKafkajsDecoders, type DecoderInstall } from './kafkajs-decoders.js';
+import { producerGrouping, type GroupingInstall } from './kafkajs-producer-grouping.js';
 import type { Logger } from './logger.js';
 
 /**
  * Makes this process's kafkajs read whatever a Kafka producer writes: every codec, undecodable
  * batches as dead-letter placeholders, headers in linear time. Call before the first fetch (every
- * client constructor here does); idempotent.
+ * client constructor here does); idempotent. Also says whether producers group in linear time.
  */
-export function hardenKafkajs(): DecoderInstall {
+export function hardenKafkajs(): { decoders: DecoderInstall; grouping: GroupingInstall } {
   registerKafkaCodecs();
-  return installKafkajsDecoders();
+  return { decoders: installKafkajsDecoders(), grouping: producerGrouping() };
 }
 
 export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
-  const decoders = hardenKafkajs();
+  const { decoders, grouping } = hardenKafkajs();
   if (decoders !== 'installed')
     log.warn('kafkajs decoders not replaced: an undecodable batch or many headers can stall consumers', {
       decoders,
     });
+  if (grouping !== 'installed')
+    log.warn('kafkajs producer grouping not replaced: large sends cost quadratic CPU', { grouping });
   return new PipelineKafka(kafkaConfig(settings, log), compressionType(settings.compression));
 }
 

@@ -7,6 +7,8 @@
  * Registered process-wide through kafkajs's public `CompressionCodecs`, by createKafka() and every
  * other place that builds a client, before the first fetch.
  */
+// Before kafkajs: it binds its producers' grouping when it loads (kafkajs-producer-grouping.ts).
+import './kafkajs-producer-grouping.js';
 import { CompressionTypes } from 'kafkajs';
 import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
