@@ -25,7 +25,10 @@ export async function searchMax(
   say: (line: string) => void,
   interrupted: () => boolean,
 ): Promise<{ rate: number; trials: SearchTrial[] }> {
-  const probeS = opts.quick ? 15 : 40;
+  // 60 s: with 1 s batches the lag swings by a second of input, and a 40 s probe's last third (13 s)
+  // was too short to tell that swing from a pipeline falling behind (24,000/s passed a probe on
+  // 2026-12-01, then fell behind from the start of its 300 s measurement).
+  const probeS = opts.quick ? 15 : 60;
   const maxProbes = opts.quick ? 3 : 7;
   const trials: SearchTrial[] = [];
   let lo: SearchTrial | undefined;
