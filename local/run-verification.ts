@@ -7,6 +7,9 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Pool } from 'pg';
 import { idempotencyKey } from '../workers/consumers/dedup.js';
 
+/** How long a read may go without a fetched batch before it fails (the broker or the topic is gone). */
+const READ_STALL_MS = 120_000;
+
 export interface TopicOffsets {
   readonly topic: string;
   readonly partitions: { partition: number; offset: string }[];
@@ -49,6 +52,7 @@ export async function readSince(
     maxBytesPerPartition: 4 * 1024 * 1024,
   });
   let count = 0;
+  let lastProgress = Date.now();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: from.topic, fromBeginning: true });
@@ -58,6 +62,7 @@ export async function readSince(
         autoCommit: false,
         eachBatch: async ({ batch }) => {
           const stop = remaining.get(batch.partition);
+          lastProgress = Date.now();
           for (const m of batch.messages) {
             if (stop === undefined || BigInt(m.offset) >= stop) continue;
             count++;
@@ -73,14 +78,18 @@ export async function readSince(
       for (const p of from.partitions)
         consumer.seek({ topic: from.topic, partition: p.partition, offset: p.offset });
     });
+    // A stall, not a size: a bench run's topic holds millions of records and takes minutes to read.
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out reading ${from.topic}`)), 120_000);
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setInterval(() => {
+        if (Date.now() - lastProgress > READ_STALL_MS)
+          reject(new Error(`timed out reading ${from.topic}: no record for ${READ_STALL_MS / 1000} s`));
+      }, 1000);
     });
     try {
-      await Promise.race([done, timeout]);
+      await Promise.race([done, stalled]);
     } finally {
-      clearTimeout(timer);
+      clearInterval(timer);
     }
   } finally {
     await consumer.disconnect();

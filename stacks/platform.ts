@@ -57,6 +57,8 @@ export class PlatformStack extends TerraformStack {
       replicationFactor: config.kafka.replicationFactor,
       minInsyncReplicas: config.kafka.minInsyncReplicas,
       cruiseControl: config.kafka.cruiseControl,
+      kafkaVersion: config.kafka.version,
+      metadataVersion: config.kafka.metadataVersion,
       listenerCertificateIssuer: ca.issuer,
       dependsOn: ca.ready,
     });

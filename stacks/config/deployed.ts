@@ -10,6 +10,7 @@ export function readDeployedRecord(): DeployedRecord {
   return {
     partitions: readJson('./deployed-partitions.json') as DeployedRecord['partitions'],
     shards: readJson('./deployed-shards.json') as DeployedRecord['shards'],
+    kafka: readJson('./deployed-kafka.json') as DeployedRecord['kafka'],
   };
 }
 

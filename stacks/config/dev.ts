@@ -71,6 +71,9 @@ export const dev: EnvironmentConfig = {
       ...otherTopics,
     },
     cruiseControl: false,
+    // Upgrade in two steps: version first, metadataVersion after (docs/upgrades.md).
+    version: '4.3.1',
+    metadataVersion: '4.3-IV0',
   },
   postgres: {
     clusterName: 'sensor-pg',

@@ -63,6 +63,9 @@ export const prod: EnvironmentConfig = {
       ...otherTopics,
     },
     cruiseControl: true,
+    // Upgrade in two steps: version first, metadataVersion after (docs/upgrades.md).
+    version: '4.3.1',
+    metadataVersion: '4.3-IV0',
   },
   postgres: {
     clusterName: 'sensor-pg',

@@ -55,6 +55,16 @@ export interface KafkaConfig {
   readonly topics: Readonly<Record<TopicKey, TopicConfig>>;
   /** Deploy Cruise Control and let it rebalance automatically when brokers are added or removed. */
   readonly cruiseControl: boolean;
+  /**
+   * Kafka version the brokers run (Strimzi `spec.kafka.version`): a bump rolls the brokers onto it.
+   * Pinned per environment so that a Strimzi bump never changes it unseen.
+   */
+  readonly version: string;
+  /**
+   * KRaft metadata version (Strimzi `spec.kafka.metadataVersion`), raised only after every broker
+   * runs a Kafka that knows it: the second step of an upgrade (docs/upgrades.md).
+   */
+  readonly metadataVersion: string;
 }
 
 export type PostgresBackupConfig =
@@ -174,4 +184,6 @@ export interface EnvironmentConfig {
 export interface DeployedRecord {
   readonly partitions: Readonly<Partial<Record<EnvironmentName, Partial<Record<TopicKey, number>>>>>;
   readonly shards: Readonly<Partial<Record<EnvironmentName, number>>>;
+  /** The Kafka and metadata versions the cluster runs (stacks/config/deployed-kafka.json). */
+  readonly kafka?: Readonly<Partial<Record<EnvironmentName, { version: string; metadataVersion: string }>>>;
 }

@@ -109,6 +109,64 @@ class Checker {
   }
 }
 
+const KAFKA_VERSION = /^(\d+)\.(\d+)\.(\d+)$/;
+const METADATA_VERSION = /^(\d+)\.(\d+)-IV(\d+)$/;
+
+/** [major, minor] of a Kafka version or a metadata version, or undefined when malformed. */
+function release(value: unknown, pattern: RegExp): [number, number] | undefined {
+  const m = typeof value === 'string' ? pattern.exec(value) : null;
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+function compareRelease(a: [number, number], b: [number, number]): number {
+  return a[0] - b[0] || a[1] - b[1];
+}
+
+/**
+ * Kafka upgrades in two steps (docs/upgrades.md): first `kafka.version`, which rolls the brokers onto
+ * the new software; then, once the record says they run it, `kafka.metadataVersion`. A metadata version
+ * the running brokers do not know would stop them, and KRaft cannot lower it again.
+ */
+function checkKafkaVersions(
+  c: Checker,
+  k: EnvironmentConfig['kafka'],
+  running: { version: string; metadataVersion: string } | undefined,
+): void {
+  const version = release(k.version, KAFKA_VERSION);
+  const metadata = release(k.metadataVersion, METADATA_VERSION);
+  c.rule(
+    version !== undefined,
+    `'kafka.version' (${JSON.stringify(k.version)}) must be a Kafka release such as "4.3.1"`,
+  );
+  c.rule(
+    metadata !== undefined,
+    `'kafka.metadataVersion' (${JSON.stringify(k.metadataVersion)}) must be a KRaft metadata version such as "4.3-IV0"`,
+  );
+  if (!version || !metadata) return;
+  c.rule(
+    compareRelease(metadata, version) <= 0,
+    `'kafka.metadataVersion' (${k.metadataVersion}) must not be above 'kafka.version' (${k.version}): a broker cannot run a metadata version newer than its software`,
+  );
+  if (!running) return;
+  const runningVersion = release(running.version, KAFKA_VERSION);
+  const runningMetadata = release(running.metadataVersion, METADATA_VERSION);
+  if (runningVersion)
+    c.rule(
+      compareRelease(metadata, runningVersion) <= 0,
+      `'kafka.metadataVersion' (${k.metadataVersion}) must not be above the running Kafka (${running.version}, recorded in stacks/config/deployed-kafka.json): upgrade in two steps, 'kafka.version' first, apply and record it, then 'kafka.metadataVersion' (docs/upgrades.md)`,
+    );
+  if (runningMetadata) {
+    c.rule(
+      compareRelease(metadata, runningMetadata) >= 0,
+      `'kafka.metadataVersion' (${k.metadataVersion}) must not be below the deployed metadata version (${running.metadataVersion}, recorded in stacks/config/deployed-kafka.json): KRaft does not lower it`,
+    );
+    c.rule(
+      compareRelease(version, runningMetadata) >= 0,
+      `'kafka.version' (${k.version}) must not be below the deployed metadata version (${running.metadataVersion}, recorded in stacks/config/deployed-kafka.json): that Kafka cannot read the cluster's metadata`,
+    );
+  }
+}
+
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 }
@@ -205,6 +263,7 @@ export function validateConfig(config: EnvironmentConfig, deployed: DeployedReco
     env === 'dev' || k.minInsyncReplicas < k.replicationFactor,
     `'kafka.minInsyncReplicas' (${k.minInsyncReplicas}) must be < 'kafka.replicationFactor' (${k.replicationFactor}) outside dev: a single broker restart would block every producer`,
   );
+  checkKafkaVersions(c, k, deployed.kafka?.[env]);
   const deployedPartitions = deployed.partitions[env] ?? {};
   for (const key of Object.keys(TOPICS) as TopicKey[]) {
     const topic = k.topics[key];

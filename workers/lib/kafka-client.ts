@@ -14,6 +14,7 @@ import type { KafkaSettings } from '../config.js';
 import { compressionType, registerKafkaCodecs } from './kafka-codecs.js';
 import { installKafkajsDecoders, type DecoderInstall } from './kafkajs-decoders.js';
 import { producerGrouping, type GroupingInstall } from './kafkajs-producer-grouping.js';
+import { installRequestQueueSchedule } from './kafkajs-request-queue.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -23,6 +24,7 @@ import type { Logger } from './logger.js';
  */
 export function hardenKafkajs(): { decoders: DecoderInstall; grouping: GroupingInstall } {
   registerKafkaCodecs();
+  installRequestQueueSchedule();
   return { decoders: installKafkajsDecoders(), grouping: producerGrouping() };
 }
 

@@ -275,6 +275,26 @@ const CASES: readonly Case[] = [
     ),
   },
   field(
+    'dev',
+    'kafka.metadataVersion',
+    '4.4-IV0',
+    /'kafka\.metadataVersion' \(4\.4-IV0\) must not be above 'kafka\.version' \(4\.3\.1\)/,
+  ),
+  {
+    name: 'Kafka version and metadata version raised in one step',
+    env: 'prod',
+    path: 'kafka.metadataVersion',
+    override: { kafka: { version: '4.4.0', metadataVersion: '4.4-IV0' } },
+    expected:
+      /'kafka\.metadataVersion' \(4\.4-IV0\) must not be above the running Kafka \(4\.3\.1, recorded in stacks\/config\/deployed-kafka\.json\)/,
+  },
+  field(
+    'staging',
+    'kafka.version',
+    '4.3',
+    /'kafka\.version' \("4\.3"\) must be a Kafka release such as "4\.3\.1"/,
+  ),
+  field(
     'prod',
     'kafka.brokers.storageSize',
     '10Gi',

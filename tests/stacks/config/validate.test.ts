@@ -81,6 +81,42 @@ void test('changing numHistoryShards against the deployed value is refused with 
   assert.match(msg, /fixed at creation/);
 });
 
+void test('a Kafka upgrade goes in two steps: version, then metadataVersion once recorded', () => {
+  const running: DeployedRecord = {
+    partitions: {},
+    shards: {},
+    kafka: { prod: { version: '4.3.1', metadataVersion: '4.3-IV0' } },
+  };
+  // Step 1: new software, old metadata version.
+  const step1 = deepMerge(prod, { kafka: { version: '4.4.0' } });
+  assert.equal(validateConfig(step1, running).kafka.version, '4.4.0');
+  // Both at once: the metadata version would be above what the brokers run.
+  assert.match(
+    errorOf(prod, { kafka: { version: '4.4.0', metadataVersion: '4.4-IV0' } }, running),
+    /'kafka\.metadataVersion' \(4\.4-IV0\) must not be above the running Kafka \(4\.3\.1, recorded in stacks\/config\/deployed-kafka\.json\): upgrade in two steps/,
+  );
+  // Step 2, after step 1 is applied and recorded.
+  const upgraded: DeployedRecord = {
+    ...running,
+    kafka: { prod: { version: '4.4.0', metadataVersion: '4.3-IV0' } },
+  };
+  const step2 = deepMerge(prod, { kafka: { version: '4.4.0', metadataVersion: '4.4-IV0' } });
+  assert.equal(validateConfig(step2, upgraded).kafka.metadataVersion, '4.4-IV0');
+  // Never down, and never software older than the cluster's metadata.
+  const done: DeployedRecord = {
+    ...running,
+    kafka: { prod: { version: '4.4.0', metadataVersion: '4.4-IV0' } },
+  };
+  assert.match(
+    errorOf(prod, { kafka: { version: '4.4.0', metadataVersion: '4.3-IV0' } }, done),
+    /'kafka\.metadataVersion' \(4\.3-IV0\) must not be below the deployed metadata version \(4\.4-IV0/,
+  );
+  assert.match(
+    errorOf(prod, { kafka: { version: '4.3.1', metadataVersion: '4.4-IV0' } }, done),
+    /'kafka\.version' \(4\.3\.1\) must not be below the deployed metadata version \(4\.4-IV0/,
+  );
+});
+
 void test('numHistoryShards must be a power of two', () => {
   assert.match(
     errorOf(dev, { temporal: { numHistoryShards: 100 } }),
