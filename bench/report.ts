@@ -21,12 +21,16 @@ export function avgEventBytes(seed: number): number {
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 const dec = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
-function usageLines(usage: Record<string, RoleUsage>): string[] {
+/** CPU µs per event: cores (CPU seconds per second) over events per second. */
+const perEvent = (cores: number, eventsPerS: number) =>
+  eventsPerS > 0 ? `${int((cores * 1e6) / eventsPerS)} µs/event` : 'n/a';
+
+function usageLines(usage: Record<string, RoleUsage>, eventsPerS: number): string[] {
   return Object.entries(usage)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(
       ([role, u]) =>
-        `    ${role.padEnd(20)} cpu avg ${dec(u.avgCores)} cores, peak ${dec(u.peakCores)} | rss avg ${int(u.avgRssMiB)} MiB, peak ${int(u.peakRssMiB)} MiB | pss peak ${int(u.peakPssMiB)} MiB`,
+        `    ${role.padEnd(20)} cpu avg ${dec(u.avgCores)} cores (${perEvent(u.avgCores, eventsPerS)}), peak ${dec(u.peakCores)} | rss avg ${int(u.avgRssMiB)} MiB, peak ${int(u.peakRssMiB)} MiB | pss peak ${int(u.peakPssMiB)} MiB`,
     );
 }
 
@@ -58,19 +62,21 @@ export function printReport(r: BenchResults, say: (line: string) => void): void 
           ` ${dec(p.temporal.workflowsPer1000Events, 3)} workflows and ${dec(p.temporal.historyEventsPer1000Events)} history events per 1,000 events;` +
           ` ${dec(p.temporal.avgEventsPerBatch, 0)} events/batch, ${dec(p.temporal.avgBatchHistoryLength, 1)} history events/batch (${int(p.temporal.historiesSampled)} read)`,
       );
-    say(`    processes (machine busy ${dec(p.machineBusyCores)} cores of ${r.provenance.machine.cores}):`);
-    for (const line of usageLines(p.usage)) say(line);
+    say(
+      `    processes (machine busy ${dec(p.machineBusyCores)} cores of ${r.provenance.machine.cores}, ${perEvent(p.machineBusyCores, p.processedPerS)}):`,
+    );
+    for (const line of usageLines(p.usage, p.processedPerS)) say(line);
   }
   if (r.baselines && r.ratios) {
     const { naive, ceiling } = r.baselines;
     say(
       `  baseline naive (one workflow per event): ${int(naive.eventsPerMinute)} events/min over ${int(naive.windowS)} s${naive.saturated ? '' : ' (kept up with its input: a lower bound)'}`,
     );
-    for (const line of usageLines(naive.usage)) say(line);
+    for (const line of usageLines(naive.usage, naive.eventsPerMinute / 60)) say(line);
     say(
       `  baseline ceiling (kafkajs pass-through): ${int(ceiling.eventsPerMinute)} records/min over ${dec(ceiling.windowS, 1)} s (backlog ${int(ceiling.offered)} records)`,
     );
-    for (const line of usageLines(ceiling.usage)) say(line);
+    for (const line of usageLines(ceiling.usage, ceiling.eventsPerMinute / 60)) say(line);
     say(
       `  ratios: ours/naive ${dec(r.ratios.oursOverNaive, 1)}x, ours/ceiling ${dec(r.ratios.oursOverCeiling, 3)}`,
     );
