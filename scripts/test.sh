@@ -8,6 +8,10 @@ step() { printf '\n== %s\n' "$*" >&2; }
 
 step "dependencies"
 node scripts/ensure-deps.mjs
+# The first `node` above may be the machine's (nothing installed yet); forget it, so that every later
+# command finds the pinned Node that the install put first on npm's PATH (README, "Which Node runs").
+hash -r
+echo "runtime: Node $(node --version)" >&2
 
 step "typecheck"
 npx tsc --noEmit -p tsconfig.json
