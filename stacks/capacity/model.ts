@@ -4,7 +4,7 @@
  * so the environment files, `npm run size` and the tests run the same arithmetic; every figure
  * carries the steps that produced it. docs/capacity.md explains the rules and their limits.
  */
-import { formatCpu, formatGi, GIB, parseQuantity } from '../config/quantity.js';
+import { formatCpu, formatGi, GIB, parseQuantity } from '../lib/quantity.js';
 import type { EnvironmentName, TemporalService, TopicConfig } from '../config/types.js';
 import type { CalibrationMeasurement, ProcessName } from './calibration.js';
 

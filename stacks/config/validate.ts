@@ -3,7 +3,7 @@ import { TOPICS, type TopicKey } from '../../workers/shared/topics.js';
 import { ASSUMPTIONS } from '../capacity/model.js';
 import { dev } from './dev.js';
 import { prod } from './prod.js';
-import { GIB, parseQuantity } from './quantity.js';
+import { GIB, parseQuantity } from '../lib/quantity.js';
 import { shapeIssues, shapeOf } from './shape.js';
 import { staging } from './staging.js';
 import {
@@ -173,7 +173,8 @@ function isPowerOfTwo(n: number): boolean {
 
 /**
  * Validates an environment against the rules and against what is recorded as deployed.
- * Pure: reads nothing, so tests call it with hand-made input.
+ * Reads no files or environment: the deployed record comes in as an argument (tests pass hand-made
+ * ones); its limits come from the capacity model's assumptions and workers/config.ts's defaults.
  * @throws ConfigError listing every problem, each with its field path, value and what was expected.
  */
 export function validateConfig(config: EnvironmentConfig, deployed: DeployedRecord): EnvironmentConfig {

@@ -16,7 +16,7 @@ import {
 import { deployedFloor, readDeployedRecord } from '../../../stacks/config/deployed.js';
 import { deepMerge } from '../../../stacks/config/load.js';
 import { prod, prodSizing } from '../../../stacks/config/prod.js';
-import { parseQuantity } from '../../../stacks/config/quantity.js';
+import { parseQuantity } from '../../../stacks/lib/quantity.js';
 import { staging, stagingSizing } from '../../../stacks/config/staging.js';
 import { validateConfig } from '../../../stacks/config/validate.js';
 
