@@ -15,6 +15,7 @@ import { METRICS_PORTS } from './shared/metrics.js';
 import { TASK_QUEUE, TEMPORAL_NAMESPACE } from './shared/temporal.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from './shared/topics.js';
 import { PRODUCER_CODECS, zstdCompressionAvailable, type ProducerCodec } from './lib/kafka-codecs.js';
+import { LOG_LEVELS, type Level } from './lib/logger.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -59,6 +60,8 @@ export interface CommonConfig {
   readonly temporal: TemporalSettings;
   readonly topics: TopicNames;
   readonly metricsPort: number;
+  /** Lowest level logged (LOG_LEVEL). */
+  readonly logLevel: Level;
 }
 
 export interface BridgeConfig extends CommonConfig {
@@ -249,7 +252,15 @@ function common(env: Env, clientId: string, defaultMetricsPort: number): CommonC
       parking: str(env, 'TOPIC_PARKING', TOPICS.parking),
     },
     metricsPort: int(env, 'METRICS_PORT', defaultMetricsPort, 0, 65535),
+    logLevel: logLevel(env),
   };
+}
+
+function logLevel(env: Env): Level {
+  const value = str(env, 'LOG_LEVEL', 'info') as Level;
+  if (!LOG_LEVELS.includes(value))
+    throw new ConfigError(`LOG_LEVEL=${value}: expected ${LOG_LEVELS.join(', ')}`);
+  return value;
 }
 
 function failpoint(env: Env): BridgeConfig['failpoint'] {

@@ -96,6 +96,7 @@ function common(ep: StackEndpoints, id: string, topics: TopicNames, principal: K
     temporal: { address: ep.temporalAddress, namespace: TEMPORAL_NAMESPACE, taskQueue: `${id}-queue` },
     topics,
     metricsPort: 0,
+    logLevel: 'info' as const,
   };
 }
 

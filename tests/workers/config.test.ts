@@ -12,6 +12,7 @@ test('defaults point at the local stack and the shared names', () => {
   assert.equal(config.topics.sensorData, TOPICS.sensorData);
   assert.equal(config.maxBatchEvents, 5000);
   assert.equal(config.maxBatchWaitMs, 1000);
+  assert.equal(config.logLevel, 'info');
 });
 
 const BAD: [string, Record<string, string>, RegExp][] = [
@@ -22,6 +23,7 @@ const BAD: [string, Record<string, string>, RegExp][] = [
   ],
   ['batch size too large', { BRIDGE_MAX_BATCH_EVENTS: '50000' }, /between 1 and 10000/],
   ['broker without port', { KAFKA_BROKERS: 'kafka' }, /KAFKA_BROKERS: 'kafka' is not host:port/],
+  ['log level unknown', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL=verbose: expected debug, info, warn, error/],
   [
     'unknown SASL mechanism',
     { KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', KAFKA_SASL_MECHANISM: 'gssapi' },

@@ -7,10 +7,12 @@ import { connectTemporal } from '../lib/temporal-client.js';
 import { createBridgeMetrics } from './bridge-metrics.js';
 import { IngestBridge } from './ingest-bridge.js';
 
-const log = createLogger('ingest-bridge');
+// Until the configuration is read (its errors are logged too), then at its LOG_LEVEL.
+let log = createLogger('ingest-bridge');
 
 async function main(): Promise<void> {
   const config = loadBridgeConfig();
+  log = createLogger('ingest-bridge', config.logLevel);
   const metrics = createBridgeMetrics();
   const { connection, client } = await connectTemporal(config.temporal);
   const bridge = new IngestBridge({

@@ -1,8 +1,11 @@
-/** Structured one-line JSON logs on stdout: what log pipelines in the cluster expect. */
-export type Level = 'debug' | 'info' | 'warn' | 'error';
+/**
+ * Structured one-line JSON logs on stdout: what log pipelines in the cluster expect. The level comes
+ * from the caller's validated configuration (LOG_LEVEL in workers/config.ts).
+ */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type Level = (typeof LOG_LEVELS)[number];
 
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const threshold = ORDER[(process.env.LOG_LEVEL as Level) ?? 'info'] ?? ORDER.info;
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -11,7 +14,8 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(component: string): Logger {
+export function createLogger(component: string, minLevel: Level = 'info'): Logger {
+  const threshold = ORDER[minLevel];
   const write = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < threshold) return;
     process.stdout.write(

@@ -118,8 +118,8 @@ export async function redriveParked(
 }
 
 async function main(): Promise<void> {
-  const log = createLogger('redrive');
   const config = loadBridgeConfig();
+  const log = createLogger('redrive', config.logLevel);
   const { client, connection } = await connectTemporal(config.temporal);
   try {
     const result = await redriveParked(createKafka(config.kafka, log), client, config, log);

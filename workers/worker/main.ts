@@ -7,10 +7,12 @@ import { connectTemporal } from '../lib/temporal-client.js';
 import { startSensorWorker } from './sensor-worker.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
-const log = createLogger('sensor-worker');
+// Until the configuration is read (its errors are logged too), then at its LOG_LEVEL.
+let log = createLogger('sensor-worker');
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
+  log = createLogger('sensor-worker', config.logLevel);
   const metrics = createWorkerMetrics();
   const { connection, client } = await connectTemporal(config.temporal);
   const running = await startSensorWorker({
