@@ -114,11 +114,33 @@ async function parkedRanges(
   return found;
 }
 
+/**
+ * Runs the batch and checks that it parked its range for `reason`: nothing applied, the metric
+ * counted once, and one ParkedRange record naming the range on the parking topic.
+ */
+async function expectParked(
+  reason: ParkReason,
+  topic: string,
+  first: bigint,
+  last: bigint,
+  claim: BatchClaim,
+): Promise<void> {
+  const parkingFrom = await topicEndOffsets(kafka, topics.parking);
+  const before = await parkedCount(reason);
+  const result = await runBatch(topic, first, last, claim);
+  assert.equal(result.parked, reason);
+  assert.equal(result.applied, 0);
+  assert.equal(await parkedCount(reason), before + 1, 'counted');
+  assert.deepEqual(
+    (await parkedRanges(parkingFrom)).map((p) => [p.reason, p.range.firstOffset]),
+    [[reason, first.toString()]],
+  );
+}
+
 const readings = (device: string, n: number) =>
   Array.from({ length: n }, (_, i) => record(sensorData(device, i)));
 
 void test('records deleted before the worker read them: range-expired', async () => {
-  const parkingFrom = await topicEndOffsets(kafka, topics.parking);
   const device = `${id}-expired`;
   const { first, claim } = await produce(topics.sensorData, readings(device, 10));
   const last = first + 9n;
@@ -135,15 +157,7 @@ void test('records deleted before the worker read them: range-expired', async ()
   } finally {
     await admin.disconnect();
   }
-  const before = await parkedCount('range-expired');
-  const result = await runBatch(topics.sensorData, first, last, claim);
-  assert.equal(result.parked, 'range-expired');
-  assert.equal(result.applied, 0);
-  assert.equal(await parkedCount('range-expired'), before + 1, 'counted');
-  assert.deepEqual(
-    (await parkedRanges(parkingFrom)).map((p) => [p.reason, p.range.firstOffset]),
-    [['range-expired', first.toString()]],
-  );
+  await expectParked('range-expired', topics.sensorData, first, last, claim);
   assert.equal((await effectCounts(db.pool, device)).ledger, 0);
 });
 
@@ -162,12 +176,7 @@ void test('the topic recreated under an open batch: range-replaced', async () =>
   }
   await ensureTopics(ep.kafkaBrokers, [{ topic, partitions: 1 }]);
   await produce(topic, readings(`${id}-other`, 10));
-  const parkingFrom = await topicEndOffsets(kafka, topics.parking);
-  const before = await parkedCount('range-replaced');
-  const result = await runBatch(topic, first, first + 9n, claim);
-  assert.equal(result.parked, 'range-replaced');
-  assert.equal(await parkedCount('range-replaced'), before + 1, 'counted');
-  assert.equal((await parkedRanges(parkingFrom))[0]?.reason, 'range-replaced');
+  await expectParked('range-replaced', topic, first, first + 9n, claim);
   assert.equal(
     (await effectCounts(db.pool, `${id}-other`)).ledger,
     0,
@@ -222,12 +231,7 @@ void test('a record compacted away inside the range: records-missing', { timeout
   } finally {
     await reader.close();
   }
-  const parkingFrom = await topicEndOffsets(kafka, topics.parking);
-  const before = await parkedCount('records-missing');
-  const result = await runBatch(topic, first, first + 3n, claim);
-  assert.equal(result.parked, 'records-missing');
-  assert.equal(await parkedCount('records-missing'), before + 1, 'counted');
-  assert.equal((await parkedRanges(parkingFrom))[0]?.reason, 'records-missing');
+  await expectParked('records-missing', topic, first, first + 3n, claim);
   assert.equal((await effectCounts(db.pool, device)).ledger, 0, 'no partial batch: nothing applied');
 });
 
