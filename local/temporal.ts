@@ -160,11 +160,14 @@ dynamicConfigClient:
 `;
 }
 
-/** Server knobs for a single box; the cluster sets the same keys through the chart's dynamicConfig. */
+/**
+ * Server knobs for a single box; the cluster sets the same keys through the chart's dynamicConfig.
+ * Not system.forceSearchAttributesCacheRefreshOnRead, which `temporal server start-dev` sets: with it,
+ * every visibility row the bridge's backpressure lists re-read the cluster metadata from Postgres,
+ * a third of the server's CPU at 16,000 events/s (BENCHMARKS.md, 2026-12-01).
+ */
 const DYNAMIC_CONFIG = `# Written by local/temporal.ts
 frontend.enableUpdateWorkflowExecution:
-  - value: true
-system.forceSearchAttributesCacheRefreshOnRead:
   - value: true
 `;
 

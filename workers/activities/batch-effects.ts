@@ -3,6 +3,7 @@
  * rollups for the events new to the ledger, last-writer-wins device state, the batch record.
  */
 import type { Pool } from 'pg';
+import { numberArray, textArray } from '../lib/pg-array.js';
 import type { ApplyBatchInput, ApplyBatchResult, BatchRef } from './types.js';
 
 const APPLY_SQL = `
@@ -89,16 +90,16 @@ export async function applyBatchEffects(pool: Pool, input: ApplyBatchInput): Pro
   const e = input.events;
   // Counts in the batch row are what this batch saw; "applied" is settled below from the ledger.
   const params = [
-    e.map((x) => x.eventId),
-    e.map((x) => x.deviceId),
-    e.map((x) => x.timestamp),
-    e.map((x) => x.source.partition),
-    e.map((x) => x.source.offset),
-    e.map((x) => x.readings.temperature),
-    e.map((x) => x.readings.humidity),
-    e.map((x) => x.readings.pressure),
-    e.map((x) => x.readings.battery),
-    e.map((x) => x.firmware ?? null),
+    textArray(e.map((x) => x.eventId)),
+    textArray(e.map((x) => x.deviceId)),
+    numberArray(e.map((x) => x.timestamp)),
+    numberArray(e.map((x) => x.source.partition)),
+    numberArray(e.map((x) => x.source.offset)),
+    numberArray(e.map((x) => x.readings.temperature)),
+    numberArray(e.map((x) => x.readings.humidity)),
+    numberArray(e.map((x) => x.readings.pressure)),
+    numberArray(e.map((x) => x.readings.battery)),
+    textArray(e.map((x) => x.firmware)),
     input.batchId,
     input.runId,
     input.range.topic,
@@ -139,16 +140,21 @@ export async function applyBatchEffects(pool: Pool, input: ApplyBatchInput): Pro
 /**
  * Compensation: removes the batch's ledger rows and recomputes the rollups they touched from the
  * ledger that remains (min and max cannot be subtracted). Device state stays: it is last-writer-wins
- * and converges when the parked events are re-driven.
+ * and converges when the parked events are re-driven. `eventIds` are the batch's events (the rows
+ * are found by primary key; only those this batch inserted, by any attempt, carry its batch ID).
  */
-export async function revertBatchEffects(pool: Pool, ref: BatchRef): Promise<number> {
+export async function revertBatchEffects(
+  pool: Pool,
+  ref: BatchRef,
+  eventIds: readonly string[],
+): Promise<number> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     const removed = await client.query<{ device_id: string; minute: Date }>(
-      `DELETE FROM processed_events WHERE batch_id = $1
+      `DELETE FROM processed_events WHERE event_id = ANY($2::text[]) AND batch_id = $1
        RETURNING device_id, date_trunc('minute', event_time) AS minute`,
-      [ref.batchId],
+      [ref.batchId, textArray(eventIds)],
     );
     const keys = [
       ...new Map(removed.rows.map((r) => [`${r.device_id}|${r.minute.toISOString()}`, r])).values(),

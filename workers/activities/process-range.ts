@@ -205,7 +205,11 @@ export async function processRange(
   } catch (err) {
     if (!isPermanent(err)) throw err;
     // Compensate so that a re-drive from the parking topic applies the events exactly once.
-    await revertBatchEffects(deps.pool, ref);
+    await revertBatchEffects(
+      deps.pool,
+      ref,
+      valid.map((e) => e.eventId),
+    );
     await park('publish-failed', err);
     return {
       ...nothing,

@@ -14,28 +14,40 @@ import type { KafkaSettings } from '../config.js';
 import { compressionType, registerKafkaCodecs } from './kafka-codecs.js';
 import { installKafkajsDecoders, type DecoderInstall } from './kafkajs-decoders.js';
 import { producerGrouping, type GroupingInstall } from './kafkajs-producer-grouping.js';
+import { installRecordEncoder, type RecordEncoderInstall } from './kafkajs-record-encoder.js';
 import { installRequestQueueSchedule } from './kafkajs-request-queue.js';
 import type { Logger } from './logger.js';
 
 /**
  * Makes this process's kafkajs read whatever a Kafka producer writes: every codec, undecodable
- * batches as dead-letter placeholders, headers in linear time. Call before the first fetch (every
- * client constructor here does); idempotent. Also says whether producers group in linear time.
+ * batches as dead-letter placeholders, headers in linear time; and write records without a buffer
+ * per field. Call before the first fetch and send (every client constructor here does); idempotent.
+ * Also says whether producers group in linear time.
  */
-export function hardenKafkajs(): { decoders: DecoderInstall; grouping: GroupingInstall } {
+export function hardenKafkajs(): {
+  decoders: DecoderInstall;
+  grouping: GroupingInstall;
+  records: RecordEncoderInstall;
+} {
   registerKafkaCodecs();
   installRequestQueueSchedule();
-  return { decoders: installKafkajsDecoders(), grouping: producerGrouping() };
+  return {
+    decoders: installKafkajsDecoders(),
+    grouping: producerGrouping(),
+    records: installRecordEncoder(),
+  };
 }
 
 export function createKafka(settings: KafkaSettings, log: Logger): Kafka {
-  const { decoders, grouping } = hardenKafkajs();
+  const { decoders, grouping, records } = hardenKafkajs();
   if (decoders !== 'installed')
     log.warn('kafkajs decoders not replaced: an undecodable batch or many headers can stall consumers', {
       decoders,
     });
   if (grouping !== 'installed')
     log.warn('kafkajs producer grouping not replaced: large sends cost quadratic CPU', { grouping });
+  if (records !== 'installed')
+    log.warn('kafkajs record encoder not replaced: each record costs three buffer allocations', { records });
   return new PipelineKafka(kafkaConfig(settings, log), compressionType(settings.compression));
 }
 

@@ -105,11 +105,16 @@ test('compensation removes one batch and recomputes the rollups it touched', asy
     db.pool,
     input('b-undo', [event(d, 2, minute + 2000, 50), event(d, 3, minute + 3000, 60)]),
   );
-  const removed = await revertBatchEffects(db.pool, {
-    batchId: 'b-undo',
-    runId: 'run-1',
-    range: { topic: 't', partition: 0, firstOffset: '2', lastOffset: '3' },
-  });
+  const removed = await revertBatchEffects(
+    db.pool,
+    {
+      batchId: 'b-undo',
+      runId: 'run-1',
+      range: { topic: 't', partition: 0, firstOffset: '2', lastOffset: '3' },
+    },
+    // Event 1 is another batch's: naming it removes nothing of that batch.
+    [`${d}-1`, `${d}-2`, `${d}-3`],
+  );
   assert.equal(removed, 2);
   assert.deepEqual(await rollup(d), [
     { count: 1, temperature_sum: 10, temperature_min: 10, temperature_max: 10 },

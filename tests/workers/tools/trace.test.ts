@@ -1,0 +1,72 @@
+/**
+ * `npm run trace`: the audit trail of one event ends at its SensorDataProcessed record. The offset it
+ * names must hold that event's record, also when the batch published fewer records than it read
+ * (a duplicate of another batch's event).
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { KafkaRangeReader } from '../../../workers/lib/kafka-range-reader.js';
+import { HEADERS } from '../../../workers/shared/topics.js';
+import { traceEvent } from '../../../workers/tools/trace.js';
+import { BatchDriver } from '../../helpers/batch-driver.js';
+import { sensorData } from '../../helpers/events.js';
+import { uniqueId } from '../../helpers/test-stack.js';
+import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
+
+const id = uniqueId('trace');
+let fixture: WorkerFixture;
+let reader: KafkaRangeReader;
+
+before(async () => {
+  fixture = await startWorkerFixture(id);
+  reader = new KafkaRangeReader(fixture.kafka);
+});
+after(async () => {
+  await reader?.close();
+  await fixture?.close();
+});
+
+test('trace names the offset of the event’s own SensorDataProcessed record', async () => {
+  const { kafka, temporal, topics, db } = fixture;
+  const driver = new BatchDriver(kafka, temporal.client, `${id}-queue`, topics.sensorData);
+  const now = Date.now();
+  const early = Array.from({ length: 5 }, (_, i) =>
+    sensorData(`${id}-d`, 1000 + i, { timestamp: now - 9000 + i }),
+  );
+  await driver.run(`${id}-a`, [20, 21, 22], early);
+  // The second batch repeats an early event first: it publishes one record fewer than it read.
+  const later = Array.from({ length: 5 }, (_, i) =>
+    sensorData(`${id}-d`, 2000 + i, { timestamp: now - 5000 + i }),
+  );
+  const { result } = await driver.run(`${id}-b`, [23], [early[0]!, ...later]);
+  assert.equal(result.duplicates, 1);
+
+  const target = later[3]!.eventId;
+  const { found, lines } = await traceEvent(
+    { pool: db.pool, client: temporal.client, rangeReader: reader, topics },
+    target,
+  );
+  assert.ok(found);
+  const processed = lines.find((l) => l.startsWith('5. processed'));
+  const match = / partition (\d+) offset (\d+) /.exec(processed ?? '');
+  assert.ok(match, `a processed offset in: ${lines.join('\n')}`);
+  const [, partition, offset] = match;
+  const read = await reader.read({
+    topic: topics.processed,
+    partition: Number(partition),
+    firstOffset: offset!,
+    lastOffset: offset!,
+  });
+  assert.equal(read.records[0]?.headers[HEADERS.idempotencyKey]?.toString(), target);
+  assert.ok(
+    lines.some((l) => l.startsWith('2. workflow') && l.includes('batch:')),
+    lines.join('\n'),
+  );
+
+  const missing = await traceEvent(
+    { pool: db.pool, client: temporal.client, rangeReader: reader, topics },
+    `${id}-never`,
+  );
+  assert.equal(missing.found, false);
+  assert.match(missing.lines[0]!, /not in the ledger/);
+});
