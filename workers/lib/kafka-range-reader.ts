@@ -18,8 +18,28 @@ import { undecodableReason } from './kafkajs-decoders.js';
 const require = createRequire(import.meta.url);
 const SUPPORTED_VERSION = '2.2.4';
 const READ_COMMITTED = 1;
-/** Bytes per fetch: a range of thousands of ~230-byte readings takes one or two round trips. */
-const FETCH_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * Bytes per fetch. A fetch returns whole record batches up to its size, and kafkajs decodes (and
+ * decompresses) all of them, also those past the range: sized at 8 MiB, a 3,000-record range read
+ * from a backlog cost 15 µs per record, and 179 µs from lz4 batches, where 8 MiB holds some 100,000
+ * records (measured here, 2026-12-01). So the first fetch is small, and the next ones are sized from
+ * the bytes per offset it saw: two or three round trips for a range, and little past its end.
+ */
+const FIRST_FETCH_BYTES = 64 * 1024;
+const MIN_FETCH_BYTES = 4 * 1024;
+const MAX_FETCH_BYTES = 8 * 1024 * 1024;
+
+/** The first fetch: 32 bytes per offset (a dense lz4 batch), at most 64 KiB. */
+export function firstFetchBytes(offsets: bigint): number {
+  return Math.min(FIRST_FETCH_BYTES, Math.max(MIN_FETCH_BYTES, Number(offsets) * 32));
+}
+
+/** The next fetch's size: the rest of the range at the density the last fetch showed, plus a tenth. */
+export function nextFetchBytes(lastBytes: number, offsetsCovered: bigint, offsetsLeft: bigint): number {
+  const perOffset = lastBytes / Math.max(1, Number(offsetsCovered));
+  const wanted = Math.ceil(Number(offsetsLeft) * perOffset * 1.1);
+  return Math.min(MAX_FETCH_BYTES, Math.max(MIN_FETCH_BYTES, wanted));
+}
 
 export interface RangeRecord {
   readonly offset: string;
@@ -42,6 +62,8 @@ export interface RangeRead {
    * deleted them) or not on it yet (the partition was truncated or recreated below them).
    */
   readonly outOfRange: boolean;
+  /** Records the fetches decoded, the range's and those past its end (read amplification). */
+  readonly decoded: number;
 }
 
 interface FetchPartition {
@@ -118,13 +140,15 @@ export class KafkaRangeReader {
     let next = BigInt(range.firstOffset);
     let logStartOffset = -1n;
     let highWatermark = -1n;
+    let fetchBytes = firstFetchBytes(last - next + 1n);
+    let decoded = 0;
     for (let round = 0; next <= last; round++) {
       let partition: FetchPartition;
       try {
-        partition = await this.fetchOnce(cluster, range, next);
+        partition = await this.fetchOnce(cluster, range, next, fetchBytes);
       } catch (err) {
         if ((err as { type?: string }).type === 'OFFSET_OUT_OF_RANGE')
-          return { records, logStartOffset, highWatermark, outOfRange: true };
+          return { records, logStartOffset, highWatermark, outOfRange: true, decoded };
         // A leader moved or the metadata is stale: refresh once, then let the caller retry.
         await cluster.refreshMetadata().catch(() => undefined);
         throw err;
@@ -132,6 +156,7 @@ export class KafkaRangeReader {
       highWatermark = BigInt(partition.highWatermark);
       if (partition.lastStartOffset !== undefined && round === 0)
         logStartOffset = BigInt(partition.lastStartOffset);
+      decoded += partition.messages.length;
       const batch = new this.Batch(range.topic, next.toString(), partition);
       for (const m of batch.messages) {
         const offset = BigInt(m.offset);
@@ -148,9 +173,10 @@ export class KafkaRangeReader {
       if (partition.messages.length === 0) break; // nothing more on the log at this offset
       const after = BigInt(batch.lastOffset()) + 1n;
       if (after <= next) break;
+      fetchBytes = nextFetchBytes(fetchBytes, after - next, last - after + 1n);
       next = after;
     }
-    return { records, logStartOffset, highWatermark, outOfRange: false };
+    return { records, logStartOffset, highWatermark, outOfRange: false, decoded };
   }
 
   async close(): Promise<void> {
@@ -162,7 +188,12 @@ export class KafkaRangeReader {
     await cluster?.disconnect();
   }
 
-  private async fetchOnce(cluster: Cluster, range: BatchRange, offset: bigint): Promise<FetchPartition> {
+  private async fetchOnce(
+    cluster: Cluster,
+    range: BatchRange,
+    offset: bigint,
+    maxBytes: number,
+  ): Promise<FetchPartition> {
     const leaders = await cluster.findLeaderForPartitions(range.topic, [range.partition]);
     const nodeId = Object.keys(leaders)[0];
     if (nodeId === undefined) throw new Error(`no leader for ${range.topic}/${range.partition}`);
@@ -172,13 +203,11 @@ export class KafkaRangeReader {
       isolationLevel: READ_COMMITTED,
       maxWaitTime: 0,
       minBytes: 1,
-      maxBytes: FETCH_MAX_BYTES,
+      maxBytes,
       topics: [
         {
           topic: range.topic,
-          partitions: [
-            { partition: range.partition, fetchOffset: offset.toString(), maxBytes: FETCH_MAX_BYTES },
-          ],
+          partitions: [{ partition: range.partition, fetchOffset: offset.toString(), maxBytes }],
         },
       ],
     };

@@ -28,6 +28,7 @@ const read = (records: RangeRecord[], extra: Partial<RangeRead> = {}): RangeRead
   logStartOffset: 0n,
   highWatermark: 200n,
   outOfRange: false,
+  decoded: records.length,
   ...extra,
 });
 
