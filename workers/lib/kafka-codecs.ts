@@ -16,7 +16,8 @@ import { decompress as fzstdDecompress } from 'fzstd';
 
 const require = createRequire(import.meta.url);
 const lz4 = require('lz4js') as {
-  decompress(src: Uint8Array): Uint8Array;
+  decompressBound(src: Uint8Array): number;
+  decompressFrame(src: Uint8Array, dst: Uint8Array): number;
   compressBound(n: number): number;
   compressBlock(
     src: Uint8Array,
@@ -92,13 +93,23 @@ export function snappyCompress(buffer: Buffer): Buffer {
 /**
  * An LZ4 frame as Kafka's broker accepts it: independent blocks (the FLG bit lz4js's own frame
  * writer leaves clear, which the broker rejects as "Dependent block stream is unsupported"), no
- * checksums but the header's. Blocks of up to 4 MiB, each with a fresh match table.
+ * checksums but the header's. Blocks declared as 64 KiB, as Java's producer writes them, each with a
+ * cleared match table. Not 4 MiB: a reader sizes its output by the block size a frame declares, and
+ * lz4js zero-fills that, 4 MiB for every record batch of a few hundred readings (the bridge and the
+ * worker then spent most of their CPU there: BENCHMARKS.md, 2026-12-01).
+ *
+ * Each block holds 64 bytes less than it declares. lz4js may start a match 10 bytes before a block's
+ * end, where the format wants 12; decoders (Java's, librdkafka's) only notice when the block fills
+ * the output buffer they size by the declared maximum, which a full block does: the broker then
+ * refused the batch ("Error decoding offset ... of input buffer").
  */
 const LZ4_MAGIC = 0x184d2204;
 const LZ4_FLG = 0x60; // version 01, block independence
-const LZ4_BD = 7 << 4; // 4 MiB maximum block size
-const LZ4_BLOCK_BYTES = 4 << 20;
+const LZ4_BD = 4 << 4; // 64 KiB maximum block size
+const LZ4_BLOCK_BYTES = (64 << 10) - 64;
 const LZ4_UNCOMPRESSED = 0x80000000;
+/** One match table for every block: cleared per block, since blocks are independent. */
+const lz4MatchTable = new Uint32Array(1 << 16);
 
 export function lz4Compress(buffer: Buffer): Buffer {
   const header = Buffer.alloc(7);
@@ -109,8 +120,9 @@ export function lz4Compress(buffer: Buffer): Buffer {
   const parts: Buffer[] = [header];
   for (let at = 0; at < buffer.length; at += LZ4_BLOCK_BYTES) {
     const size = Math.min(LZ4_BLOCK_BYTES, buffer.length - at);
-    const block = Buffer.alloc(lz4.compressBound(size));
-    const written = lz4.compressBlock(buffer, block, at, size, new Uint32Array(1 << 16));
+    const block = Buffer.allocUnsafe(lz4.compressBound(size));
+    lz4MatchTable.fill(0);
+    const written = lz4.compressBlock(buffer, block, at, size, lz4MatchTable);
     const length = Buffer.alloc(4);
     if (written === 0 || written >= size) {
       length.writeUInt32LE((LZ4_UNCOMPRESSED | size) >>> 0);
@@ -122,6 +134,19 @@ export function lz4Compress(buffer: Buffer): Buffer {
   }
   parts.push(Buffer.alloc(4)); // end mark
   return Buffer.concat(parts);
+}
+
+/**
+ * Decompresses an LZ4 frame into a buffer sized by the blocks it declares, not zero-filled (lz4js's
+ * own decompress() zero-fills it). Frames with 4 MiB blocks (this pipeline wrote those before, and
+ * some producers still do) leave most of it unused: the records are copied out then, so that each
+ * batch's records do not hold 4 MiB alive.
+ */
+export function lz4Decompress(buffer: Buffer): Buffer {
+  const bound = lz4.decompressBound(buffer);
+  const out = Buffer.allocUnsafe(bound);
+  const size = lz4.decompressFrame(buffer, out);
+  return size * 2 < bound ? Buffer.from(out.subarray(0, size)) : out.subarray(0, size);
 }
 
 type ZstdZlib = {
@@ -161,7 +186,7 @@ export function registerKafkaCodecs(): void {
   const codecs = (require('kafkajs') as { CompressionCodecs: Record<number, () => KafkajsCodec> })
     .CompressionCodecs;
   codecs[CompressionTypes.Snappy] = codec(snappyCompress, snappyDecompress);
-  codecs[CompressionTypes.LZ4] = codec(lz4Compress, (b) => asBuffer(lz4.decompress(b)));
+  codecs[CompressionTypes.LZ4] = codec(lz4Compress, lz4Decompress);
   codecs[CompressionTypes.ZSTD] = codec(zstdCompress, zstdDecompress);
   registered = true;
 }

@@ -11,6 +11,7 @@ import {
   firstFetchBytes,
   nextFetchBytes,
 } from '../../../workers/lib/kafka-range-reader.js';
+import { seededRandom } from '../../../local/lib/seeded-random.js';
 import { stack, testKafka, testTopics, uniqueId } from '../../helpers/test-stack.js';
 
 const SENDS = 24;
@@ -27,6 +28,9 @@ before(async () => {
   producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   // A backlog of lz4 batches with one uncompressed batch in the middle, as mixed producers leave it.
+  // Readings with varied digits, like a fleet's: in such data a block end fell inside a match, which
+  // the broker refused until the LZ4 writer left room at the end of each block (kafka-codecs.ts).
+  const random = seededRandom(7);
   for (let s = 0; s < SENDS; s++) {
     await producer.send({
       topic,
@@ -34,7 +38,10 @@ before(async () => {
       compression: s === SENDS / 2 ? CompressionTypes.None : CompressionTypes.LZ4,
       messages: Array.from({ length: PER_SEND }, (_, i) => ({
         key: `device-${i % 50}`,
-        value: JSON.stringify({ n: s * PER_SEND + i, pad: 'reading '.repeat(20) }),
+        value: JSON.stringify({
+          n: s * PER_SEND + i,
+          readings: { temperature: 20 + random() * 10, humidity: random() * 100, pressure: 1000 + random() },
+        }),
         partition: 0,
       })),
     });
@@ -70,8 +77,9 @@ for (const [first, last] of [
       read.records.map((r) => (JSON.parse(r.value!.toString()) as { n: number }).n),
       Array.from({ length }, (_, i) => first + i),
     );
-    // Whole batches come back, so up to a batch each side, plus a tenth; the backlog is 24,000.
-    assert.ok(read.decoded <= length * 1.1 + 2 * PER_SEND, `decoded ${read.decoded} records for ${length}`);
+    // Whole batches come back (a batch each side), and the density estimate errs by up to a batch;
+    // the backlog is 24,000 records, which one 8 MiB fetch decoded.
+    assert.ok(read.decoded <= length * 1.1 + 3 * PER_SEND, `decoded ${read.decoded} records for ${length}`);
   });
 }
 
