@@ -275,7 +275,7 @@ export function loadBridgeConfig(env: Env = process.env): BridgeConfig {
   return {
     ...common(env, 'ingest-bridge', METRICS_PORTS.bridge),
     consumerGroup: str(env, 'BRIDGE_CONSUMER_GROUP', BRIDGE_CONSUMER_GROUP),
-    maxBatchEvents: int(env, 'BRIDGE_MAX_BATCH_EVENTS', 5000, 1, 10_000),
+    maxBatchEvents: int(env, 'BRIDGE_MAX_BATCH_EVENTS', 10_000, 1, 50_000),
     maxBatchWaitMs: int(env, 'BRIDGE_MAX_BATCH_WAIT_MS', 1000, 1, 60_000),
     maxOpenBatches: int(env, 'BRIDGE_MAX_OPEN_BATCHES', 200, 1, 1_000_000),
     partitionsConsumedConcurrently: int(env, 'BRIDGE_PARTITIONS_CONCURRENCY', 6, 1, 1024),

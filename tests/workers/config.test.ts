@@ -10,7 +10,7 @@ test('defaults point at the local stack and the shared names', () => {
   const config = loadBridgeConfig({});
   assert.deepEqual(config.kafka.brokers, ['127.0.0.1:19092']);
   assert.equal(config.topics.sensorData, TOPICS.sensorData);
-  assert.equal(config.maxBatchEvents, 5000);
+  assert.equal(config.maxBatchEvents, 10_000);
   assert.equal(config.maxBatchWaitMs, 1000);
   assert.equal(config.logLevel, 'info');
 });
@@ -19,9 +19,9 @@ const BAD: [string, Record<string, string>, RegExp][] = [
   [
     'batch size not a number',
     { BRIDGE_MAX_BATCH_EVENTS: 'lots' },
-    /BRIDGE_MAX_BATCH_EVENTS="lots": expected an integer between 1 and 10000/,
+    /BRIDGE_MAX_BATCH_EVENTS="lots": expected an integer between 1 and 50000/,
   ],
-  ['batch size too large', { BRIDGE_MAX_BATCH_EVENTS: '50000' }, /between 1 and 10000/],
+  ['batch size too large', { BRIDGE_MAX_BATCH_EVENTS: '50001' }, /between 1 and 50000/],
   ['broker without port', { KAFKA_BROKERS: 'kafka' }, /KAFKA_BROKERS: 'kafka' is not host:port/],
   ['log level unknown', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL=verbose: expected debug, info, warn, error/],
   [

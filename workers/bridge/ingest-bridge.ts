@@ -48,10 +48,12 @@ export class IngestBridge {
       // tens of ms of CPU whatever its size (bench profile), so fetches wait to fill: minBytes is a
       // full batch of ~230-byte readings for each of several partitions, so below the design rate a
       // fetch returns at the time bound and every partition's batch is as large as the rate allows.
-      minBytes: 8 * 1024 * 1024,
+      // At 8 MiB, 40,000 readings/s on 6 partitions filled a fetch in 0.9 s and split each
+      // partition's 6,000 records into a batch of 5,000 and one of 1,000: twice the batch workflows.
+      minBytes: 16 * 1024 * 1024,
       maxWaitTimeInMs: config.maxBatchWaitMs,
-      maxBytesPerPartition: 2 * 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
     });
