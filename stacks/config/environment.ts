@@ -1,0 +1,137 @@
+/**
+ * The one skeleton every environment shares: an environment file (dev.ts, staging.ts, prod.ts) states
+ * its sizing inputs and its own choices, and this builds the EnvironmentConfig from them. Counts and
+ * sizes come from the capacity model (stacks/capacity/model.ts); names every environment shares come
+ * from common.ts. Nothing here differs between environments, so a reviewer reads an environment's
+ * values in its own file.
+ */
+import { readCalibration } from '../capacity/calibration.js';
+import { sizeEnvironment, temporalResources, type SizingInputs } from '../capacity/model.js';
+import { NAMESPACES, WORKERS_IMAGE } from './common.js';
+import type {
+  BackendConfig,
+  EnvironmentConfig,
+  EnvironmentName,
+  KafkaPoolConfig,
+  ObservabilityConfig,
+  PostgresConfig,
+} from './types.js';
+
+/** What an environment chooses beyond its sizing inputs. */
+export interface EnvironmentChoices {
+  readonly name: EnvironmentName;
+  readonly kubernetes: EnvironmentConfig['kubernetes'];
+  readonly backend: BackendConfig;
+  readonly kafka: {
+    /** Memory request and limit per broker (counts, storage and CPU come from the sizing). */
+    readonly brokers: { readonly memory: string };
+    readonly controllers: KafkaPoolConfig;
+    /** Node label for `broker.rack`. */
+    readonly rackTopologyKey: string;
+    readonly minInsyncReplicas: number;
+    readonly cruiseControl: boolean;
+    /** Upgrade in two steps: version first, metadataVersion after (docs/upgrades.md). */
+    readonly version: string;
+    readonly metadataVersion: string;
+  };
+  readonly postgres: { readonly backup: PostgresConfig['backup'] };
+  readonly temporal: { readonly webReplicas: number };
+  readonly pipeline: {
+    readonly eventWindow: { readonly maxEventAgeHours: number };
+    /** Tag of the workers image, and the worker deployment's build ID. */
+    readonly release: string;
+    /** KEDA kafka lag per bridge replica. */
+    readonly bridge: { readonly lagThreshold: number };
+    /** KEDA Temporal task-queue backlog per worker replica. */
+    readonly worker: { readonly targetQueueSize: number };
+  };
+  readonly observability: ObservabilityConfig;
+}
+
+export function buildEnvironment(sizing: SizingInputs, choices: EnvironmentChoices): EnvironmentConfig {
+  const sized = sizeEnvironment(sizing, readCalibration().measured);
+  const { pods, topology, retention, connections, otherTopics } = sizing;
+  const { kafka, pipeline } = choices;
+  return {
+    name: choices.name,
+    kubernetes: choices.kubernetes,
+    backend: choices.backend,
+    namespaces: NAMESPACES,
+    kafka: {
+      clusterName: 'sensor-kafka',
+      brokers: {
+        replicas: sized.kafka.brokers.value,
+        storageSize: sized.kafka.storageSize.value,
+        cpu: pods.brokerCpu,
+        memory: kafka.brokers.memory,
+      },
+      controllers: kafka.controllers,
+      rackTopologyKey: kafka.rackTopologyKey,
+      replicationFactor: topology.replicationFactor,
+      minInsyncReplicas: kafka.minInsyncReplicas,
+      topics: {
+        sensorData: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
+        processed: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
+        ...otherTopics,
+      },
+      cruiseControl: kafka.cruiseControl,
+      version: kafka.version,
+      metadataVersion: kafka.metadataVersion,
+    },
+    postgres: {
+      clusterName: 'sensor-pg',
+      instances: sized.postgres.instances.value,
+      storageSize: sized.postgres.storageSize.value,
+      walStorageSize: sized.postgres.walStorageSize.value,
+      maxConnections: sized.postgres.maxConnections.value,
+      cpu: sized.postgres.cpu.value,
+      memory: sized.postgres.memory.value,
+      appDatabase: 'sensor',
+      pooler: {
+        instances: sized.postgres.poolerInstances.value,
+        defaultPoolSize: connections.poolerDefaultPoolSize,
+        maxClientConn: connections.poolerMaxClientConn,
+      },
+      backup: choices.postgres.backup,
+    },
+    temporal: {
+      numHistoryShards: sized.temporal.numHistoryShards.value,
+      replicas: {
+        frontend: sized.temporal.frontend.value,
+        history: sized.temporal.history.value,
+        matching: sized.temporal.matching.value,
+        worker: sized.temporal.worker.value,
+      },
+      resources: temporalResources(sized),
+      webReplicas: choices.temporal.webReplicas,
+      retentionDays: retention.temporalDays,
+      maxConns: connections.temporalMaxConns,
+      maxIdleConns: connections.temporalMaxConns,
+    },
+    pipeline: {
+      eventWindow: {
+        maxEventAgeHours: pipeline.eventWindow.maxEventAgeHours,
+        ledgerRetentionHours: retention.ledgerDays * 24,
+      },
+      image: { repository: WORKERS_IMAGE, tag: pipeline.release },
+      bridge: {
+        minReplicas: sized.bridge.minReplicas.value,
+        maxReplicas: sized.bridge.maxReplicas.value,
+        cpu: pods.bridgeCpu,
+        memory: sized.bridge.memory.value,
+        lagThreshold: pipeline.bridge.lagThreshold,
+      },
+      worker: {
+        minReplicas: sized.worker.minReplicas.value,
+        maxReplicas: sized.worker.maxReplicas.value,
+        cpu: pods.workerCpu,
+        memory: sized.worker.memory.value,
+        targetQueueSize: pipeline.worker.targetQueueSize,
+        deploymentName: 'sensor-worker',
+        buildId: pipeline.release,
+        databasePoolSize: connections.workerDatabasePoolSize,
+      },
+    },
+    observability: choices.observability,
+  };
+}
