@@ -60,7 +60,6 @@ export function buildApp(
       postgres: platform.postgres,
       temporal: platform.temporal,
       issuer: platform.issuer,
-      sensorDataPartitions: platform.partitions.sensorData,
       chartPaths: {
         bridge: fromStackDir(outdir, path.join(REPO_ROOT, 'charts', 'ingest-bridge')),
         worker: fromStackDir(outdir, path.join(REPO_ROOT, 'charts', 'sensor-worker')),

@@ -6,7 +6,7 @@ import type { MonitoringDiscovery } from './constructs/kube-prometheus-stack.js'
 import { PodMonitor } from './constructs/pod-monitor.js';
 import { PrometheusRules } from './constructs/prometheus-rules.js';
 import type { KafkaConnection, PostgresConnection } from './lib/connections.js';
-import { setupStack } from './lib/stack-setup.js';
+import { setupStack } from './stack-setup.js';
 import { dashboards } from './observability/dashboards.js';
 import { DEFAULT_THRESHOLDS, ruleGroups } from './observability/rules.js';
 

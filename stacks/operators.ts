@@ -8,7 +8,7 @@ import { KubePrometheusStack, type MonitoringDiscovery } from './constructs/kube
 import { NamespaceIsolation } from './constructs/namespace-isolation.js';
 import { PlatformNamespaces } from './constructs/platform-namespaces.js';
 import { StrimziOperator } from './constructs/strimzi-operator.js';
-import { setupStack } from './lib/stack-setup.js';
+import { setupStack } from './stack-setup.js';
 
 export interface OperatorsStackProps {
   readonly config: EnvironmentConfig;

@@ -12,7 +12,7 @@ import type {
   PostgresConnection,
   TemporalConnection,
 } from './lib/connections.js';
-import { setupStack } from './lib/stack-setup.js';
+import { setupStack } from './stack-setup.js';
 
 export interface PipelineStackProps {
   readonly config: EnvironmentConfig;
@@ -21,8 +21,6 @@ export interface PipelineStackProps {
   readonly temporal: TemporalConnection;
   /** The platform CA's issuer, for the bridge's and worker's client certificates. */
   readonly issuer: CertificateIssuer;
-  /** Partitions of sensor-data as deployed by the platform layer. */
-  readonly sensorDataPartitions: number;
   /** Chart folders as Terraform sees them from this stack's synth folder. */
   readonly chartPaths: { readonly bridge: string; readonly worker: string };
 }
@@ -92,7 +90,8 @@ export class PipelineStack extends TerraformStack {
       issuer: props.issuer,
       taskQueue: TASK_QUEUE,
       monitoringNamespace: config.namespaces.monitoring,
-      partitions: props.sensorDataPartitions,
+      // The platform layer creates the topic with this count, from the same configuration.
+      partitions: config.kafka.topics.sensorData.partitions,
       minReplicas: b.minReplicas,
       maxReplicas: b.maxReplicas,
       lagThreshold: b.lagThreshold,

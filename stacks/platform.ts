@@ -14,7 +14,7 @@ import type {
   PostgresConnection,
   TemporalConnection,
 } from './lib/connections.js';
-import { setupStack } from './lib/stack-setup.js';
+import { setupStack } from './stack-setup.js';
 
 export interface PlatformStackProps {
   readonly config: EnvironmentConfig;
@@ -35,8 +35,6 @@ export class PlatformStack extends TerraformStack {
   public readonly temporal: TemporalConnection;
   /** Signs the pipeline's client certificates. */
   public readonly issuer: CertificateIssuer;
-  /** Partitions per topic key, as deployed by this stack. */
-  public readonly partitions: Readonly<Record<TopicKey, number>>;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id);
@@ -63,7 +61,6 @@ export class PlatformStack extends TerraformStack {
       dependsOn: ca.ready,
     });
     this.kafka = kafka.connection;
-    const partitions = {} as Record<TopicKey, number>;
     for (const key of Object.keys(TOPICS) as TopicKey[]) {
       const topic = config.kafka.topics[key];
       new KafkaTopic(this, `topic-${key}`, {
@@ -75,9 +72,7 @@ export class PlatformStack extends TerraformStack {
         minInsyncReplicas: config.kafka.minInsyncReplicas,
         dependsOn: [kafka.resource],
       });
-      partitions[key] = topic.partitions;
     }
-    this.partitions = partitions;
 
     const pg = new CnpgPostgres(this, 'postgres', {
       clusterName: config.postgres.clusterName,

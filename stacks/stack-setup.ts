@@ -1,7 +1,7 @@
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider/index.js';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider/index.js';
 import { GcsBackend, LocalBackend, S3Backend, type TerraformStack } from 'cdktf';
-import type { EnvironmentConfig } from '../config/types.js';
+import type { EnvironmentConfig } from './config/types.js';
 
 /** Version constraint of the terraform kubernetes provider. */
 export const KUBERNETES_PROVIDER_CONSTRAINT = '~> 3.0';

@@ -2,10 +2,39 @@ import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1/index.
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { MANAGED_LABELS } from '../lib/kube-manifest.js';
-import type { Dashboard } from '../observability/dashboards.js';
 import type { MonitoringDiscovery } from './kube-prometheus-stack.js';
 
 const DEFAULTS = { folder: 'Sensor pipeline' };
+
+/** A Grafana dashboard JSON model, as far as this construct and its callers write one. */
+export interface Target {
+  readonly expr: string;
+  readonly legendFormat: string;
+}
+
+export interface Panel {
+  readonly id: number;
+  readonly type: 'timeseries' | 'stat';
+  readonly title: string;
+  readonly gridPos: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
+  readonly datasource: { readonly type: 'prometheus'; readonly uid: string };
+  readonly fieldConfig: {
+    readonly defaults: { readonly unit: string };
+    readonly overrides: readonly unknown[];
+  };
+  readonly targets: readonly (Target & { readonly refId: string })[];
+}
+
+export interface Dashboard {
+  readonly uid: string;
+  readonly title: string;
+  readonly tags: readonly string[];
+  readonly schemaVersion: number;
+  readonly refresh: string;
+  readonly time: { readonly from: string; readonly to: string };
+  readonly templating: { readonly list: readonly unknown[] };
+  readonly panels: readonly Panel[];
+}
 
 export interface GrafanaDashboardsProps {
   /** Label and namespace that the Grafana sidecar watches (from KubePrometheusStack). */

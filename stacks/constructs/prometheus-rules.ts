@@ -1,7 +1,20 @@
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { kubeManifest } from '../lib/kube-manifest.js';
-import type { RuleGroup } from '../observability/rules.js';
+
+/** A Prometheus alerting rule and a group of them, as the PrometheusRule CRD holds them. */
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: { readonly severity: 'warning' | 'critical' };
+  readonly annotations: { readonly summary: string; readonly description: string };
+}
+
+export interface RuleGroup {
+  readonly name: string;
+  readonly rules: readonly AlertRule[];
+}
 
 export interface PrometheusRulesProps {
   readonly name: string;

@@ -6,35 +6,7 @@
 import { BRIDGE_METRICS, WORKER_METRICS } from '../../workers/shared/metrics.js';
 import { TASK_QUEUE, TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
-
-export interface Target {
-  readonly expr: string;
-  readonly legendFormat: string;
-}
-
-export interface Panel {
-  readonly id: number;
-  readonly type: 'timeseries' | 'stat';
-  readonly title: string;
-  readonly gridPos: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
-  readonly datasource: { readonly type: 'prometheus'; readonly uid: string };
-  readonly fieldConfig: {
-    readonly defaults: { readonly unit: string };
-    readonly overrides: readonly unknown[];
-  };
-  readonly targets: readonly (Target & { readonly refId: string })[];
-}
-
-export interface Dashboard {
-  readonly uid: string;
-  readonly title: string;
-  readonly tags: readonly string[];
-  readonly schemaVersion: number;
-  readonly refresh: string;
-  readonly time: { readonly from: string; readonly to: string };
-  readonly templating: { readonly list: readonly unknown[] };
-  readonly panels: readonly Panel[];
-}
+import type { Dashboard, Panel, Target } from '../constructs/grafana-dashboards.js';
 
 /** kube-prometheus-stack provisions its Prometheus data source with this uid (grafana.sidecar.datasources.uid). */
 export const PROMETHEUS_DATASOURCE_UID = 'prometheus';

@@ -10,19 +10,7 @@
 import { BRIDGE_METRICS, WORKER_METRICS } from '../../workers/shared/metrics.js';
 import { TASK_QUEUE, TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
-
-export interface AlertRule {
-  readonly alert: string;
-  readonly expr: string;
-  readonly for: string;
-  readonly labels: { readonly severity: 'warning' | 'critical' };
-  readonly annotations: { readonly summary: string; readonly description: string };
-}
-
-export interface RuleGroup {
-  readonly name: string;
-  readonly rules: readonly AlertRule[];
-}
+import type { RuleGroup } from '../constructs/prometheus-rules.js';
 
 export interface RuleThresholds {
   /** Messages of lag on the bridge's consumer group. */

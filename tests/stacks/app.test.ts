@@ -195,7 +195,6 @@ void test('pipeline layer refuses a platform without credentials for the applica
           tls: { serverName: 't', requireClientCertificate: true },
         },
         issuer: { kind: 'ClusterIssuer', name: 'ca' },
-        sensorDataPartitions: 6,
         chartPaths: { bridge: 'b', worker: 'w' },
       }),
     /'postgres\.appDatabase' \("sensor"\) has no credentials in the platform layer \(roles: \)/,

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { escapeTerraform, GrafanaDashboards } from '../../../stacks/constructs/grafana-dashboards.js';
 import { PodMonitor } from '../../../stacks/constructs/pod-monitor.js';
 import { PrometheusRules } from '../../../stacks/constructs/prometheus-rules.js';
-import { dashboards, type Dashboard } from '../../../stacks/observability/dashboards.js';
+import type { Dashboard } from '../../../stacks/constructs/grafana-dashboards.js';
+import { dashboards } from '../../../stacks/observability/dashboards.js';
 import { ruleGroups } from '../../../stacks/observability/rules.js';
 import { manifests, only, resources, synth } from '../helpers.js';
 
