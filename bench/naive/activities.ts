@@ -6,8 +6,8 @@ import type { IngestedEvent } from '../../workers/shared/events.js';
 import { applyBatchEffects } from '../../workers/activities/batch-effects.js';
 import type { ActivityDeps } from '../../workers/activities/index.js';
 import { publishProcessed } from '../../workers/activities/publish-processed.js';
-import type { BatchRef } from '../../workers/activities/types.js';
-import { rejectionReason } from '../../workers/workflows/reading-validation.js';
+import type { BatchRef } from '../../workers/shared/activity-contract.js';
+import { rejectionReason } from '../../workers/activities/reading-validation.js';
 
 export interface EventRef {
   readonly workflowId: string;

@@ -3,22 +3,9 @@
  * Breaches always signal (signal-with-start raises or feeds the alert); a cleared reading signals
  * only where an alert is open, so a healthy fleet costs no Temporal actions.
  */
+import type { AlertSignal, OpenAlertKey } from '../shared/activity-contract.js';
 import { isBreach, isCleared, type AlertRule } from '../shared/alert-rules.js';
 import type { IngestedEvent } from '../shared/events.js';
-import type { AlertReading } from '../shared/temporal.js';
-
-export interface AlertSignal {
-  readonly deviceId: string;
-  readonly rule: AlertRule;
-  readonly reading: AlertReading;
-  /** true: signal-with-start; false: signal only if the alert runs. */
-  readonly breach: boolean;
-}
-
-export interface OpenAlertKey {
-  readonly deviceId: string;
-  readonly rule: string;
-}
 
 /**
  * Per (device, rule): the latest breach of the batch, then the latest clearing reading if it came

@@ -12,7 +12,7 @@ import {
   type AlertState,
   type DeviceAlertInput,
 } from '../shared/temporal.js';
-import type { AlertSignal } from '../workflows/alert-planning.js';
+import type { AlertSignal } from '../shared/activity-contract.js';
 
 export interface AlertDeps {
   readonly pool: Pool;

@@ -4,7 +4,7 @@
  */
 import type { Pool } from 'pg';
 import { numberArray, textArray } from '../lib/pg-array.js';
-import type { ApplyBatchInput, ApplyBatchResult, BatchRef } from './types.js';
+import type { ApplyBatchInput, ApplyBatchResult, BatchRef } from '../shared/activity-contract.js';
 
 const APPLY_SQL = `
 WITH input AS (

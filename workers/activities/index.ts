@@ -12,7 +12,7 @@ import type { ParkReason } from '../shared/temporal.js';
 import { recordAlertTransition, signalAlerts } from './alerts.js';
 import { pruneLedgerChunk } from './ledger-retention.js';
 import { processRange } from './process-range.js';
-import { PERMANENT_FAILURE, type SensorActivities } from './types.js';
+import { PERMANENT_FAILURE, type SensorActivities } from '../shared/activity-contract.js';
 
 export interface ActivityTopics {
   readonly processed: string;

@@ -5,7 +5,7 @@
  * processed_at and applied_at.
  */
 import type { Pool } from 'pg';
-import type { PruneLedgerChunkInput, PruneLedgerChunkResult } from './types.js';
+import type { PruneLedgerChunkInput, PruneLedgerChunkResult } from '../shared/activity-contract.js';
 
 const PRUNE_LEDGER_SQL = `
 DELETE FROM processed_events

@@ -20,8 +20,8 @@ import { parseParkedEvent, parseSensorData } from '../shared/event-validation.js
 import type { IngestedEvent } from '../shared/events.js';
 import type { ParkReason } from '../shared/temporal.js';
 import { HEADERS } from '../shared/topics.js';
-import { planAlertSignals } from '../workflows/alert-planning.js';
-import { validateBatch } from '../workflows/reading-validation.js';
+import { planAlertSignals } from './alert-planning.js';
+import { validateBatch } from './reading-validation.js';
 import { applyBatchEffects, revertBatchEffects } from './batch-effects.js';
 import { checkClaim } from './claim-check.js';
 import { publishProcessed, type PublishDeps } from './publish-processed.js';
@@ -30,7 +30,7 @@ import {
   type BatchRef,
   type ProcessRangeInput,
   type ProcessRangeResult,
-} from './types.js';
+} from '../shared/activity-contract.js';
 
 export interface ProcessRangeDeps extends PublishDeps {
   readonly pool: Pool;

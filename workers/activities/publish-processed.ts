@@ -10,7 +10,7 @@ import type { Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { HEADERS } from '../shared/topics.js';
 import { PROCESSED_SCHEMA_VERSION, type IngestedEvent, type SensorDataProcessed } from '../shared/events.js';
-import type { BatchRef } from './types.js';
+import type { BatchRef } from '../shared/activity-contract.js';
 
 /** kafkajs puts one send's messages for a partition into one record batch: stay under 1 MB. */
 export const MAX_MESSAGES_PER_SEND = 2_000;

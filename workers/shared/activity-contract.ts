@@ -1,11 +1,27 @@
 /**
- * The activity contract as workflow code sees it: types only, so the workflow bundle never pulls in
- * pg or kafkajs. createActivities() in ./index.ts implements exactly this interface.
+ * The activity contract as workflow code sees it: types, and the one failure type workflows name, so
+ * the workflow bundle never pulls in pg or kafkajs. createActivities() in workers/activities/index.ts
+ * implements exactly this interface. Here, not under activities/, so that workflows and activities
+ * both import it from below.
  */
-import type { AlertRule } from '../shared/alert-rules.js';
-import type { AlertEvent, IngestedEvent } from '../shared/events.js';
-import type { AlertState, BatchClaim, BatchRange, ParkReason } from '../shared/temporal.js';
-import type { AlertSignal, OpenAlertKey } from '../workflows/alert-planning.js';
+import type { AlertRule } from './alert-rules.js';
+import type { AlertEvent, IngestedEvent } from './events.js';
+import type { AlertReading, AlertState, BatchClaim, BatchRange, ParkReason } from './temporal.js';
+
+/** An alert workflow to signal, as a batch plans it (workers/activities/alert-planning.ts). */
+export interface AlertSignal {
+  readonly deviceId: string;
+  readonly rule: AlertRule;
+  readonly reading: AlertReading;
+  /** true: signal-with-start; false: signal only if the alert runs. */
+  readonly breach: boolean;
+}
+
+/** An alert that is open, by device and rule. */
+export interface OpenAlertKey {
+  readonly deviceId: string;
+  readonly rule: string;
+}
 
 export interface BatchRef {
   readonly batchId: string;

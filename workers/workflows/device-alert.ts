@@ -4,7 +4,7 @@
  * tiers on durable timers while nobody acknowledges, and resolves itself once readings clear.
  */
 import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { SensorActivities } from '../activities/types.js';
+import type { SensorActivities } from '../shared/activity-contract.js';
 import { isCleared } from '../shared/alert-rules.js';
 import { ALERT_SCHEMA_VERSION, type AlertTransition } from '../shared/events.js';
 import {

@@ -6,8 +6,8 @@
  * alert signals it planned. A batch of thousands of events is a history of about ten events.
  */
 import { proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import type { SensorActivities } from '../activities/types.js';
-import { PERMANENT_FAILURE } from '../activities/types.js';
+import type { SensorActivities } from '../shared/activity-contract.js';
+import { PERMANENT_FAILURE } from '../shared/activity-contract.js';
 import type { ProcessSensorBatchInput, ProcessSensorBatchResult } from '../shared/temporal.js';
 
 /** Transient failures (database, broker or Kafka read down) retry with backoff, without limit: never drop. */

@@ -5,7 +5,7 @@
  * Decision 0007.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { SensorActivities } from '../activities/types.js';
+import type { SensorActivities } from '../shared/activity-contract.js';
 import type { PruneLedgerInput, PruneLedgerResult } from '../shared/temporal.js';
 
 const { pruneLedgerChunk } = proxyActivities<SensorActivities>({

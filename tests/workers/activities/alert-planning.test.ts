@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_ALERT_RULES } from '../../../workers/shared/alert-rules.js';
 import type { IngestedEvent } from '../../../workers/shared/events.js';
-import { planAlertSignals } from '../../../workers/workflows/alert-planning.js';
+import { planAlertSignals } from '../../../workers/activities/alert-planning.js';
 import { sensorData } from '../../helpers/events.js';
 
 const ev = (device: string, seq: number, temperature: number, battery = 80): IngestedEvent => ({

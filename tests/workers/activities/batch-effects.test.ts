@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { applyBatchEffects, revertBatchEffects } from '../../../workers/activities/batch-effects.js';
-import type { ApplyBatchInput } from '../../../workers/activities/types.js';
+import type { ApplyBatchInput } from '../../../workers/shared/activity-contract.js';
 import type { IngestedEvent } from '../../../workers/shared/events.js';
 import { sensorData } from '../../helpers/events.js';
 import { stack, testDatabase, uniqueId, type TestDatabase } from '../../helpers/test-stack.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { validateBatch } from '../../../workers/workflows/reading-validation.js';
+import { validateBatch } from '../../../workers/activities/reading-validation.js';
 import type { IngestedEvent } from '../../../workers/shared/events.js';
 import { sensorData } from '../../helpers/events.js';
 

@@ -16,7 +16,7 @@ import { deadLetterMessage } from '../../../workers/lib/dead-letter.js';
 import { RECORD_SCHEMAS } from '../../../workers/shared/event-schemas.js';
 import { parseSensorData } from '../../../workers/shared/event-validation.js';
 import type { IngestedEvent } from '../../../workers/shared/events.js';
-import { rejectionReason } from '../../../workers/workflows/reading-validation.js';
+import { rejectionReason } from '../../../workers/activities/reading-validation.js';
 import { badInputCorpus } from '../../fixtures/bad-input/corpus.js';
 
 const ajv = new Ajv({ strict: true, allErrors: true });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkHeaders, parseSensorData } from '../../../workers/shared/event-validation.js';
 import { DEAD_LETTER_KINDS } from '../../../workers/shared/events.js';
-import { rejectionReason, type TimeWindow } from '../../../workers/workflows/reading-validation.js';
+import { rejectionReason, type TimeWindow } from '../../../workers/activities/reading-validation.js';
 import { badInputCorpus } from '../../fixtures/bad-input/corpus.js';
 import { sensorData } from '../../helpers/events.js';
 

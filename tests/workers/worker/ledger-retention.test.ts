@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { applyBatchEffects } from '../../../workers/activities/batch-effects.js';
-import type { ApplyBatchInput } from '../../../workers/activities/types.js';
+import type { ApplyBatchInput } from '../../../workers/shared/activity-contract.js';
 import type { LedgerRetention } from '../../../workers/config.js';
 import { createLogger } from '../../../workers/lib/logger.js';
 import type { IngestedEvent } from '../../../workers/shared/events.js';
