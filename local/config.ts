@@ -14,7 +14,12 @@ export interface PortSetting {
 }
 
 export interface StackConfig {
-  readonly postgres: { readonly port: PortSetting; readonly superPassword: string };
+  readonly postgres: {
+    readonly port: PortSetting;
+    readonly superPassword: string;
+    /** Folder of initdb, pg_ctl and postgres (STACK_PG_BIN); found on the machine when unset. */
+    readonly binDir?: string;
+  };
   readonly kafka: {
     readonly port: PortSetting;
     readonly controllerPort: PortSetting;
@@ -26,6 +31,12 @@ export interface StackConfig {
     readonly membershipBasePort: PortSetting;
     readonly metricsPort: PortSetting;
     readonly numHistoryShards: number;
+  };
+  /** The IaC tests' control plane (local/kube/api.ts). */
+  readonly kube: {
+    readonly apiserverPort: PortSetting;
+    readonly etcdPort: PortSetting;
+    readonly etcdPeerPort: PortSetting;
   };
 }
 
@@ -45,7 +56,11 @@ function port(env: NodeJS.ProcessEnv, envVar: string, fallback: number, max = 65
 
 export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
   return {
-    postgres: { port: port(env, 'STACK_POSTGRES_PORT', 15432), superPassword: 'postgres' },
+    postgres: {
+      port: port(env, 'STACK_POSTGRES_PORT', 15432),
+      superPassword: 'postgres',
+      ...(env.STACK_PG_BIN ? { binDir: env.STACK_PG_BIN } : {}),
+    },
     kafka: {
       port: port(env, 'STACK_KAFKA_PORT', 19092),
       controllerPort: port(env, 'STACK_KAFKA_CONTROLLER_PORT', 19093),
@@ -57,6 +72,11 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       membershipBasePort: port(env, 'STACK_TEMPORAL_MEMBERSHIP_PORT', 16933, 32767 - 6),
       metricsPort: port(env, 'STACK_TEMPORAL_METRICS_PORT', 18000),
       numHistoryShards: intFromEnv(env, 'STACK_TEMPORAL_HISTORY_SHARDS', 4, 1, 16384),
+    },
+    kube: {
+      apiserverPort: port(env, 'SENSOR_STACK_KUBE_API_PORT', 16443),
+      etcdPort: port(env, 'SENSOR_STACK_KUBE_ETCD_PORT', 12379),
+      etcdPeerPort: port(env, 'SENSOR_STACK_KUBE_ETCD_PEER_PORT', 12380),
     },
   };
 }

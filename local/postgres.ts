@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import type { StackConfig } from './config.js';
+import { loadStackConfig, type StackConfig } from './config.js';
 import { stateDir } from './lib/paths.js';
 import {
   StackError,
@@ -57,7 +57,7 @@ export function postgresDataDir(): string {
 
 /** Locates initdb/pg_ctl/postgres: $STACK_PG_BIN, then Debian's versioned directories, then PATH. */
 export function findPostgresBinDir(): string | undefined {
-  const fromEnv = process.env.STACK_PG_BIN;
+  const fromEnv = loadStackConfig().postgres.binDir;
   if (fromEnv) return fromEnv;
   const debianRoot = '/usr/lib/postgresql';
   if (existsSync(debianRoot)) {

@@ -4,12 +4,14 @@
  * controllers that make namespaces finish deleting. No nodes, no scheduler: objects are validated,
  * admitted and stored exactly as a cluster's API server would, but no pod ever runs.
  *
- * Data, keys and logs live under <stateDir>/kube; ports move with environment variables.
+ * Data, keys and logs live under <stateDir>/kube; ports move with environment variables
+ * (SENSOR_STACK_KUBE_*_PORT, read by local/config.ts).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { loadStackConfig, type PortSetting } from '../config.js';
 import { stateDir } from '../lib/paths.js';
 import { assertPortFree, daemonPid, run, startDaemon, StackError, stopDaemon, waitFor } from '../lib/proc.js';
 import { progress } from '../tools/go.js';
@@ -29,27 +31,20 @@ export interface KubeApi {
   readonly ca: string;
 }
 
-export const PORT_VARS = {
-  apiserver: 'SENSOR_STACK_KUBE_API_PORT',
-  etcd: 'SENSOR_STACK_KUBE_ETCD_PORT',
-  etcdPeer: 'SENSOR_STACK_KUBE_ETCD_PEER_PORT',
-} as const;
-
-const DEFAULT_PORTS = { apiserver: 16443, etcd: 12379, etcdPeer: 12380 } as const;
-
 const DAEMONS = {
   etcd: 'kube-etcd',
   apiserver: 'kube-apiserver',
   controllerManager: 'kube-controller-manager',
 } as const;
 
-function port(which: keyof typeof PORT_VARS): number {
-  const raw = process.env[PORT_VARS[which]];
-  if (raw === undefined || raw === '') return DEFAULT_PORTS[which];
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 65535)
-    throw new StackError(`${PORT_VARS[which]}=${raw} is not a TCP port`);
-  return n;
+/** The control plane's ports, from local/config.ts (which reads and checks their variables). */
+function portSetting(which: 'apiserver' | 'etcd' | 'etcdPeer'): PortSetting {
+  const { kube } = loadStackConfig();
+  return { apiserver: kube.apiserverPort, etcd: kube.etcdPort, etcdPeer: kube.etcdPeerPort }[which];
+}
+
+function port(which: 'apiserver' | 'etcd' | 'etcdPeer'): number {
+  return portSetting(which).port;
 }
 
 function kubeState(): string {
@@ -201,9 +196,9 @@ async function start(): Promise<KubeApi> {
   const [bins, etcd] = await Promise.all([ensureKubeBinaries(), ensureEtcd(), ensureCrdFiles()]);
   await stopKubeApi();
   const ports = { apiserver: port('apiserver'), etcd: port('etcd'), etcdPeer: port('etcdPeer') };
-  await assertPortFree(ports.etcd, PORT_VARS.etcd);
-  await assertPortFree(ports.etcdPeer, PORT_VARS.etcdPeer);
-  await assertPortFree(ports.apiserver, PORT_VARS.apiserver);
+  await assertPortFree(ports.etcd, portSetting('etcd').envVar);
+  await assertPortFree(ports.etcdPeer, portSetting('etcdPeer').envVar);
+  await assertPortFree(ports.apiserver, portSetting('apiserver').envVar);
   const f = files();
   // A fresh store every start: tests must not see what an earlier run left behind.
   rmSync(f.etcdData, { recursive: true, force: true });
