@@ -1,7 +1,8 @@
 /**
  * stacks/capacity/calibration.json: what the capacity calculator scales from. Written by a full run
- * with --max (or --write-calibration), from the phase at the sustainable max: average cores per
- * process over the measured window, peak resident memory (requests must cover the peak, not the mean).
+ * with --max (or --write-calibration), from the phase at the sustainable max and the one at half of
+ * it: average cores per process over the measured window, peak resident memory (requests must cover
+ * the peak, not the mean).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -23,6 +24,8 @@ export interface Calibration {
     readonly avgEventBytes: number;
     readonly cpuCoresAtMax: Record<(typeof ROLES)[number], number>;
     readonly rssMiBAtMax: Record<(typeof ROLES)[number], number>;
+    readonly cpuCoresAtHalf: Record<(typeof ROLES)[number], number>;
+    readonly rssMiBAtHalf: Record<(typeof ROLES)[number], number>;
   };
 }
 
@@ -37,9 +40,10 @@ const round = (v: number, digits: number) => Number(v.toFixed(digits));
 
 export function calibrationOf(results: BenchResults): Calibration {
   const main = results.phases.find((p) => p.name === results.main)!;
+  const half = results.phases.find((p) => p.name === results.half)!;
   const t = main.temporal!;
-  const per = (pick: (u: RoleUsage) => number, digits: number) =>
-    Object.fromEntries(ROLES.map((r) => [r, round(roleTotal(main.usage, r, pick), digits)])) as Record<
+  const per = (pick: (u: RoleUsage) => number, digits: number, phase = main) =>
+    Object.fromEntries(ROLES.map((r) => [r, round(roleTotal(phase.usage, r, pick), digits)])) as Record<
       (typeof ROLES)[number],
       number
     >;
@@ -54,6 +58,10 @@ export function calibrationOf(results: BenchResults): Calibration {
       cpuCoresAtMax: per((u) => u.avgCores, 3),
       // PSS: Postgres' backends share its buffers; summing their VmRSS would count them once per backend.
       rssMiBAtMax: per((u) => u.peakPssMiB, 0),
+      // The same at half the rate: memory has a fixed part and a part that grows with the load, and
+      // two points tell them apart (stacks/capacity/model.ts sizes pods from both).
+      cpuCoresAtHalf: per((u) => u.avgCores, 3, half),
+      rssMiBAtHalf: per((u) => u.peakPssMiB, 0, half),
     },
   };
 }

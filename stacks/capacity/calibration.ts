@@ -33,6 +33,9 @@ export interface CalibrationMeasurement {
   readonly cpuCoresAtMax: Readonly<Record<ProcessName, number>>;
   /** Resident memory of each process at that rate, MiB. */
   readonly rssMiBAtMax: Readonly<Record<ProcessName, number>>;
+  /** The same two at half that rate: with them, memory splits into a fixed and a per-core part. */
+  readonly cpuCoresAtHalf: Readonly<Record<ProcessName, number>>;
+  readonly rssMiBAtHalf: Readonly<Record<ProcessName, number>>;
 }
 
 export interface Calibration {
@@ -105,16 +108,20 @@ export function parseCalibration(raw: unknown, source = 'calibration'): Calibrat
   for (const proc of PROCESSES) {
     positive(`measured.cpuCoresAtMax.${proc}`, `average cores ${proc} used at the measured rate`);
     positive(`measured.rssMiBAtMax.${proc}`, `resident memory of ${proc} at the measured rate, MiB`);
+    positive(`measured.cpuCoresAtHalf.${proc}`, `average cores ${proc} used at half the measured rate`);
+    positive(`measured.rssMiBAtHalf.${proc}`, `resident memory of ${proc} at half the measured rate, MiB`);
   }
   // A process cannot use more cores than the machine has: a larger figure means a unit mix-up (% vs cores).
   const cores = at(raw, 'provenance.machine.cores');
   if (typeof cores === 'number') {
     for (const proc of PROCESSES) {
-      const used = at(raw, `measured.cpuCoresAtMax.${proc}`);
-      if (typeof used === 'number' && used > cores) {
-        issues.push(
-          `'measured.cpuCoresAtMax.${proc}' (${used}) must be <= 'provenance.machine.cores' (${cores}): cores, not percent`,
-        );
+      for (const field of ['cpuCoresAtMax', 'cpuCoresAtHalf']) {
+        const used = at(raw, `measured.${field}.${proc}`);
+        if (typeof used === 'number' && used > cores) {
+          issues.push(
+            `'measured.${field}.${proc}' (${used}) must be <= 'provenance.machine.cores' (${cores}): cores, not percent`,
+          );
+        }
       }
     }
   }

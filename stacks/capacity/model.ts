@@ -74,8 +74,11 @@ export const ASSUMPTIONS = {
    * broker needs one full segment per partition replica it carries (validate.ts checks the same).
    */
   kafkaSegmentBytes: 2 ** 30,
-  /** processed_events row with its three indexes, bytes (from the schema in workers/db/migrations). */
-  ledgerBytesPerEvent: 350,
+  /**
+   * processed_events row with its two indexes, bytes (from the schema in workers/db/migrations; the
+   * batch index that made it 350 went in migration 003).
+   */
+  ledgerBytesPerEvent: 280,
   /** Temporal persistence per sensor event: ~9 KB of history per 200-event batch, rounded up. */
   temporalBytesPerEvent: 50,
   /** Memory margin over the measured resident memory of a process scaled to its pod's load. */
@@ -85,6 +88,11 @@ export const ASSUMPTIONS = {
    * scanners): its pod shape does not follow the event rate.
    */
   temporalWorkerServicePod: { cpu: '500m', memory: '1Gi' },
+  /**
+   * Floor of a Temporal server pod's memory. The local server owns 4 history shards and its memory
+   * stayed flat with the load; a cluster's history pods own hundreds, each with its own caches.
+   */
+  temporalMinPodMemoryMi: 4096,
   /** WAL written per byte of data (full-page writes after checkpoints). */
   walAmplification: 2,
   /** Seconds of WAL the volume must hold if archiving stalls. */
@@ -179,6 +187,21 @@ function pods(load: number, podCores: number, floor: number): number {
 }
 
 /**
+ * Resident memory of a process as a line in its cores, through the calibration's two points: a fixed
+ * part and a part per core, neither below zero (memory that fell with more load is all fixed).
+ */
+export function memoryLine(
+  measured: CalibrationMeasurement,
+  proc: ProcessName,
+): { fixedMiB: number; miBPerCore: number } {
+  const [c1, m1] = [measured.cpuCoresAtHalf[proc], measured.rssMiBAtHalf[proc]];
+  const [c2, m2] = [measured.cpuCoresAtMax[proc], measured.rssMiBAtMax[proc]];
+  const slope = c2 > c1 ? Math.max(0, (m2 - m1) / (c2 - c1)) : 0;
+  const fixed = Math.max(0, Math.min(m2, m2 - slope * c2));
+  return { fixedMiB: fixed, miBPerCore: slope };
+}
+
+/**
  * Sizes an environment.
  * @throws SizingError when a rate, the headroom or a pod shape is not usable.
  */
@@ -200,18 +223,20 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
     `${proc} per core = ${n(measured.eventsPerMinute)} events/min / ${measured.cpuCoresAtMax[proc]} cores = ${n(perCore[proc])} events/min`;
   const designLine = `design rate = ${n(rate)} x headroom ${headroom} = ${n(design)} events/min`;
 
-  // Resident memory grows with in-flight work, so scale the measurement to the pod's share of load
-  // (an upper bound: part of it is the runtime's fixed cost), never below what was measured.
-  const podMemory = (proc: ProcessName, podCpu: string): Sized<string> => {
-    const rss = measured.rssMiBAtMax[proc];
-    const loadFactor = Math.max(1, cores(podCpu, `pods.${proc}Cpu`) / measured.cpuCoresAtMax[proc]);
-    const memoryMi = Math.ceil((rss * loadFactor * A.podMemoryMargin) / 256) * 256;
+  // Resident memory is a fixed part (runtime, code, caches) and a part that grows with the work in
+  // flight. The two phases of the calibration (the max and half of it) are two points on that line:
+  // a pod's memory is the line at the pod's cores, never below what was measured at the max.
+  const podMemory = (proc: ProcessName, podCpu: string, floorMi = 0): Sized<string> => {
+    const line = memoryLine(measured, proc);
+    const podCores = cores(podCpu, `pods.${proc}Cpu`);
+    const atPod = Math.max(measured.rssMiBAtMax[proc], line.fixedMiB + line.miBPerCore * podCores);
+    const memoryMi = Math.max(floorMi, Math.ceil((atPod * A.podMemoryMargin) / 256) * 256);
     const memory = memoryMi % 1024 === 0 ? `${memoryMi / 1024}Gi` : `${memoryMi}Mi`;
     return {
       value: memory,
       steps: [
-        `measured ${rss} MiB at ${measured.cpuCoresAtMax[proc]} cores; a pod of ${podCpu} carries ${n(loadFactor, 2)}x that load (at least 1x)`,
-        `${rss} MiB x ${n(loadFactor, 2)} x margin ${A.podMemoryMargin}, rounded up to 256Mi = ${memory}`,
+        `measured ${measured.rssMiBAtHalf[proc]} MiB at ${measured.cpuCoresAtHalf[proc]} cores and ${measured.rssMiBAtMax[proc]} MiB at ${measured.cpuCoresAtMax[proc]} cores: ${n(line.fixedMiB)} MiB + ${n(line.miBPerCore)} MiB per core`,
+        `a pod of ${podCpu}: ${n(atPod)} MiB (at least the measured ${measured.rssMiBAtMax[proc]}) x margin ${A.podMemoryMargin}, rounded up to 256Mi${floorMi > 0 ? `, at least ${floorMi}Mi` : ''} = ${memory}`,
       ],
     };
   };
@@ -324,9 +349,9 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
       value: topo.minReplicas,
       steps: [`internal system workflows only, independent of the event rate: the floor ${topo.minReplicas}`],
     },
-    // The calibration runs every service in one process, so the measurement is the whole server's:
-    // scaled to one pod's cores it over-provisions frontend and matching, which hold no cache.
-    podMemory: podMemory('temporal', inputs.pods.temporalCpu),
+    // The calibration runs every service in one process, so the measurement is the whole server's
+    // (frontend and matching hold no cache); the floor covers the history shards a pod owns.
+    podMemory: podMemory('temporal', inputs.pods.temporalCpu, A.temporalMinPodMemoryMi),
   };
 
   // Postgres: one primary takes every write, so CPU scales up, not out; instances are availability.

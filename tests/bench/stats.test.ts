@@ -138,6 +138,7 @@ test('calibration has exactly the shape the capacity calculator reads, workers s
       versions: { kafka: '4.3.1', temporal: '1.31.2', node: 'v20.0.0' },
     },
     main: 'main',
+    half: 'half',
     avgEventBytes: 226.4,
     phases: [
       {
@@ -158,6 +159,18 @@ test('calibration has exactly the shape the capacity calculator reads, workers s
           'simulator-0': usage(0.1, 50),
         },
       },
+      {
+        name: 'half',
+        eventsPerMinute: 300_000,
+        usage: {
+          kafka: usage(0.15, 450),
+          temporal: usage(0.2, 280),
+          postgres: usage(0.1, 390),
+          bridge: usage(0.05, 90),
+          'worker-0': usage(0.125, 150),
+          'worker-1': usage(0.125, 160),
+        },
+      },
     ],
   } as unknown as BenchResults;
   const c = calibrationOf(results);
@@ -171,5 +184,7 @@ test('calibration has exactly the shape the capacity calculator reads, workers s
     avgEventBytes: 226,
     cpuCoresAtMax: { kafka: 0.3, temporal: 0.4, postgres: 0.2, bridge: 0.1, worker: 0.5 },
     rssMiBAtMax: { kafka: 500, temporal: 300, postgres: 400, bridge: 100, worker: 410 },
+    cpuCoresAtHalf: { kafka: 0.15, temporal: 0.2, postgres: 0.1, bridge: 0.05, worker: 0.25 },
+    rssMiBAtHalf: { kafka: 450, temporal: 280, postgres: 390, bridge: 90, worker: 310 },
   });
 });

@@ -45,6 +45,16 @@ void test('each bad field is named with its value and what was expected', () => 
     ],
     ['measured.rssMiBAtMax.kafka', '700', /'measured\.rssMiBAtMax\.kafka' \("700"\) must be a number > 0/],
     ['measured.avgEventBytes', -1, /'measured\.avgEventBytes' \(-1\) must be a number > 0/],
+    [
+      'measured.rssMiBAtHalf.worker',
+      undefined,
+      /'measured\.rssMiBAtHalf\.worker' \(undefined\) must be a number > 0 \(resident memory of worker at half/,
+    ],
+    [
+      'measured.cpuCoresAtHalf.bridge',
+      50,
+      /'measured\.cpuCoresAtHalf\.bridge' \(50\) must be <= 'provenance\.machine\.cores'/,
+    ],
     ['provenance.command', '', /'provenance\.command' \(""\) must be a non-empty string/],
     ['provenance.date', 'yesterday', /'provenance\.date' \("yesterday"\) must be an ISO-8601 date/],
     [

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { readCalibration } from '../../../stacks/capacity/calibration.js';
 import {
   ASSUMPTIONS,
+  memoryLine,
   sizedFields,
   sizeEnvironment,
   SizingError,
@@ -207,4 +208,25 @@ void test('unusable inputs are refused naming the input', () => {
     () => size({ eventsPerMinute: 1000, pods: { ...prodSizing.pods, bridgeCpu: '2 cores' } }),
     /'pods\.bridgeCpu' \("2 cores"\) must be a CPU quantity > 0/,
   );
+});
+
+void test('pod memory follows the line through the two calibration points, never below the max', () => {
+  const m = structuredClone(measured) as { -readonly [K in keyof typeof measured]: (typeof measured)[K] };
+  m.cpuCoresAtHalf = { ...m.cpuCoresAtHalf, bridge: 0.05 };
+  m.rssMiBAtHalf = { ...m.rssMiBAtHalf, bridge: 300 };
+  m.cpuCoresAtMax = { ...m.cpuCoresAtMax, bridge: 0.1 };
+  m.rssMiBAtMax = { ...m.rssMiBAtMax, bridge: 400 };
+  assert.deepEqual(memoryLine(m, 'bridge'), { fixedMiB: 200, miBPerCore: 2000 });
+  const mib = (cpu: string) =>
+    parseQuantity(
+      sizeEnvironment({ ...fresh, pods: { ...fresh.pods, bridgeCpu: cpu } }, m).bridge.memory.value,
+    )! /
+    2 ** 20;
+  // 200 + 2000 x 1 core = 2200 MiB, x margin 1.5 = 3300, rounded up to 256 MiB = 3328.
+  assert.equal(mib('1'), Math.ceil((2200 * ASSUMPTIONS.podMemoryMargin) / 256) * 256);
+  // Below the measured cores the line would undercut what was measured: the max holds.
+  assert.equal(mib('10m'), Math.ceil((400 * ASSUMPTIONS.podMemoryMargin) / 256) * 256);
+  // Memory that fell as the load rose is all fixed: no part per core.
+  m.rssMiBAtHalf = { ...m.rssMiBAtHalf, bridge: 450 };
+  assert.deepEqual(memoryLine(m, 'bridge'), { fixedMiB: 400, miBPerCore: 0 });
 });
