@@ -90,6 +90,7 @@ export class PlatformStack extends TerraformStack {
           consumerNamespace: ns.temporal,
         },
       ],
+      imageName: config.postgres.imageName,
       instances: config.postgres.instances,
       storageSize: config.postgres.storageSize,
       walStorageSize: config.postgres.walStorageSize,

@@ -58,7 +58,12 @@ export const dev: EnvironmentConfig = buildEnvironment(devSizing, {
     version: '4.3.1',
     metadataVersion: '4.3-IV0',
   },
-  postgres: { backup: { method: 'none' } },
+  postgres: {
+    // Pinned, so that an operator bump never restarts the databases unseen (docs/upgrades.md).
+    imageName: 'ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie',
+    pooler: { imageName: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1' },
+    backup: { method: 'none' },
+  },
   temporal: { webReplicas: 1 },
   pipeline: {
     eventWindow: { maxEventAgeHours: 24 },

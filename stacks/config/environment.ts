@@ -34,7 +34,12 @@ export interface EnvironmentChoices {
     readonly version: string;
     readonly metadataVersion: string;
   };
-  readonly postgres: { readonly backup: PostgresConfig['backup'] };
+  readonly postgres: {
+    /** Postgres and PgBouncer images, each with its tag: pinned (docs/upgrades.md). */
+    readonly imageName: string;
+    readonly pooler: { readonly imageName: string };
+    readonly backup: PostgresConfig['backup'];
+  };
   readonly temporal: { readonly webReplicas: number };
   readonly pipeline: {
     readonly eventWindow: { readonly maxEventAgeHours: number };
@@ -80,6 +85,7 @@ export function buildEnvironment(sizing: SizingInputs, choices: EnvironmentChoic
     },
     postgres: {
       clusterName: 'sensor-pg',
+      imageName: choices.postgres.imageName,
       instances: sized.postgres.instances.value,
       storageSize: sized.postgres.storageSize.value,
       walStorageSize: sized.postgres.walStorageSize.value,
@@ -91,6 +97,7 @@ export function buildEnvironment(sizing: SizingInputs, choices: EnvironmentChoic
         instances: sized.postgres.poolerInstances.value,
         defaultPoolSize: connections.poolerDefaultPoolSize,
         maxClientConn: connections.poolerMaxClientConn,
+        imageName: choices.postgres.pooler.imageName,
       },
       backup: choices.postgres.backup,
     },

@@ -51,6 +51,9 @@ export const prod: EnvironmentConfig = buildEnvironment(prodSizing, {
     metadataVersion: '4.3-IV0',
   },
   postgres: {
+    // Pinned, so that an operator bump never restarts the databases unseen (docs/upgrades.md).
+    imageName: 'ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie',
+    pooler: { imageName: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1' },
     backup: { method: 'barmanCloudPlugin', objectStoreName: 'sensor-pg-backups', schedule: '0 0 2 * * *' },
   },
   temporal: { webReplicas: 2 },

@@ -74,6 +74,11 @@ export type PostgresBackupConfig =
 
 export interface PostgresConfig {
   readonly clusterName: string;
+  /**
+   * Postgres image, with its tag (CNPG `spec.imageName`). Pinned per environment: an operator bump
+   * never rolls the databases unseen, and a change here is a minor upgrade (docs/upgrades.md).
+   */
+  readonly imageName: string;
   /** Postgres instances (1 primary + n-1 replicas). */
   readonly instances: number;
   /** Data volume per instance, a Kubernetes quantity. */
@@ -93,6 +98,8 @@ export interface PostgresConfig {
     readonly defaultPoolSize: number;
     /** PgBouncer `max_client_conn` per pod. */
     readonly maxClientConn: number;
+    /** PgBouncer image, with its tag (pinned like `postgres.imageName`). */
+    readonly imageName: string;
   };
   readonly backup: PostgresBackupConfig;
 }

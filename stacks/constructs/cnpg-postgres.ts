@@ -7,6 +7,8 @@ import { MANAGED_LABELS, kubeManifest } from '../lib/kube-manifest.js';
 import { TlsCertificate } from './tls-certificate.js';
 
 const DEFAULTS = {
+  /** CloudNativePG 1.30.0's default operand image (pkg/versions), pinned here instead of implied. */
+  imageName: 'ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie',
   instances: 3,
   storageSize: '100Gi',
   walStorageSize: '20Gi',
@@ -14,7 +16,14 @@ const DEFAULTS = {
   cpu: '2',
   memory: '8Gi',
   topologyKey: 'topology.kubernetes.io/zone',
-  pooler: { instances: 2, defaultPoolSize: 40, maxClientConn: 1000, poolMode: 'transaction' as const },
+  pooler: {
+    instances: 2,
+    defaultPoolSize: 40,
+    maxClientConn: 1000,
+    poolMode: 'transaction' as const,
+    /** CloudNativePG 1.30.0's default PgBouncer image. */
+    imageName: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1',
+  },
   backup: { method: 'none' } as PostgresBackupConfig,
   /** Plugin name of the Barman Cloud CNPG-I plugin. */
   barmanPluginName: 'barman-cloud.cloudnative-pg.io',
@@ -42,6 +51,13 @@ export interface CnpgPostgresProps {
    * database also gets a Database resource.
    */
   readonly roles: readonly PostgresRoleSpec[];
+  /**
+   * Postgres image (`spec.imageName`). Left to the operator, an operator upgrade would roll every
+   * instance onto its new default; pinned, that roll is a reviewed change of this value.
+   * @default 'ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie' (CloudNativePG 1.30.0's default)
+   * @see https://cloudnative-pg.io/documentation/current/postgres_upgrades/
+   */
+  readonly imageName?: string;
   /** @default 3 */
   readonly instances?: number;
   /** @default '100Gi' */
@@ -55,8 +71,9 @@ export interface CnpgPostgresProps {
   /** @default '8Gi' */
   readonly memory?: string;
   /**
-   * PgBouncer sizing.
-   * @default { instances: 2, defaultPoolSize: 40, maxClientConn: 1000, poolMode: 'transaction' }
+   * PgBouncer sizing and image (pinned for the same reason as `imageName`).
+   * @default { instances: 2, defaultPoolSize: 40, maxClientConn: 1000, poolMode: 'transaction',
+   *   imageName: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1' }
    * @see https://cloudnative-pg.io/documentation/current/connection_pooling/
    */
   readonly pooler?: {
@@ -64,6 +81,7 @@ export interface CnpgPostgresProps {
     readonly defaultPoolSize: number;
     readonly maxClientConn: number;
     readonly poolMode?: 'session' | 'transaction';
+    readonly imageName?: string;
   };
   /**
    * Backups: CSI volume snapshots or the Barman Cloud plugin (an ObjectStore of that name must exist).
@@ -190,6 +208,7 @@ export class CnpgPostgres extends Construct {
         kind: 'Cluster',
         metadata: { name: p.clusterName, namespace: p.namespace },
         spec: {
+          imageName: p.imageName,
           instances: p.instances,
           primaryUpdateStrategy: 'unsupervised',
           postgresql: {
@@ -288,6 +307,7 @@ export class CnpgPostgres extends Construct {
           cluster: { name: p.clusterName },
           instances: p.pooler.instances,
           type: 'rw',
+          template: { spec: { containers: [{ name: 'pgbouncer', image: p.pooler.imageName }] } },
           pgbouncer: {
             poolMode: p.pooler.poolMode,
             // PgBouncer's own client rules: TLS only, each role to its own databases (PgBouncer's hba

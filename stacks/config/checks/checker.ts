@@ -22,6 +22,9 @@ export const PG_IDENT = /^[a-z_][a-z0-9_]*$/;
 export const CRON6 = /^(\S+\s+){5}\S+$/;
 export const DURATION = /^[0-9]+(ms|s|m|h|d|w|y)$/;
 
+/** `<repository>:<tag>` and/or `@sha256:<digest>`. */
+const IMAGE_REFERENCE = /^(.+?)(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$/;
+
 export class Checker {
   readonly issues: string[] = [];
 
@@ -56,6 +59,19 @@ export class Checker {
         `'${path}' (${JSON.stringify(value)}) must be a Kubernetes quantity of cores > 0 such as 500m or 2`,
       );
     }
+  }
+
+  /** An image pinned by tag (not `latest`) or digest: a moving reference would roll pods unseen. */
+  pinnedImage(path: string, value: unknown, example: string): void {
+    const m = typeof value === 'string' ? IMAGE_REFERENCE.exec(value) : null;
+    const pinned =
+      m !== null &&
+      IMAGE_REPOSITORY.test(m[1]!) &&
+      (m[3] !== undefined || (m[2] !== undefined && m[2] !== 'latest'));
+    if (!pinned)
+      this.issues.push(
+        `'${path}' (${JSON.stringify(value)}) must be an image with a tag or digest, not :latest, such as ${example}: an unpinned image rolls the pods whenever its default moves`,
+      );
   }
 
   bytes(path: string, value: unknown): void {

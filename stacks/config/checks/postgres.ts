@@ -13,6 +13,8 @@ export function checkPostgres(c: Checker, config: EnvironmentConfig): void {
   const env = config.name;
   const p = config.postgres;
   c.match('postgres.clusterName', p.clusterName, DNS_LABEL, 'a DNS label');
+  c.pinnedImage('postgres.imageName', p.imageName, 'ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie');
+  c.pinnedImage('postgres.pooler.imageName', p.pooler.imageName, 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1');
   c.int('postgres.instances', p.instances, 1, 9);
   c.rule(
     env === 'dev' || p.instances >= 2,

@@ -516,3 +516,41 @@ void test('loadEnvironment refuses an unknown environment and non-object overrid
     /'context\.overrides' \(\[1\]\) must be a JSON object keyed by environment/,
   );
 });
+
+void test('Postgres and PgBouncer images must be pinned by tag or digest', () => {
+  for (const [override, path, value] of [
+    [
+      { postgres: { imageName: 'ghcr.io/cloudnative-pg/postgresql' } },
+      'postgres.imageName',
+      'ghcr.io/cloudnative-pg/postgresql',
+    ],
+    [
+      { postgres: { imageName: 'ghcr.io/cloudnative-pg/postgresql:latest' } },
+      'postgres.imageName',
+      'ghcr.io/cloudnative-pg/postgresql:latest',
+    ],
+    [
+      { postgres: { pooler: { imageName: 'PgBouncer:1.25' } } },
+      'postgres.pooler.imageName',
+      'PgBouncer:1.25',
+    ],
+  ] as const) {
+    const escaped = `'${path}' ("${value}")`.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    assert.match(
+      errorOf(prod, override),
+      new RegExp(`${escaped} must be an image with a tag or digest, not :latest`),
+    );
+  }
+  const byDigest = `ghcr.io/cloudnative-pg/postgresql@sha256:${'a'.repeat(64)}`;
+  assert.equal(
+    validateConfig(deepMerge(prod, { postgres: { imageName: byDigest } }), NOTHING_DEPLOYED).postgres
+      .imageName,
+    byDigest,
+  );
+  const withPort = 'registry.local:5000/pg/postgresql:18.4';
+  assert.equal(
+    validateConfig(deepMerge(dev, { postgres: { imageName: withPort } }), NOTHING_DEPLOYED).postgres
+      .imageName,
+    withPort,
+  );
+});

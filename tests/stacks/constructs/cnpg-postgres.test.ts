@@ -140,6 +140,35 @@ void test('Pooler: PgBouncer rw in transaction mode with the configured sizes', 
   assert.equal(pooler.spec.pgbouncer.parameters.max_client_conn, '1000');
 });
 
+void test('operand images are pinned: the defaults, or what the environment names', () => {
+  const defaults = synth((s) => new CnpgPostgres(s, 'pg', base));
+  assert.equal(
+    only(manifests(defaults, 'Cluster'), 'Cluster').spec.imageName,
+    'ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie',
+  );
+  assert.deepEqual(only(manifests(defaults, 'Pooler'), 'Pooler').spec.template.spec.containers, [
+    { name: 'pgbouncer', image: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1' },
+  ]);
+  const named = synth(
+    (s) =>
+      new CnpgPostgres(s, 'pg', {
+        ...base,
+        imageName: 'registry.local/pg:18.5',
+        pooler: {
+          instances: 2,
+          defaultPoolSize: 40,
+          maxClientConn: 1000,
+          imageName: 'registry.local/pgb:1.26',
+        },
+      }),
+  );
+  assert.equal(only(manifests(named, 'Cluster'), 'Cluster').spec.imageName, 'registry.local/pg:18.5');
+  assert.equal(
+    only(manifests(named, 'Pooler'), 'Pooler').spec.template.spec.containers[0].image,
+    'registry.local/pgb:1.26',
+  );
+});
+
 void test('backups: volume snapshots, the Barman Cloud plugin, or none', () => {
   const none = synth((s) => new CnpgPostgres(s, 'pg', base));
   assert.equal(manifests(none, 'ScheduledBackup').length, 0);
