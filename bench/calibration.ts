@@ -5,29 +5,15 @@
  * the peak, not the mean).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { repoRoot } from '../local/lib/paths.js';
+import { dirname } from 'node:path';
+import { CALIBRATION_FILE, PROCESSES, type Calibration } from '../stacks/capacity/calibration.js';
 import type { BenchResults } from './bench-results.js';
 import type { RoleUsage } from './proc-stats.js';
 
-export const CALIBRATION_FILE = join(repoRoot, 'stacks', 'capacity', 'calibration.json');
+export { CALIBRATION_FILE };
 
-const ROLES = ['kafka', 'temporal', 'postgres', 'bridge', 'worker'] as const;
-
-export interface Calibration {
-  readonly provenance: BenchResults['provenance'];
-  readonly measured: {
-    readonly eventsPerMinute: number;
-    readonly batchEvents: number;
-    readonly workflowsPer1000Events: number;
-    readonly historyEventsPer1000Events: number;
-    readonly avgEventBytes: number;
-    readonly cpuCoresAtMax: Record<(typeof ROLES)[number], number>;
-    readonly rssMiBAtMax: Record<(typeof ROLES)[number], number>;
-    readonly cpuCoresAtHalf: Record<(typeof ROLES)[number], number>;
-    readonly rssMiBAtHalf: Record<(typeof ROLES)[number], number>;
-  };
-}
+/** The file's shape is the capacity model's (stacks/capacity/calibration.ts, which reads it). */
+const ROLES = PROCESSES;
 
 /** Sums the usage of every process of a role (worker-0, worker-1, ... are one role). */
 function roleTotal(usage: Record<string, RoleUsage>, role: string, pick: (u: RoleUsage) => number): number {
@@ -44,7 +30,7 @@ export function calibrationOf(results: BenchResults): Calibration {
   const t = main.temporal!;
   const per = (pick: (u: RoleUsage) => number, digits: number, phase = main) =>
     Object.fromEntries(ROLES.map((r) => [r, round(roleTotal(phase.usage, r, pick), digits)])) as Record<
-      (typeof ROLES)[number],
+      (typeof PROCESSES)[number],
       number
     >;
   return {

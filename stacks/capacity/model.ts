@@ -3,6 +3,11 @@
  * measured per-core rates of the calibration, to every sized field of the environment. Pure (no I/O),
  * so the environment files, `npm run size` and the tests run the same arithmetic; every figure
  * carries the steps that produced it. docs/capacity.md explains the rules and their limits.
+ *
+ * Over 400 lines, and one file on purpose: the rules share the design rate, the per-core rates and
+ * one another's results (partitions follow the bridge, connections follow the Temporal pods), and
+ * docs/capacity.md's table of rules reads top to bottom against this file. Split it by layer only
+ * with that table.
  */
 import { formatCpu, formatGi, GIB, parseQuantity } from '../lib/quantity.js';
 import type { EnvironmentName, TemporalService, TopicConfig } from '../config/types.js';
