@@ -31,6 +31,11 @@ export interface StackConfig {
     readonly membershipBasePort: PortSetting;
     readonly metricsPort: PortSetting;
     readonly numHistoryShards: number;
+    /**
+     * Existing binaries to use instead of building them (TEMPORAL_SERVER_BIN, TEMPORAL_SQL_TOOL_BIN,
+     * TEMPORAL_CLI_BIN); each unset one is built once into the cache.
+     */
+    readonly binaries: { readonly server?: string; readonly sqlTool?: string; readonly cli?: string };
   };
   /** The IaC tests' control plane (local/kube/api.ts). */
   readonly kube: {
@@ -72,6 +77,11 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       membershipBasePort: port(env, 'STACK_TEMPORAL_MEMBERSHIP_PORT', 16933, 32767 - 6),
       metricsPort: port(env, 'STACK_TEMPORAL_METRICS_PORT', 18000),
       numHistoryShards: intFromEnv(env, 'STACK_TEMPORAL_HISTORY_SHARDS', 4, 1, 16384),
+      binaries: {
+        ...(env.TEMPORAL_SERVER_BIN ? { server: env.TEMPORAL_SERVER_BIN } : {}),
+        ...(env.TEMPORAL_SQL_TOOL_BIN ? { sqlTool: env.TEMPORAL_SQL_TOOL_BIN } : {}),
+        ...(env.TEMPORAL_CLI_BIN ? { cli: env.TEMPORAL_CLI_BIN } : {}),
+      },
     },
     kube: {
       apiserverPort: port(env, 'SENSOR_STACK_KUBE_API_PORT', 16443),

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StackConfig } from './config.js';
+import { loadStackConfig, type StackConfig } from './config.js';
 import { cacheDir, stateDir } from './lib/paths.js';
 import {
   StackError,
@@ -67,9 +67,10 @@ async function goInstall(
 export async function ensureTemporalBinaries(): Promise<TemporalBinaries> {
   const serverDir = join(cacheDir(), `temporal-server-${VERSIONS.temporalServer}`);
   const cliDir = join(cacheDir(), `temporal-cli-${VERSIONS.temporalCli}`);
-  const server = process.env.TEMPORAL_SERVER_BIN ?? join(serverDir, 'bin', 'temporal-server');
-  const sqlTool = process.env.TEMPORAL_SQL_TOOL_BIN ?? join(serverDir, 'bin', 'temporal-sql-tool');
-  const cli = process.env.TEMPORAL_CLI_BIN ?? join(cliDir, 'bin', 'temporal');
+  const given = loadStackConfig().temporal.binaries;
+  const server = given.server ?? join(serverDir, 'bin', 'temporal-server');
+  const sqlTool = given.sqlTool ?? join(serverDir, 'bin', 'temporal-sql-tool');
+  const cli = given.cli ?? join(cliDir, 'bin', 'temporal');
   if (!existsSync(server) || !existsSync(sqlTool)) {
     progress(
       `temporal: building server ${VERSIONS.temporalServer} from its Go module (first run only: 5-20 min on 2 cores, depending on load)`,
