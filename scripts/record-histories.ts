@@ -14,8 +14,8 @@ import { createLogger } from '../workers/lib/logger.js';
 import type { SensorData } from '../workers/shared/events.js';
 import { acknowledgeSignal, alertWorkflowId } from '../workers/shared/temporal.js';
 import { startSensorWorker } from '../workers/worker/sensor-worker.js';
-import { sensorData } from '../tests/helpers/events.js';
-import { BatchDriver } from '../tests/helpers/batch-driver.js';
+import { sensorData } from '../local/testing/events.js';
+import { BatchDriver } from '../local/testing/batch-driver.js';
 import {
   eventually,
   stack,
@@ -25,7 +25,7 @@ import {
   testTopics,
   testWorkerConfig,
   uniqueId,
-} from '../tests/helpers/test-stack.js';
+} from '../local/testing/test-stack.js';
 
 async function main(): Promise<void> {
   const id = uniqueId('rec');

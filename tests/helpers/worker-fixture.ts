@@ -1,6 +1,6 @@
 /**
  * What most integration tests start from: their own topics, database and Temporal client, and an
- * in-process sensor worker polling their task queue (tests/helpers/test-stack.ts makes each piece).
+ * in-process sensor worker polling their task queue (local/testing/test-stack.ts makes each piece).
  */
 import type { Kafka } from 'kafkajs';
 import type { StackEndpoints } from '../../local/config.js';
@@ -19,7 +19,7 @@ import {
   testTopics,
   testWorkerConfig,
   type TestDatabase,
-} from './test-stack.js';
+} from '../../local/testing/test-stack.js';
 
 export interface WorkerFixture {
   readonly ep: StackEndpoints;

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { KafkaRangeReader } from '../../workers/lib/kafka-range-reader.js';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaClientConfig, type StackEndpoints } from '../../local/config.js';
-import { stack, testKafka, testTopics, uniqueId } from '../helpers/test-stack.js';
+import { stack, testKafka, testTopics, uniqueId } from '../../local/testing/test-stack.js';
 import type { TopicNames } from '../../workers/config.js';
 
 let ep: StackEndpoints;

@@ -15,7 +15,7 @@ import { createBridgeMetrics } from '../../workers/bridge/bridge-metrics.js';
 import { createLogger } from '../../workers/lib/logger.js';
 import type { DeadLetterEnvelope } from '../../workers/shared/events.js';
 import { startSensorWorker, type RunningWorker } from '../../workers/worker/sensor-worker.js';
-import { produce, record, sensorData } from '../helpers/events.js';
+import { produce, record, sensorData } from '../../local/testing/events.js';
 import {
   eventually,
   stack,
@@ -27,7 +27,7 @@ import {
   testWorkerConfig,
   uniqueId,
   type TestDatabase,
-} from '../helpers/test-stack.js';
+} from '../../local/testing/test-stack.js';
 
 const id = uniqueId('slice');
 const log = createLogger('test');

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { DEFAULT_ALERT_RULES } from '../../../workers/shared/alert-rules.js';
 import type { IngestedEvent } from '../../../workers/shared/events.js';
 import { planAlertSignals } from '../../../workers/activities/alert-planning.js';
-import { sensorData } from '../../helpers/events.js';
+import { sensorData } from '../../../local/testing/events.js';
 
 const ev = (device: string, seq: number, temperature: number, battery = 80): IngestedEvent => ({
   ...sensorData(device, seq, { timestamp: 1000 + seq, readings: { temperature, battery } }),

@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import { applyBatchEffects, revertBatchEffects } from '../../../workers/activities/batch-effects.js';
 import type { ApplyBatchInput } from '../../../workers/shared/activity-contract.js';
 import type { IngestedEvent } from '../../../workers/shared/events.js';
-import { sensorData } from '../../helpers/events.js';
-import { stack, testDatabase, uniqueId, type TestDatabase } from '../../helpers/test-stack.js';
+import { sensorData } from '../../../local/testing/events.js';
+import { stack, testDatabase, uniqueId, type TestDatabase } from '../../../local/testing/test-stack.js';
 
 const id = uniqueId('effects');
 let db: TestDatabase;

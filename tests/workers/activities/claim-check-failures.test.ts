@@ -29,8 +29,8 @@ import {
 } from '../../../workers/shared/temporal.js';
 import { HEADERS } from '../../../workers/shared/topics.js';
 import { createWorkerMetrics } from '../../../workers/worker/worker-metrics.js';
-import { record, sensorData } from '../../helpers/events.js';
-import { eventually, uniqueId, type TestDatabase } from '../../helpers/test-stack.js';
+import { record, sensorData } from '../../../local/testing/events.js';
+import { eventually, uniqueId, type TestDatabase } from '../../../local/testing/test-stack.js';
 import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('claim');

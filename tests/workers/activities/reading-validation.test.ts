@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateBatch } from '../../../workers/activities/reading-validation.js';
 import type { IngestedEvent } from '../../../workers/shared/events.js';
-import { sensorData } from '../../helpers/events.js';
+import { sensorData } from '../../../local/testing/events.js';
 
 const now = 1_800_000_000_000;
 const window = { now, maxEventAgeMs: 3600_000, maxClockSkewMs: 60_000 };

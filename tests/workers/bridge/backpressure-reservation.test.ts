@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Backpressure } from '../../../workers/bridge/backpressure.js';
-import { stack, testTemporal, uniqueId } from '../../helpers/test-stack.js';
+import { stack, testTemporal, uniqueId } from '../../../local/testing/test-stack.js';
 
 const BOUND = 3;
 let temporal: Awaited<ReturnType<typeof testTemporal>>;

@@ -11,7 +11,7 @@ import { createBridgeMetrics } from '../../../workers/bridge/bridge-metrics.js';
 import type { TopicNames } from '../../../workers/config.js';
 import { createLogger } from '../../../workers/lib/logger.js';
 import { startSensorWorker, type RunningWorker } from '../../../workers/worker/sensor-worker.js';
-import { produce, record, sensorData } from '../../helpers/events.js';
+import { produce, record, sensorData } from '../../../local/testing/events.js';
 import {
   eventually,
   stack,
@@ -23,7 +23,7 @@ import {
   testWorkerConfig,
   uniqueId,
   type TestDatabase,
-} from '../../helpers/test-stack.js';
+} from '../../../local/testing/test-stack.js';
 
 const id = uniqueId('backpressure');
 const MAX_OPEN = 4;

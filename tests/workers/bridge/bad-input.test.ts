@@ -30,7 +30,7 @@ import { HEADERS } from '../../../workers/shared/topics.js';
 import { startSensorWorker, type RunningWorker } from '../../../workers/worker/sensor-worker.js';
 import { badInputCorpus, type CorpusCase } from '../../fixtures/bad-input/corpus.js';
 import { readRecords, recordsBetween } from '../../fixtures/bad-input/read-records.js';
-import { record, sensorData } from '../../helpers/events.js';
+import { record, sensorData } from '../../../local/testing/events.js';
 import {
   eventually,
   stack,
@@ -42,7 +42,7 @@ import {
   testWorkerConfig,
   uniqueId,
   type TestDatabase,
-} from '../../helpers/test-stack.js';
+} from '../../../local/testing/test-stack.js';
 
 // This process reads the corpus back: its own consumers need the linear header decoding too.
 const headerDecoding = installKafkajsDecoders();

@@ -13,7 +13,7 @@ import {
   batchWorkflowId,
   type ProcessSensorBatchInput,
 } from '../../../workers/shared/temporal.js';
-import { stack, testTemporal, uniqueId } from '../../helpers/test-stack.js';
+import { stack, testTemporal, uniqueId } from '../../../local/testing/test-stack.js';
 
 const id = uniqueId('starter');
 const topic = `${id}.sensor-data`;

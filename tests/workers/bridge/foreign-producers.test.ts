@@ -14,9 +14,9 @@ import {
   topicEndOffsets,
 } from '../../../local/run-verification.js';
 import { IngestBridge } from '../../../workers/bridge/ingest-bridge.js';
-import { produce, record, sensorData } from '../../helpers/events.js';
+import { produce, record, sensorData } from '../../../local/testing/events.js';
 import { javaConsoleProduce, type JavaCodec } from '../../helpers/java-producer.js';
-import { eventually, uniqueId } from '../../helpers/test-stack.js';
+import { eventually, uniqueId } from '../../../local/testing/test-stack.js';
 import { startFixtureBridge, startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('foreign');

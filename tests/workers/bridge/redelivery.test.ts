@@ -13,7 +13,7 @@ import {
 } from '../../../local/pipeline-processes.js';
 import { effectCounts, processedTopicCounts, topicEndOffsets } from '../../../local/run-verification.js';
 import type { TopicNames } from '../../../workers/config.js';
-import { produce, record, sensorData } from '../../helpers/events.js';
+import { produce, record, sensorData } from '../../../local/testing/events.js';
 import {
   eventually,
   stack,
@@ -22,7 +22,7 @@ import {
   testTemporal,
   uniqueId,
   type TestDatabase,
-} from '../../helpers/test-stack.js';
+} from '../../../local/testing/test-stack.js';
 import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('redeliver');

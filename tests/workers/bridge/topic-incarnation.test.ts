@@ -9,8 +9,8 @@ import { after, before, test } from 'node:test';
 import { effectCounts } from '../../../local/run-verification.js';
 import { ensureTopics, pipelineTopicSpecs } from '../../../local/topics.js';
 import { IngestBridge } from '../../../workers/bridge/ingest-bridge.js';
-import { produce, record, sensorData } from '../../helpers/events.js';
-import { eventually, uniqueId } from '../../helpers/test-stack.js';
+import { produce, record, sensorData } from '../../../local/testing/events.js';
+import { eventually, uniqueId } from '../../../local/testing/test-stack.js';
 import { startFixtureBridge, startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('reborn');

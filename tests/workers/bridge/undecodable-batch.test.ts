@@ -13,8 +13,8 @@ import { IngestBridge } from '../../../workers/bridge/ingest-bridge.js';
 import { hardenKafkajs } from '../../../workers/lib/kafka-client.js';
 import type { BoundedDeadLetterEnvelope } from '../../../workers/lib/dead-letter.js';
 import { HEADERS } from '../../../workers/shared/topics.js';
-import { record, sensorData } from '../../helpers/events.js';
-import { eventually, uniqueId } from '../../helpers/test-stack.js';
+import { record, sensorData } from '../../../local/testing/events.js';
+import { eventually, uniqueId } from '../../../local/testing/test-stack.js';
 import { startFixtureBridge, startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const require = createRequire(import.meta.url);

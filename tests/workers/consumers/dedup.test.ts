@@ -8,7 +8,7 @@ import type { Consumer } from 'kafkajs';
 import { InMemoryDedupWindow } from '../../../workers/consumers/dedup.js';
 import { runExampleConsumer } from '../../../workers/consumers/example-processed-consumer.js';
 import { HEADERS } from '../../../workers/shared/topics.js';
-import { produce } from '../../helpers/events.js';
+import { produce } from '../../../local/testing/events.js';
 import {
   eventually,
   stack,
@@ -17,7 +17,7 @@ import {
   testTopics,
   uniqueId,
   type TestDatabase,
-} from '../../helpers/test-stack.js';
+} from '../../../local/testing/test-stack.js';
 
 const id = uniqueId('dedup');
 let db: TestDatabase;

@@ -12,7 +12,7 @@ import {
   nextFetchBytes,
 } from '../../../workers/lib/kafka-range-reader.js';
 import { seededRandom } from '../../../local/lib/seeded-random.js';
-import { stack, testKafka, testTopics, uniqueId } from '../../helpers/test-stack.js';
+import { stack, testKafka, testTopics, uniqueId } from '../../../local/testing/test-stack.js';
 
 const SENDS = 24;
 const PER_SEND = 1000;

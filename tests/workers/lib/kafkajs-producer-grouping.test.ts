@@ -3,7 +3,7 @@ import { linearGrouping, producerGrouping } from '../../../workers/lib/kafkajs-p
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { stack, testKafka, testTopics, uniqueId } from '../../helpers/test-stack.js';
+import { stack, testKafka, testTopics, uniqueId } from '../../../local/testing/test-stack.js';
 
 const require = createRequire(import.meta.url);
 

@@ -7,7 +7,7 @@ import {
   kafkajsRecordEncoder,
   type RecordInput,
 } from '../../../workers/lib/kafkajs-record-encoder.js';
-import { stack, testKafka, testTopics, uniqueId } from '../../helpers/test-stack.js';
+import { stack, testKafka, testTopics, uniqueId } from '../../../local/testing/test-stack.js';
 
 const require = createRequire(import.meta.url);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { numberArray, textArray } from '../../../workers/lib/pg-array.js';
-import { stack, testDatabase, uniqueId, type TestDatabase } from '../../helpers/test-stack.js';
+import { stack, testDatabase, uniqueId, type TestDatabase } from '../../../local/testing/test-stack.js';
 
 let db: TestDatabase;
 before(async () => {

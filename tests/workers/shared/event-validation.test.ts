@@ -9,7 +9,7 @@ import { checkHeaders, parseSensorData } from '../../../workers/shared/event-val
 import { DEAD_LETTER_KINDS } from '../../../workers/shared/events.js';
 import { rejectionReason, type TimeWindow } from '../../../workers/activities/reading-validation.js';
 import { badInputCorpus } from '../../fixtures/bad-input/corpus.js';
-import { sensorData } from '../../helpers/events.js';
+import { sensorData } from '../../../local/testing/events.js';
 
 const now = 1_700_000_000_000;
 const corpus = badInputCorpus({ devicePrefix: 'unit-', now });

@@ -9,8 +9,8 @@ import type { TopicNames } from '../../../workers/config.js';
 import { createLogger } from '../../../workers/lib/logger.js';
 import { HEADERS } from '../../../workers/shared/topics.js';
 import { redriveParked } from '../../../workers/tools/redrive.js';
-import { BatchDriver } from '../../helpers/batch-driver.js';
-import { sensorData } from '../../helpers/events.js';
+import { BatchDriver } from '../../../local/testing/batch-driver.js';
+import { sensorData } from '../../../local/testing/events.js';
 import {
   stack,
   testBridgeConfig,
@@ -18,7 +18,7 @@ import {
   testTemporal,
   uniqueId,
   type TestDatabase,
-} from '../../helpers/test-stack.js';
+} from '../../../local/testing/test-stack.js';
 import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('park');

@@ -8,9 +8,9 @@ import { after, before, test } from 'node:test';
 import { KafkaRangeReader } from '../../../workers/lib/kafka-range-reader.js';
 import { HEADERS } from '../../../workers/shared/topics.js';
 import { traceEvent } from '../../../workers/tools/trace.js';
-import { BatchDriver } from '../../helpers/batch-driver.js';
-import { sensorData } from '../../helpers/events.js';
-import { uniqueId } from '../../helpers/test-stack.js';
+import { BatchDriver } from '../../../local/testing/batch-driver.js';
+import { sensorData } from '../../../local/testing/events.js';
+import { uniqueId } from '../../../local/testing/test-stack.js';
 import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('trace');

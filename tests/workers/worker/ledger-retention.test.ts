@@ -17,8 +17,8 @@ import {
   type PruneLedgerResult,
 } from '../../../workers/shared/temporal.js';
 import { ensureLedgerRetentionSchedule } from '../../../workers/worker/ledger-retention-schedule.js';
-import { sensorData } from '../../helpers/events.js';
-import { eventually, testTemporal, uniqueId, type TestDatabase } from '../../helpers/test-stack.js';
+import { sensorData } from '../../../local/testing/events.js';
+import { eventually, testTemporal, uniqueId, type TestDatabase } from '../../../local/testing/test-stack.js';
 import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const DAY = 24 * 3600_000;

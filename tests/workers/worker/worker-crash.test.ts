@@ -15,7 +15,7 @@ import { IngestBridge } from '../../../workers/bridge/ingest-bridge.js';
 import { createBridgeMetrics } from '../../../workers/bridge/bridge-metrics.js';
 import type { TopicNames } from '../../../workers/config.js';
 import { createLogger } from '../../../workers/lib/logger.js';
-import { produce, record, sensorData } from '../../helpers/events.js';
+import { produce, record, sensorData } from '../../../local/testing/events.js';
 import {
   eventually,
   stack,
@@ -27,7 +27,7 @@ import {
   testTopics,
   uniqueId,
   type TestDatabase,
-} from '../../helpers/test-stack.js';
+} from '../../../local/testing/test-stack.js';
 
 const id = uniqueId('wcrash');
 let db: TestDatabase;

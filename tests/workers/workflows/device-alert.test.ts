@@ -13,8 +13,8 @@ import {
   type AlertState,
   type ProcessSensorBatchResult,
 } from '../../../workers/shared/temporal.js';
-import { BatchDriver } from '../../helpers/batch-driver.js';
-import { eventually, testTemporal, uniqueId, type TestDatabase } from '../../helpers/test-stack.js';
+import { BatchDriver } from '../../../local/testing/batch-driver.js';
+import { eventually, testTemporal, uniqueId, type TestDatabase } from '../../../local/testing/test-stack.js';
 import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('alerts');

@@ -1,6 +1,7 @@
 /**
  * Test fixtures on the real local servers: each test gets its own Postgres database, Kafka topics,
  * consumer group and Temporal task queue, so tests run side by side and leave each other alone.
+ * Here, in a source folder, because scripts/record-histories.ts uses them too.
  */
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
@@ -15,10 +16,10 @@ import {
   loadStackConfig,
   type KafkaPrincipal,
   type StackEndpoints,
-} from '../../local/config.js';
-import { psql } from '../../local/postgres.js';
-import { stackUp } from '../../local/stack.js';
-import { ensureTopics, pipelineTopicSpecs } from '../../local/topics.js';
+} from '../config.js';
+import { psql } from '../postgres.js';
+import { stackUp } from '../stack.js';
+import { ensureTopics, pipelineTopicSpecs } from '../topics.js';
 import { prefixedTopics } from '../../workers/shared/topics.js';
 import type { BridgeConfig, TopicNames, WorkerConfig } from '../../workers/config.js';
 import { migrate } from '../../workers/db/migrate.js';

@@ -1,4 +1,4 @@
-/** Builders of SensorData records for tests. */
+/** Builders of SensorData records for tests and the history recorder (scripts/record-histories.ts). */
 import type { Kafka, Message } from 'kafkajs';
 import { SENSOR_DATA_SCHEMA_VERSION, type Readings, type SensorData } from '../../workers/shared/events.js';
 
