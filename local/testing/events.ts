@@ -1,5 +1,6 @@
 /** Builders of SensorData records for tests and the history recorder (scripts/record-histories.ts). */
-import type { Kafka, Message } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import { SENSOR_DATA_SCHEMA_VERSION, type Readings, type SensorData } from '../../workers/shared/events.js';
 
 export function sensorData(
@@ -31,5 +32,28 @@ export async function produce(kafka: Kafka, topic: string, messages: Message[]):
     }
   } finally {
     await producer.disconnect();
+  }
+}
+
+/** The first `count` records of `topic` in the order one consumer (its own group) receives them. */
+export async function readMessages(kafka: Kafka, topic: string, count: number): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: `read-${randomBytes(4).toString('hex')}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const seen: KafkaMessage[] = [];
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          eachMessage: async ({ message }) => {
+            seen.push(message);
+            if (seen.length === count) resolve();
+          },
+        })
+        .catch(reject);
+    });
+    return seen;
+  } finally {
+    await consumer.disconnect();
   }
 }

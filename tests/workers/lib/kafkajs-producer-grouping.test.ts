@@ -3,6 +3,7 @@ import { linearGrouping, producerGrouping } from '../../../workers/lib/kafkajs-p
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
+import { readMessages } from '../../../local/testing/events.js';
 import { stack, testKafka, testTopics, uniqueId } from '../../../local/testing/test-stack.js';
 
 const require = createRequire(import.meta.url);
@@ -39,7 +40,6 @@ test('a 3,000-message send to one partition arrives whole and in order', async (
   const kafka = testKafka(ep);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const consumer = kafka.consumer({ groupId: uniqueId('grouping') });
   try {
     const values = Array.from({ length: 3000 }, (_, i) => String(i));
     const [meta] = await producer.send({
@@ -48,22 +48,12 @@ test('a 3,000-message send to one partition arrives whole and in order', async (
       messages: values.map((value) => ({ key: 'same', value, partition: 0 })),
     });
     assert.equal(meta?.partition, 0);
-    await consumer.connect();
-    await consumer.subscribe({ topic: topics.processed, fromBeginning: true });
-    const seen: string[] = [];
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          eachMessage: async ({ message }) => {
-            seen.push(message.value!.toString());
-            if (seen.length === values.length) resolve();
-          },
-        })
-        .catch(reject);
-    });
-    assert.deepEqual(seen, values);
+    const seen = await readMessages(kafka, topics.processed, values.length);
+    assert.deepEqual(
+      seen.map((m) => m.value!.toString()),
+      values,
+    );
   } finally {
-    await consumer.disconnect();
     await producer.disconnect();
   }
 });

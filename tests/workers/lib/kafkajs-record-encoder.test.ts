@@ -7,6 +7,7 @@ import {
   kafkajsRecordEncoder,
   type RecordInput,
 } from '../../../workers/lib/kafkajs-record-encoder.js';
+import { readMessages } from '../../../local/testing/events.js';
 import { stack, testKafka, testTopics, uniqueId } from '../../../local/testing/test-stack.js';
 
 const require = createRequire(import.meta.url);
@@ -48,7 +49,6 @@ test('a send through the installed encoder reads back with its keys, values and 
   const kafka = testKafka(ep);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  const consumer = kafka.consumer({ groupId: uniqueId('records') });
   try {
     const sent = Array.from({ length: 500 }, (_, i) => ({
       key: `device-${i % 7}`,
@@ -57,25 +57,12 @@ test('a send through the installed encoder reads back with its keys, values and 
       headers: { 'idempotency-key': `e-${i}`, many: ['a', `b${i}`] },
     }));
     await producer.send({ topic: topics.processed, acks: -1, messages: sent });
-    await consumer.connect();
-    await consumer.subscribe({ topic: topics.processed, fromBeginning: true });
-    const seen: { key: string; value: string; id: string; many: string[] }[] = [];
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          eachMessage: async ({ message }) => {
-            const many = message.headers?.many as Buffer[];
-            seen.push({
-              key: message.key!.toString(),
-              value: message.value!.toString(),
-              id: String(message.headers?.['idempotency-key']),
-              many: many.map(String),
-            });
-            if (seen.length === sent.length) resolve();
-          },
-        })
-        .catch(reject);
-    });
+    const seen = (await readMessages(kafka, topics.processed, sent.length)).map((message) => ({
+      key: message.key!.toString(),
+      value: message.value!.toString(),
+      id: String(message.headers?.['idempotency-key']),
+      many: (message.headers?.many as Buffer[]).map(String),
+    }));
     assert.deepEqual(
       seen,
       sent.map((m) => ({
@@ -86,7 +73,6 @@ test('a send through the installed encoder reads back with its keys, values and 
       })),
     );
   } finally {
-    await consumer.disconnect();
     await producer.disconnect();
   }
 });
