@@ -56,6 +56,60 @@ function setHeader(headers: Record<string, HeaderValue | HeaderValue[]>, name: s
   Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** A batch's first offset and timestamp as numbers, when exact (below 2^53); else undefined. */
+interface BatchBases {
+  readonly offset: number | undefined;
+  readonly timestamp: number | undefined;
+}
+
+function exactNumber(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+// Every record of a batch shares its context object: the bases are parsed once per batch. kafkajs's
+// BigInt Long parsed, added and printed them for every record (8 % of the bridge's CPU, profiled).
+let lastContext: BatchContext | undefined;
+let lastBases: BatchBases = { offset: undefined, timestamp: undefined };
+
+function batchBases(context: BatchContext): BatchBases {
+  if (context !== lastContext) {
+    lastContext = context;
+    lastBases = { offset: exactNumber(context.firstOffset), timestamp: exactNumber(context.firstTimestamp) };
+  }
+  return lastBases;
+}
+
+/** base + delta printed, when both are numbers and the sum is exact; else undefined (kafkajs's Long). */
+function exactSum(base: number | undefined, delta: unknown): string | undefined {
+  if (base === undefined || typeof delta !== 'number') return undefined;
+  const sum = base + delta;
+  return Number.isSafeInteger(sum) ? String(sum) : undefined;
+}
+
+/**
+ * A zig-zag varlong read as a number when it has at most 7 bytes (49 bits: a timestamp delta is
+ * 1 to 3); a longer one is read by kafkajs as its Long.
+ */
+function readSmallVarLong(decoder: WireDecoder): number | unknown {
+  const d = decoder as unknown as { buffer: Buffer; offset: number };
+  const buffer = d.buffer;
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 7; i++) {
+    const byte = buffer[d.offset + i];
+    if (byte === undefined) break;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) {
+      d.offset += i + 1;
+      return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+    }
+    scale *= 128;
+  }
+  return decoder.readVarLong();
+}
+
 function linearRecordDecoder(): (decoder: WireDecoder, batchContext?: BatchContext) => unknown {
   const Long = require('kafkajs/src/utils/long.js') as { fromValue(v: unknown): LongLike };
   const TimestampTypes = require('kafkajs/src/protocol/timestampTypes.js') as { LOG_APPEND_TIME: number };
@@ -73,13 +127,16 @@ function linearRecordDecoder(): (decoder: WireDecoder, batchContext?: BatchConte
       maxTimestamp,
     } = batchContext;
     const attributes = decoder.readInt8();
-    const timestampDelta = decoder.readVarLong();
+    const bases = batchBases(batchContext);
+    const timestampDelta = readSmallVarLong(decoder);
     const timestamp =
       timestampType === TimestampTypes.LOG_APPEND_TIME && maxTimestamp
         ? maxTimestamp
-        : Long.fromValue(firstTimestamp).add(timestampDelta).toString();
+        : (exactSum(bases.timestamp, timestampDelta) ??
+          Long.fromValue(firstTimestamp).add(timestampDelta).toString());
     const offsetDelta = decoder.readVarInt();
-    const offset = Long.fromValue(firstOffset).add(offsetDelta).toString();
+    const offset =
+      exactSum(bases.offset, offsetDelta) ?? Long.fromValue(firstOffset).add(offsetDelta).toString();
     const key = decoder.readVarIntBytes();
     const value = decoder.readVarIntBytes();
     // Same shape as kafkajs's fold (one value, or an array for a repeated name), in linear time.
