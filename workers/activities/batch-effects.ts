@@ -22,6 +22,7 @@ ins AS (
   SELECT event_id, device_id, event_time, $11, source_partition, source_offset,
          temperature, humidity, pressure, battery
   FROM input
+  ORDER BY event_id
   ON CONFLICT (event_id) DO NOTHING
   RETURNING event_id, device_id, event_time, temperature, humidity, pressure, battery
 ),
