@@ -74,11 +74,14 @@ batch AS (
   RETURNING (extract(epoch FROM applied_at) * 1000)::bigint AS applied_ms
 )
 SELECT
-  -- ours = inserted now, or by an earlier attempt of this batch (same statement snapshot)
+  -- ours = inserted now, or by an earlier attempt of this batch (same statement snapshot). When the
+  -- insert took every event (nearly every batch: a device's re-send lands in its original's batch,
+  -- where the worker drops it), the list is empty without matching the input against the insert.
+  CASE WHEN (SELECT count(*) FROM ins) = cardinality($1::text[]) THEN '[]'::json ELSE
   (SELECT coalesce(json_agg(i.event_id), '[]'::json) FROM input i
     WHERE i.event_id NOT IN (SELECT event_id FROM ins)
       AND NOT EXISTS (SELECT 1 FROM processed_events p WHERE p.event_id = i.event_id AND p.batch_id = $11)
-  ) AS duplicate_event_ids,
+  ) END AS duplicate_event_ids,
   (SELECT coalesce(json_agg(json_build_object('deviceId', a.device_id, 'rule', a.rule)), '[]'::json)
      FROM alerts a WHERE a.status <> 'resolved' AND a.device_id IN (SELECT DISTINCT device_id FROM input)
   ) AS open_alerts,
