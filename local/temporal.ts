@@ -16,7 +16,7 @@ import {
   stopDaemon,
   waitFor,
 } from './lib/proc.js';
-import { LOCAL_DATABASES } from './postgres.js';
+import { LOCAL_DATABASES, psql } from './postgres.js';
 import { progress } from './progress.js';
 import { requireGo } from './toolchain.js';
 import { TEMPORAL_MODULES, VERSIONS } from './versions.js';
@@ -190,11 +190,12 @@ async function ensureSchema(bins: TemporalBinaries, config: StackConfig): Promis
       '--db',
       db.name,
     ];
-    const marker = join(stateDir(), 'temporal', `.schema-${db.name}`);
-    if (!existsSync(marker)) {
+    // Asked of the database, not of a marker file: a Postgres data directory made anew (removed, or
+    // its temporary directory cleaned) next to an old marker left update-schema failing on every start.
+    const versioned = await psql(config, "SELECT to_regclass('public.schema_version') IS NOT NULL", db.name);
+    if (versioned.trim() !== 't') {
       progress(`temporal: setting up schema in ${db.name}`);
       await run(bins.sqlTool, [...common, 'setup-schema', '-v', '0.0']);
-      writeFileSync(marker, 'setup\n');
     }
     await run(bins.sqlTool, [...common, 'update-schema', '--schema-name', `postgresql/v12/${schemaName}`]);
   }
