@@ -23,6 +23,7 @@ import type { BenchOptions } from './options.js';
 import { runPhase, serverRoots, type PhaseEnv } from './phase.js';
 import { UsageRecorder, type RoleUsage } from './proc-stats.js';
 import type { PhaseSample } from './stats.js';
+import { formatCount } from '../local/lib/format.js';
 
 export interface BaselineResult {
   readonly name: 'naive' | 'ceiling';
@@ -229,7 +230,7 @@ export async function runCeiling(
   await admin.connect();
   let child: BenchChild | undefined;
   try {
-    ctx.say(`ceiling baseline: preloading ${opts.ceilingRecords.toLocaleString('en-US')} records`);
+    ctx.say(`ceiling baseline: preloading ${formatCount(opts.ceilingRecords)} records`);
     const preload = await runPhase(
       {
         name: 'ceiling-preload',
@@ -300,8 +301,8 @@ export async function runCeiling(
       if (done || now - lastSaid >= ctx.sampleMs) {
         lastSaid = now;
         ctx.say(
-          `[${sample.t.toFixed(1).padStart(6)}s ceiling] passed ${processed.toLocaleString('en-US')}` +
-            ` | left ${Math.max(0, records - consumed).toLocaleString('en-US')} | cpu ${Math.round(sample.cores.machine! * 100)}%:` +
+          `[${sample.t.toFixed(1).padStart(6)}s ceiling] passed ${formatCount(processed)}` +
+            ` | left ${formatCount(Math.max(0, records - consumed))} | cpu ${Math.round(sample.cores.machine! * 100)}%:` +
             ` kafka ${Math.round((sample.cores.kafka ?? 0) * 100)} passthrough ${Math.round((sample.cores.passthrough ?? 0) * 100)}`,
         );
       }

@@ -19,6 +19,7 @@ import {
   type ProducerCodec,
 } from '../workers/lib/kafka-codecs.js';
 import { SENSOR_DATA_SCHEMA_VERSION, type SensorData } from '../workers/shared/events.js';
+import { formatCount } from '../local/lib/format.js';
 
 const SEND_SIZE = 1_000;
 
@@ -104,9 +105,7 @@ async function main(): Promise<void> {
   const kafka = new Kafka(kafkaClientConfig(ep, 'bench-client-micro'));
   const admin = kafka.admin();
   await admin.connect();
-  console.log(
-    `kafkajs, ${records.toLocaleString('en-US')} records per codec, ${process.version}; CPU µs per record`,
-  );
+  console.log(`kafkajs, ${formatCount(records)} records per codec, ${process.version}; CPU µs per record`);
   console.log('codec     produce   broker (append)   consume+parse   broker (fetch)');
   for (const codec of PRODUCER_CODECS as readonly ProducerCodec[]) {
     if (codec === 'zstd' && !zstdCompressionAvailable) {

@@ -25,6 +25,7 @@ import { topFunctions } from './profile.js';
 import { avgEventBytes, printReport } from './report.js';
 import { searchMax } from './search.js';
 import type { BenchResults } from './bench-results.js';
+import { formatCount } from '../local/lib/format.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -86,9 +87,7 @@ async function main(): Promise<number> {
       const found = await searchMax(ours, opts, say, () => interrupted);
       search = found.trials;
       rate = found.rate;
-      say(
-        `search: sustainable max ≈ ${rate.toLocaleString('en-US')} events/s; measuring it for ${opts.durationS} s`,
-      );
+      say(`search: sustainable max ≈ ${formatCount(rate)} events/s; measuring it for ${opts.durationS} s`);
     }
     await ours.runPhase({ name: 'main', rate, durationS: opts.durationS, warmupS: opts.warmupS });
     const halfS = Math.max(10, Math.round(opts.durationS / 2));

@@ -26,6 +26,7 @@ import { BRIDGE_METRICS } from '../workers/shared/metrics.js';
 import { ledgerRetentionScheduleId, TEMPORAL_NAMESPACE, WORKFLOW_TYPES } from '../workers/shared/temporal.js';
 import { runPhase, type PhaseEnv, type PhasePlan, type PhaseResult } from './phase.js';
 import { percentiles, type Percentiles } from './stats.js';
+import { formatCount as fmt } from '../local/lib/format.js';
 
 export interface OursOptions {
   readonly ep: StackEndpoints;
@@ -210,7 +211,6 @@ export class PipelineUnderTest {
     await readSince(this.kafka, this.dlqStart, () => deadLettered++);
     const effects = await effectCounts(this.pool, `${runId}-`);
     const devices = this.phases.reduce((s, p) => s + Math.min(p.devicesUsed, p.fleet.valid), 0);
-    const fmt = (n: number) => n.toLocaleString('en-US');
     const checks = [
       {
         name: 'every valid event applied once (ledger)',

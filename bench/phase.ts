@@ -14,6 +14,7 @@ import { startChild, stopChild, type BenchChild } from './child.js';
 import { UsageRecorder, type RoleUsage } from './proc-stats.js';
 import type { SimulatorSpec } from './simulator-process.js';
 import { boundedVerdict, windowRate, type BoundedVerdict, type PhaseSample } from './stats.js';
+import { formatCount } from '../local/lib/format.js';
 
 const SIMULATOR_ENTRY = join(import.meta.dirname, 'simulator-process.ts');
 
@@ -101,7 +102,7 @@ export function serverRoots(): Map<string, number> {
   return roots;
 }
 
-const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
+const fmt = (n: number) => formatCount(n, '-');
 
 export async function runPhase(plan: PhasePlan, env: PhaseEnv): Promise<PhaseResult> {
   const sims: BenchChild[] = [];

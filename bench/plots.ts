@@ -11,6 +11,7 @@ import { Resvg } from '@resvg/resvg-js';
 import type { BaselineResult } from './baselines.js';
 import type { OursPhase } from './ours.js';
 import { cdfPoints, type PhaseSample } from './stats.js';
+import { formatCount } from '../local/lib/format.js';
 
 const require = createRequire(import.meta.url);
 const FONT = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
@@ -163,7 +164,7 @@ export function renderPlots(
   const oursSeries: Series[] = [];
   measured.forEach((p, i) => {
     const offset = (p.startedAt - t0) / 1000;
-    const rate = p.targetRate ? `${Math.round(p.targetRate).toLocaleString('en-US')}/s` : 'max';
+    const rate = p.targetRate ? `${formatCount(p.targetRate)}/s` : 'max';
     oursSeries.push({
       name: `${p.name} processed`,
       color: COLORS[i]!,
@@ -187,7 +188,7 @@ export function renderPlots(
   if (baselines) {
     panels.push({
       // The offered input is far above what it completes: drawn, it would flatten the line that matters.
-      title: `Naive baseline: one workflow per event (offered ${baselines.naive.offered.toLocaleString('en-US')} events/s)`,
+      title: `Naive baseline: one workflow per event (offered ${formatCount(baselines.naive.offered)} events/s)`,
       xLabel: 'seconds',
       yLabel: 'events/s',
       series: [{ name: 'processed', color: COLORS[2]!, points: rates(baselines.naive.samples, 'processed') }],

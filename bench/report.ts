@@ -2,6 +2,7 @@
 import { Fleet } from '../local/simulator/fleet.js';
 import type { BenchResults } from './bench-results.js';
 import type { RoleUsage } from './proc-stats.js';
+import { formatCount } from '../local/lib/format.js';
 
 /** Mean size in bytes of a valid SensorData record's value, from a sample of the fleet the bench drives. */
 export function avgEventBytes(seed: number): number {
@@ -18,7 +19,7 @@ export function avgEventBytes(seed: number): number {
   return bytes / sample.length;
 }
 
-const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const int = (n: number) => formatCount(n);
 const dec = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
 /** CPU µs per event: cores (CPU seconds per second) over events per second. */

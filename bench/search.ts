@@ -7,6 +7,7 @@
  */
 import type { BenchOptions } from './options.js';
 import type { PhasePlan, PhaseResult } from './phase.js';
+import { formatCount } from '../local/lib/format.js';
 
 export interface SearchTrial {
   readonly rate: number;
@@ -42,12 +43,12 @@ export async function searchMax(
   let hi: SearchTrial | undefined;
   let rate = opts.quick ? 500 : 2000;
   for (let i = 1; i <= maxProbes && !interrupted(); i++) {
-    say(`search: probe ${i} at ${rate.toLocaleString('en-US')} events/s for ${probeS} s`);
+    say(`search: probe ${i} at ${formatCount(rate)} events/s for ${probeS} s`);
     const phase = await ours.runPhase({ name: `probe-${i}`, rate, durationS: probeS, warmupS: probeS / 4 });
     const trial = { rate, bounded: phase.verdict.bounded, processedPerS: phase.processedPerS };
     trials.push(trial);
     say(
-      `search: ${rate.toLocaleString('en-US')}/s ${trial.bounded ? 'bounded' : 'NOT bounded'} (${phase.verdict.reason})`,
+      `search: ${formatCount(rate)}/s ${trial.bounded ? 'bounded' : 'NOT bounded'} (${phase.verdict.reason})`,
     );
     if (trial.bounded && (!lo || rate > lo.rate)) lo = trial;
     if (!trial.bounded && (!hi || rate < hi.rate)) hi = trial;

@@ -1,11 +1,14 @@
 /**
  * Settings of the local stack: ports and sizes, each overridable by an environment variable.
- * This module is the only reader of process.env for local/; everything else takes a StackConfig.
+ * This module (with lib/paths.ts for the directories) is the only reader of the environment for
+ * local/; everything else takes a StackConfig. Both read it through lib/stack-env.ts, where the
+ * chaos run selects its own stack instance.
  */
 // Before kafkajs: it binds its producers' grouping when it loads (kafkajs-producer-grouping.ts).
 import '../workers/lib/kafkajs-producer-grouping.js';
 import { logLevel, type KafkaConfig } from 'kafkajs';
 import { hardenKafkajs } from '../workers/lib/kafka-client.js';
+import { stackEnv } from './lib/stack-env.js';
 
 export interface PortSetting {
   readonly port: number;
@@ -43,6 +46,13 @@ export interface StackConfig {
     readonly etcdPort: PortSetting;
     readonly etcdPeerPort: PortSetting;
   };
+  /** Tools that build or run the servers. */
+  readonly toolchain: {
+    /** A Java runtime's home ($JAVA_HOME), tried first for the CRD generator (local/kube/java.ts). */
+    readonly javaHome?: string;
+    /** $GOFLAGS, kept when the Temporal binaries are built. */
+    readonly goFlags?: string;
+  };
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1, max = 65535): number {
@@ -59,7 +69,7 @@ function port(env: NodeJS.ProcessEnv, envVar: string, fallback: number, max = 65
   return { port: intFromEnv(env, envVar, fallback, 1024, max), envVar };
 }
 
-export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
+export function loadStackConfig(env: NodeJS.ProcessEnv = stackEnv()): StackConfig {
   return {
     postgres: {
       port: port(env, 'STACK_POSTGRES_PORT', 15432),
@@ -87,6 +97,10 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConf
       apiserverPort: port(env, 'SENSOR_STACK_KUBE_API_PORT', 16443),
       etcdPort: port(env, 'SENSOR_STACK_KUBE_ETCD_PORT', 12379),
       etcdPeerPort: port(env, 'SENSOR_STACK_KUBE_ETCD_PEER_PORT', 12380),
+    },
+    toolchain: {
+      ...(env.JAVA_HOME ? { javaHome: env.JAVA_HOME } : {}),
+      ...(env.GOFLAGS ? { goFlags: env.GOFLAGS } : {}),
     },
   };
 }

@@ -30,6 +30,7 @@ import { Fleet } from './simulator/fleet.js';
 import { produceFleet } from './simulator/producer.js';
 import { TOPICS } from '../workers/shared/topics.js';
 import { TEMPORAL_NAMESPACE, acknowledgeSignal } from '../workers/shared/temporal.js';
+import { formatCount } from './lib/format.js';
 
 export interface PipelineRunOptions {
   readonly ep: StackEndpoints;
@@ -76,7 +77,8 @@ export interface Verification {
   readonly redeliveriesDropped: number;
 }
 
-export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+/** Counts as the run prints them (re-exported for the chaos run). */
+export const fmt = (n: number): string => formatCount(n);
 
 /** Resident set size of a live process in MiB (Linux /proc), undefined when it is gone. */
 export function rssMiB(pid: number | undefined): number | undefined {

@@ -52,7 +52,11 @@ async function goInstall(
   );
   try {
     await run('go', ['install', ...pkgs.map(([pkg]) => `${pkg}@v${version}`)], {
-      env: { ...process.env, GOBIN: staging, GOFLAGS: `${process.env.GOFLAGS ?? ''} -buildvcs=false`.trim() },
+      env: {
+        ...process.env,
+        GOBIN: staging,
+        GOFLAGS: `${loadStackConfig().toolchain.goFlags ?? ''} -buildvcs=false`.trim(),
+      },
     });
   } finally {
     clearInterval(ticker);

@@ -5,11 +5,12 @@
  * on failure and on SIGINT/SIGTERM.
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadStackConfig, type StackConfig } from '../config.js';
 import { kafkaDown, kafkaUp } from '../kafka.js';
-import { repoRoot } from '../lib/paths.js';
+import { repoRoot, stateDir } from '../lib/paths.js';
+import { selectStackInstance } from '../lib/stack-env.js';
 import { StackError, daemonPid, isAlive, killDaemon, stopDaemon } from '../lib/proc.js';
 import { postgresDataDir, postgresUp } from '../postgres.js';
 import { stackDown } from '../stack.js';
@@ -40,12 +41,16 @@ export const CHAOS_PORTS = {
 } as const;
 
 /**
- * Points this process's stack code (which reads these variables on every call) at the chaos
- * instance. Call before anything touches the stack; every child inherits it.
+ * Points this process's stack code (which reads its settings on every call) at the chaos instance.
+ * Call before anything touches the stack.
  */
 export function useChaosStack(): StackConfig {
-  Object.assign(process.env, CHAOS_STACK_ENV);
+  selectStackInstance(CHAOS_STACK_ENV);
   return loadStackConfig();
+}
+
+function chaosInstanceSelected(): boolean {
+  return stateDir() === resolve(CHAOS_STACK_ENV.SENSOR_STACK_STATE_DIR);
 }
 
 /** One chaos run at a time per checkout: the instance's ports are fixed. */
@@ -82,20 +87,20 @@ export async function resetChaosState(): Promise<void> {
 
 /** Stops the chaos instance's servers (never the shared stack: the state dir is the chaos one). */
 export async function chaosStackDown(): Promise<void> {
-  if (process.env.SENSOR_STACK_STATE_DIR !== CHAOS_STACK_ENV.SENSOR_STACK_STATE_DIR)
+  if (!chaosInstanceSelected())
     throw new StackError('refusing to stop a stack that is not the chaos instance');
   await stackDown();
 }
 
 /** Second Ctrl-C: no clean shutdown, but never leave the chaos instance's servers behind. */
 export async function chaosStackKill(): Promise<void> {
-  if (process.env.SENSOR_STACK_STATE_DIR !== CHAOS_STACK_ENV.SENSOR_STACK_STATE_DIR) return;
+  if (!chaosInstanceSelected()) return;
   for (const server of ['temporal', 'kafka', 'postgres'] as const) await killDaemon(server);
 }
 
 /** The same from a process 'exit' handler, where nothing asynchronous runs any more. */
 export function chaosStackKillSync(): void {
-  if (process.env.SENSOR_STACK_STATE_DIR !== CHAOS_STACK_ENV.SENSOR_STACK_STATE_DIR) return;
+  if (!chaosInstanceSelected()) return;
   for (const server of ['temporal', 'kafka', 'postgres'] as const) {
     const pid = daemonPid(server);
     if (pid === undefined) continue;

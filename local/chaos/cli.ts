@@ -5,6 +5,7 @@
  *
  *   npm run chaos -- [--seed N] [--rate 1000] [--devices 1000] [--workers 2] [--profile full|short]
  *                    [--outage 60] [--recovery-timeout 300] [--drain-timeout 600] [--max-open-batches 200]
+ *                    [--worker-slots 4]
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -21,6 +22,7 @@ const { values: args } = parseArgs({
     'recovery-timeout': { type: 'string', default: '300' },
     'drain-timeout': { type: 'string', default: '600' },
     'max-open-batches': { type: 'string', default: '200' },
+    'worker-slots': { type: 'string', default: '4' },
   },
 });
 
@@ -52,6 +54,7 @@ runChaos({
   recoveryTimeoutS: number('recovery-timeout', args['recovery-timeout'], 10, 7200),
   drainTimeoutS: number('drain-timeout', args['drain-timeout'], 0, 7200),
   maxOpenBatches: Math.floor(number('max-open-batches', args['max-open-batches'], 1, 100_000)),
+  workerSlots: Math.floor(number('worker-slots', args['worker-slots'], 1, 1000)),
   say: (line) => process.stdout.write(`${line}\n`),
 })
   .then((report) => process.exit(report.ok ? 0 : 1))

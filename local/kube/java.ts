@@ -1,6 +1,7 @@
 /** Finds a Java runtime new enough for a tool (Strimzi's CRD generator is compiled for Java 21). */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadStackConfig } from '../config.js';
 import { run, StackError } from '../lib/proc.js';
 
 async function majorOf(java: string): Promise<number> {
@@ -17,7 +18,8 @@ async function majorOf(java: string): Promise<number> {
 /** The newest `java` among $JAVA_HOME, PATH and /usr/lib/jvm/* whose major version is >= `min`. */
 export async function findJava(min: number): Promise<string> {
   const candidates = new Set<string>();
-  if (process.env.JAVA_HOME) candidates.add(join(process.env.JAVA_HOME, 'bin', 'java'));
+  const { javaHome } = loadStackConfig().toolchain;
+  if (javaHome) candidates.add(join(javaHome, 'bin', 'java'));
   candidates.add('java');
   if (existsSync('/usr/lib/jvm')) {
     for (const d of readdirSync('/usr/lib/jvm')) candidates.add(join('/usr/lib/jvm', d, 'bin', 'java'));

@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stackEnv } from './stack-env.js';
 
 export const PROJECT_NAME = 'sensor-pipeline';
 
@@ -12,21 +13,21 @@ export const PROJECT_NAME = 'sensor-pipeline';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Downloaded and built artifacts, reused across checkouts: $SENSOR_STACK_CACHE_DIR or $XDG_CACHE_HOME/sensor-pipeline. */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+export function cacheDir(env: NodeJS.ProcessEnv = stackEnv()): string {
   if (env.SENSOR_STACK_CACHE_DIR) return resolve(env.SENSOR_STACK_CACHE_DIR);
   const xdg = env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(xdg, PROJECT_NAME);
 }
 
 /** Server data, pid files and logs of this checkout: $SENSOR_STACK_STATE_DIR or <repo>/.stack. */
-export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+export function stateDir(env: NodeJS.ProcessEnv = stackEnv()): string {
   return env.SENSOR_STACK_STATE_DIR ? resolve(env.SENSOR_STACK_STATE_DIR) : join(repoRoot, '.stack');
 }
 
-export function logDir(env: NodeJS.ProcessEnv = process.env): string {
+export function logDir(env: NodeJS.ProcessEnv = stackEnv()): string {
   return join(stateDir(env), 'logs');
 }
 
-export function runDir(env: NodeJS.ProcessEnv = process.env): string {
+export function runDir(env: NodeJS.ProcessEnv = stackEnv()): string {
   return join(stateDir(env), 'run');
 }

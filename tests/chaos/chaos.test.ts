@@ -37,6 +37,7 @@ test(
       // batch holds one fetch wait (1 s) of a partition's input, so 40 batches hold about 7 s of input,
       // well under the half of the stall's input that must wait in Kafka.
       maxOpenBatches: 40,
+      workerSlots: 4,
       say: (line) => console.log(line),
     });
     const replay = `(replay: CHAOS_SEED=${seed})`;
