@@ -17,7 +17,13 @@ import {
   type PipelineProcess,
 } from '../local/pipeline-processes.js';
 import { psql } from '../local/postgres.js';
-import { effectCounts, processedTopicCounts, readSince, topicEndOffsets } from '../local/run-verification.js';
+import {
+  effectCounts,
+  exactlyOnceChecks,
+  processedTopicCounts,
+  readSince,
+  topicEndOffsets,
+} from '../local/run-verification.js';
 import { ensureTopics, pipelineTopicSpecs } from '../local/topics.js';
 import { prefixedTopics } from '../workers/shared/topics.js';
 import type { TopicNames } from '../workers/config.js';
@@ -26,7 +32,6 @@ import { BRIDGE_METRICS } from '../workers/shared/metrics.js';
 import { ledgerRetentionScheduleId, TEMPORAL_NAMESPACE, WORKFLOW_TYPES } from '../workers/shared/temporal.js';
 import { runPhase, type PhaseEnv, type PhasePlan, type PhaseResult } from './phase.js';
 import { percentiles, type Percentiles } from './stats.js';
-import { formatCount as fmt } from '../local/lib/format.js';
 
 export interface OursOptions {
   readonly ep: StackEndpoints;
@@ -211,33 +216,7 @@ export class PipelineUnderTest {
     await readSince(this.kafka, this.dlqStart, () => deadLettered++);
     const effects = await effectCounts(this.pool, `${runId}-`);
     const devices = this.phases.reduce((s, p) => s + Math.min(p.devicesUsed, p.fleet.valid), 0);
-    const checks = [
-      {
-        name: 'every valid event applied once (ledger)',
-        pass: effects.ledger === valid,
-        detail: `${fmt(effects.ledger)} of ${fmt(valid)}`,
-      },
-      {
-        name: 'rollups count each event once',
-        pass: effects.rollupCount === effects.ledger,
-        detail: `${fmt(effects.rollupCount)} = ${fmt(effects.ledger)}`,
-      },
-      {
-        name: 'processed topic: one key per event',
-        pass: topic.uniqueKeys === valid,
-        detail: `${fmt(topic.uniqueKeys)} keys of ${fmt(valid)}, ${fmt(topic.redeliveries)} redeliveries dropped by dedup`,
-      },
-      {
-        name: 'malformed records dead-lettered',
-        pass: deadLettered >= malformed,
-        detail: `${fmt(deadLettered)} in the DLQ, ${fmt(malformed)} sent`,
-      },
-      {
-        name: 'devices with state',
-        pass: effects.devicesWithState === devices,
-        detail: `${fmt(effects.devicesWithState)} of ${fmt(devices)}`,
-      },
-    ];
+    const checks = exactlyOnceChecks({ valid, malformed, devices, effects, topic, deadLettered });
     return { ok: checks.every((c) => c.pass), checks };
   }
 

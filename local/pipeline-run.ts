@@ -21,9 +21,11 @@ import {
   alertChecks,
   deviceStateMismatches,
   effectCounts,
+  exactlyOnceChecks,
   processedTopicCounts,
   readSince,
   topicEndOffsets,
+  type Check,
   type TopicOffsets,
 } from './run-verification.js';
 import { Fleet } from './simulator/fleet.js';
@@ -62,11 +64,7 @@ export interface RunSnapshot {
   readonly alerts: Record<string, number> | undefined;
 }
 
-export interface Check {
-  readonly name: string;
-  readonly pass: boolean;
-  readonly detail: string;
-}
+export type { Check } from './run-verification.js';
 
 export interface Verification {
   readonly ok: boolean;
@@ -341,48 +339,16 @@ export class PipelineRun {
       `SELECT count(*) AS n FROM alert_transitions WHERE alert_id LIKE $1 AND transition = 'escalated'`,
       [`alert:${prefix}%`],
     );
-    const checks: Check[] = [
-      {
-        name: 'every valid event applied once (ledger)',
-        pass: effects.ledger === c.valid,
-        detail: `${fmt(effects.ledger)} of ${fmt(c.valid)}`,
-      },
-      {
-        name: 'rollups count each event once',
-        pass: effects.rollupCount === effects.ledger,
-        detail: `${fmt(effects.rollupCount)} = ${fmt(effects.ledger)}`,
-      },
-      {
-        name: 'processed topic: one key per event',
-        pass: topic.uniqueKeys === c.valid,
-        detail: `${fmt(topic.uniqueKeys)} keys, ${fmt(topic.redeliveries)} redeliveries dropped by dedup`,
-      },
-      {
-        name: 'malformed records dead-lettered',
-        pass: deadLettered >= c.malformed,
-        detail: `${fmt(deadLettered)} in DLQ, ${fmt(c.malformed)} sent`,
-      },
-      {
-        name: 'devices with state',
-        pass: effects.devicesWithState === Math.min(this.opts.devices, c.valid),
-        detail: `${fmt(effects.devicesWithState)}`,
-      },
-      {
-        name: "device state is each device's latest event",
-        pass: staleDevices === 0,
-        detail: `${fmt(staleDevices)} devices differ`,
-      },
-      {
-        name: 'alerts raised once per alert workflow run',
-        pass: alerts.doubleRaised === 0,
-        detail: `${alerts.raised} raised, ${alerts.doubleRaised} alert runs raised twice`,
-      },
-      {
-        name: 'alerts topic: each transition once after dedup',
-        pass: alerts.publishedKeys === alerts.transitions,
-        detail: `${alerts.publishedKeys} keys for ${alerts.transitions} transitions, ${alerts.redeliveries} redeliveries dropped by dedup`,
-      },
-    ];
+    const checks = exactlyOnceChecks({
+      valid: c.valid,
+      malformed: c.malformed,
+      devices: Math.min(this.opts.devices, c.valid),
+      effects,
+      topic,
+      deadLettered,
+      staleDevices,
+      alerts,
+    });
     return {
       ok: checks.every((k) => k.pass),
       checks,

@@ -6,6 +6,7 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Pool } from 'pg';
 import { idempotencyKey } from '../workers/consumers/dedup.js';
+import { formatCount } from './lib/format.js';
 
 /** How long a read may go without a fetched batch before it fails (the broker or the topic is gone). */
 const READ_STALL_MS = 120_000;
@@ -225,4 +226,76 @@ export async function alertChecks(
     publishedKeys: keys.size,
     redeliveries: delivered - keys.size,
   };
+}
+
+export interface Check {
+  readonly name: string;
+  readonly pass: boolean;
+  readonly detail: string;
+}
+
+/** What a run sent and what it found, for the one list of exactly-once checks. */
+export interface RunCounts {
+  /** Valid events and malformed records the simulators sent. */
+  readonly valid: number;
+  readonly malformed: number;
+  /** Devices that sent at least one valid event. */
+  readonly devices: number;
+  readonly effects: EffectCounts;
+  readonly topic: ProcessedTopicCounts;
+  readonly deadLettered: number;
+  /** Checked when given (a query per device: `npm run local`, the tests and the chaos run, not the bench). */
+  readonly staleDevices?: number;
+  readonly alerts?: AlertCheckCounts;
+}
+
+/** The exactly-once checks of a run, in the order every report prints them. */
+export function exactlyOnceChecks(c: RunCounts): Check[] {
+  const checks: Check[] = [
+    {
+      name: 'every valid event applied once (ledger)',
+      pass: c.effects.ledger === c.valid,
+      detail: `${formatCount(c.effects.ledger)} of ${formatCount(c.valid)}`,
+    },
+    {
+      name: 'rollups count each event once',
+      pass: c.effects.rollupCount === c.effects.ledger,
+      detail: `${formatCount(c.effects.rollupCount)} = ${formatCount(c.effects.ledger)}`,
+    },
+    {
+      name: 'processed topic: one key per event',
+      pass: c.topic.uniqueKeys === c.valid,
+      detail: `${formatCount(c.topic.uniqueKeys)} keys of ${formatCount(c.valid)}, ${formatCount(c.topic.redeliveries)} redeliveries dropped by dedup`,
+    },
+    {
+      name: 'malformed records dead-lettered',
+      pass: c.deadLettered >= c.malformed,
+      detail: `${formatCount(c.deadLettered)} in the DLQ, ${formatCount(c.malformed)} sent`,
+    },
+    {
+      name: 'devices with state',
+      pass: c.effects.devicesWithState === c.devices,
+      detail: `${formatCount(c.effects.devicesWithState)} of ${formatCount(c.devices)}`,
+    },
+  ];
+  if (c.staleDevices !== undefined)
+    checks.push({
+      name: "device state is each device's latest event",
+      pass: c.staleDevices === 0,
+      detail: `${formatCount(c.staleDevices)} devices differ`,
+    });
+  if (c.alerts)
+    checks.push(
+      {
+        name: 'alerts raised once per alert workflow run',
+        pass: c.alerts.doubleRaised === 0,
+        detail: `${c.alerts.raised} raised, ${c.alerts.doubleRaised} alert runs raised twice`,
+      },
+      {
+        name: 'alerts topic: each transition once after dedup',
+        pass: c.alerts.publishedKeys === c.alerts.transitions,
+        detail: `${c.alerts.publishedKeys} keys for ${c.alerts.transitions} transitions, ${c.alerts.redeliveries} redeliveries dropped by dedup`,
+      },
+    );
+  return checks;
 }
