@@ -14,6 +14,7 @@ import type {
   PostgresConnection,
   TemporalConnection,
 } from './lib/connections.js';
+import { temporalChart } from './lib/temporal-releases.js';
 import { setupStack } from './stack-setup.js';
 
 export interface PlatformStackProps {
@@ -109,6 +110,7 @@ export class PlatformStack extends TerraformStack {
       database: pg.connection,
       databaseRole: PG_ROLES.temporal,
       temporalNamespace: TEMPORAL_NAMESPACE,
+      version: temporalChart(config.temporal.version),
       numHistoryShards: config.temporal.numHistoryShards,
       replicas: config.temporal.replicas,
       resources: config.temporal.resources,

@@ -11,6 +11,7 @@ export function readDeployedRecord(): DeployedRecord {
     partitions: readJson('./deployed-partitions.json') as DeployedRecord['partitions'],
     shards: readJson('./deployed-shards.json') as DeployedRecord['shards'],
     kafka: readJson('./deployed-kafka.json') as DeployedRecord['kafka'],
+    temporal: readJson('./deployed-temporal.json') as DeployedRecord['temporal'],
   };
 }
 

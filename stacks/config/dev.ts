@@ -64,7 +64,7 @@ export const dev: EnvironmentConfig = buildEnvironment(devSizing, {
     pooler: { imageName: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1' },
     backup: { method: 'none' },
   },
-  temporal: { webReplicas: 1 },
+  temporal: { version: '1.31.2', webReplicas: 1 },
   pipeline: {
     eventWindow: { maxEventAgeHours: 24 },
     release: 'dev',

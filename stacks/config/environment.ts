@@ -40,7 +40,7 @@ export interface EnvironmentChoices {
     readonly pooler: { readonly imageName: string };
     readonly backup: PostgresConfig['backup'];
   };
-  readonly temporal: { readonly webReplicas: number };
+  readonly temporal: { readonly version: string; readonly webReplicas: number };
   readonly pipeline: {
     readonly eventWindow: { readonly maxEventAgeHours: number };
     /** Tag of the workers image, and the worker deployment's build ID. */
@@ -102,6 +102,7 @@ export function buildEnvironment(sizing: SizingInputs, choices: EnvironmentChoic
       backup: choices.postgres.backup,
     },
     temporal: {
+      version: choices.temporal.version,
       numHistoryShards: sized.temporal.numHistoryShards.value,
       replicas: {
         frontend: sized.temporal.frontend.value,

@@ -56,7 +56,7 @@ export const prod: EnvironmentConfig = buildEnvironment(prodSizing, {
     pooler: { imageName: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1' },
     backup: { method: 'barmanCloudPlugin', objectStoreName: 'sensor-pg-backups', schedule: '0 0 2 * * *' },
   },
-  temporal: { webReplicas: 2 },
+  temporal: { version: '1.31.2', webReplicas: 2 },
   pipeline: {
     eventWindow: { maxEventAgeHours: 168 },
     release: '0.1.0',

@@ -56,7 +56,7 @@ export const staging: EnvironmentConfig = buildEnvironment(stagingSizing, {
     pooler: { imageName: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1' },
     backup: { method: 'volumeSnapshot', snapshotClassName: 'csi-snapclass', schedule: '0 0 3 * * *' },
   },
-  temporal: { webReplicas: 1 },
+  temporal: { version: '1.31.2', webReplicas: 1 },
   pipeline: {
     eventWindow: { maxEventAgeHours: 24 },
     release: 'staging',

@@ -109,6 +109,11 @@ export const TEMPORAL_SERVICES = ['frontend', 'history', 'matching', 'worker'] a
 export type TemporalService = (typeof TEMPORAL_SERVICES)[number];
 
 export interface TemporalConfig {
+  /**
+   * Server version, such as "1.31.2": one of stacks/lib/temporal-releases.ts, which names its chart.
+   * Upgrades go one minor version at a time from the deployed one (stacks/config/deployed-temporal.json).
+   */
+  readonly version: string;
   /** History shards; fixed for the life of a cluster (guarded by stacks/config/deployed-shards.json). */
   readonly numHistoryShards: number;
   readonly replicas: {
@@ -193,4 +198,6 @@ export interface DeployedRecord {
   readonly shards: Readonly<Partial<Record<EnvironmentName, number>>>;
   /** The Kafka and metadata versions the cluster runs (stacks/config/deployed-kafka.json). */
   readonly kafka?: Readonly<Partial<Record<EnvironmentName, { version: string; metadataVersion: string }>>>;
+  /** The Temporal server version each cluster runs (stacks/config/deployed-temporal.json). */
+  readonly temporal?: Readonly<Partial<Record<EnvironmentName, string>>>;
 }

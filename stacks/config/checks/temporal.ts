@@ -1,8 +1,9 @@
 /**
- * The Temporal section (validate.ts): shards against the deployed record, services, and the
+ * The Temporal section (validate.ts): the server version and shards against the deployed record, services, and the
  * connections its pods open through the Postgres pooler.
  */
 import { ASSUMPTIONS } from '../../capacity/model.js';
+import { TEMPORAL_CHARTS, temporalRelease } from '../../lib/temporal-releases.js';
 import { TEMPORAL_SERVICES, type DeployedRecord, type EnvironmentConfig } from '../types.js';
 import type { Checker } from './checker.js';
 
@@ -25,10 +26,39 @@ export function poolerLoad(config: EnvironmentConfig): {
   };
 }
 
+/**
+ * Temporal upgrades one minor version at a time (its schema upgrades are written for that): from the
+ * version the record says the cluster runs to the same minor or the next, never down, never a skip.
+ */
+export function checkTemporalVersion(c: Checker, version: string, running: string | undefined): void {
+  const known = Object.keys(TEMPORAL_CHARTS);
+  c.rule(
+    TEMPORAL_CHARTS[version] !== undefined,
+    `'temporal.version' (${JSON.stringify(version)}) must be a server version with a chart in stacks/lib/temporal-releases.ts: ${known.join(', ')}`,
+  );
+  const next = temporalRelease(version);
+  const now = temporalRelease(running);
+  if (!next || !now) return;
+  const [major, minor] = next;
+  const sameOrNext = major === now[0] && (minor === now[1] || minor === now[1] + 1);
+  c.rule(
+    sameOrNext,
+    `'temporal.version' (${version}) must be ${now[0]}.${now[1]}.x or ${now[0]}.${now[1] + 1}.x: the cluster runs ${running} (recorded in stacks/config/deployed-temporal.json), and Temporal upgrades one minor version at a time (docs/upgrades.md)`,
+  );
+  const older =
+    next[0] < now[0] ||
+    (next[0] === now[0] && (next[1] < now[1] || (next[1] === now[1] && next[2] < now[2])));
+  c.rule(
+    !older,
+    `'temporal.version' (${version}) must not be below the deployed version (${running}, recorded in stacks/config/deployed-temporal.json): Temporal does not downgrade its schema`,
+  );
+}
+
 export function checkTemporal(c: Checker, config: EnvironmentConfig, deployed: DeployedRecord): void {
   const env = config.name;
   const p = config.postgres;
   const t = config.temporal;
+  checkTemporalVersion(c, t.version, deployed.temporal?.[env]);
   c.rule(
     isPowerOfTwo(t.numHistoryShards) && t.numHistoryShards <= 16_384,
     `'temporal.numHistoryShards' (${t.numHistoryShards}) must be a power of two between 1 and 16384`,

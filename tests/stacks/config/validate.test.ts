@@ -554,3 +554,26 @@ void test('Postgres and PgBouncer images must be pinned by tag or digest', () =>
     withPort,
   );
 });
+
+void test('a Temporal upgrade goes one minor version at a time from the deployed version, never down', () => {
+  const running: DeployedRecord = { partitions: {}, shards: {}, temporal: { prod: '1.30.1' } };
+  // The same minor or the next is accepted, with a chart for it.
+  assert.equal(validateConfig(prod, running).temporal.version, '1.31.2');
+  // Two minors at once: refused, naming the field, its value and what it may be.
+  const skipped: DeployedRecord = { ...running, temporal: { prod: '1.29.4' } };
+  assert.match(
+    errorOf(prod, {}, skipped),
+    /'temporal\.version' \(1\.31\.2\) must be 1\.29\.x or 1\.30\.x: the cluster runs 1\.29\.4 \(recorded in stacks\/config\/deployed-temporal\.json\), and Temporal upgrades one minor version at a time/,
+  );
+  // Down: refused.
+  const newer: DeployedRecord = { ...running, temporal: { prod: '1.31.3' } };
+  assert.match(
+    errorOf(prod, {}, newer),
+    /'temporal\.version' \(1\.31\.2\) must not be below the deployed version \(1\.31\.3, recorded in stacks\/config\/deployed-temporal\.json\)/,
+  );
+  // A version without a chart: refused with the versions that have one.
+  assert.match(
+    errorOf(prod, { temporal: { version: '1.32.0' } }),
+    /'temporal\.version' \("1\.32\.0"\) must be a server version with a chart in stacks\/lib\/temporal-releases\.ts: 1\.31\.2/,
+  );
+});
