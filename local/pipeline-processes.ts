@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaSaslEnv, type StackEndpoints } from './config.js';
 import { logDir, repoRoot } from './lib/paths.js';
+import { SHARED_PIPELINE_NAMES } from './pipeline-names.js';
 import { tailFile } from './lib/proc.js';
 
 export type PipelineRole = 'bridge' | 'worker';
@@ -26,12 +27,17 @@ const ENTRY: Record<PipelineRole, string> = {
   worker: join(repoRoot, 'workers', 'worker', 'main.ts'),
 };
 
+/** The pipeline role's connection string to one of the local stack's databases. */
+export function pipelineDatabaseUrl(ep: StackEndpoints, database = SHARED_PIPELINE_NAMES.database): string {
+  return `postgres://sensor_app:sensor_app@${ep.postgres.host}:${ep.postgres.port}/${database}`;
+}
+
 /** Environment that points a pipeline process at the local stack. */
 export function pipelineEnv(ep: StackEndpoints, extra: Record<string, string> = {}): Record<string, string> {
   return {
     KAFKA_BROKERS: ep.kafkaBrokers.join(','),
     TEMPORAL_ADDRESS: ep.temporalAddress,
-    DATABASE_URL: `postgres://sensor_app:sensor_app@${ep.postgres.host}:${ep.postgres.port}/sensors`,
+    DATABASE_URL: pipelineDatabaseUrl(ep),
     ...extra,
   };
 }

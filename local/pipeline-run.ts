@@ -1,15 +1,17 @@
 /**
- * One pipeline run on a local stack, shared by `npm run local` and `npm run chaos`: the worker and
- * bridge processes (restartable), the simulated fleet and its producer, progress snapshots, the drain
+ * One pipeline run on a local stack, the one runner of `npm run local`, `npm run chaos` and the bench:
+ * the worker and bridge processes (restartable), bound to a set of names (shared, or the bench run's
+ * own), the simulated fleet and its producer when the run drives one, progress snapshots, the drain
  * and the exactly-once verification at the end.
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, type Producer } from 'kafkajs';
+import { Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { kafkaClientConfig, type StackEndpoints } from './config.js';
 import {
+  pipelineDatabaseUrl,
   pipelineEnv,
   startPipelineProcess,
   stopPipelineProcess,
@@ -28,9 +30,9 @@ import {
   type Check,
   type TopicOffsets,
 } from './run-verification.js';
-import { Fleet } from './simulator/fleet.js';
+import { Fleet, type FleetOptions } from './simulator/fleet.js';
+import { pipelineNamesEnv, SHARED_PIPELINE_NAMES, type PipelineNames } from './pipeline-names.js';
 import { produceFleet } from './simulator/producer.js';
-import { TOPICS } from '../workers/shared/topics.js';
 import { TEMPORAL_NAMESPACE, acknowledgeSignal } from '../workers/shared/temporal.js';
 import { formatCount } from './lib/format.js';
 
@@ -40,16 +42,37 @@ export interface PipelineRunOptions {
   readonly processEndpoints?: StackEndpoints;
   readonly runId: string;
   readonly workers: number;
-  readonly devices: number;
-  readonly seed: number;
-  readonly malformedRate: number;
-  readonly duplicateRate: number;
-  readonly hotDevices: number;
+  /** The simulated fleet this run drives with produce(); a bench drives its own simulator processes. */
+  readonly fleet?: Omit<FleetOptions, 'runId'>;
+  /** Topics, task queue, consumer group and database; the shared ones unless given. */
+  readonly names?: PipelineNames;
   /** The bridge serves /metrics here, worker i on the port `metricsBasePort + 6 + i`. */
   readonly metricsBasePort: number;
   readonly env?: Record<string, string>;
   /** Process name prefix, so that two kinds of run keep apart logs. */
   readonly namePrefix?: string;
+  /** Extra Node flags per process name, e.g. the bench's --cpu-prof. */
+  readonly nodeArgs?: (name: string) => string[];
+}
+
+/** What the run sent, when the verification cannot take it from the run's own fleet. */
+export interface ExpectedCounts {
+  readonly valid: number;
+  readonly malformed: number;
+  /** Devices that sent at least one valid event. */
+  readonly devices: number;
+}
+
+export interface VerifyOptions {
+  /** Default: the run's fleet's counts. */
+  readonly expected?: ExpectedCounts;
+  /**
+   * Also check each device's state and the alert effects (default). The bench leaves them out: its
+   * runs hold tens of millions of events and no alert workflow finishes within them.
+   */
+  readonly deep?: boolean;
+  /** Sees each of the run's records on the processed topic (the bench reads latencies in the same pass). */
+  readonly observe?: (message: KafkaMessage) => void;
 }
 
 export interface RunSnapshot {
@@ -92,7 +115,8 @@ export function rssMiB(pid: number | undefined): number | undefined {
 export class PipelineRun {
   readonly kafka: Kafka;
   readonly pool: pg.Pool;
-  readonly fleet: Fleet;
+  readonly names: PipelineNames;
+  private readonly ownFleet: Fleet | undefined;
   /** Live processes by name; a restart replaces the entry. */
   readonly processes = new Map<string, PipelineProcess>();
   private readonly ports = new Map<string, number>();
@@ -111,24 +135,30 @@ export class PipelineRun {
       alerts: TopicOffsets;
     },
   ) {
+    this.names = opts.names ?? SHARED_PIPELINE_NAMES;
     this.kafka = new Kafka(kafkaClientConfig(opts.ep, `run-${opts.runId}`));
-    this.pool = new pg.Pool({ connectionString: pipelineEnv(opts.ep).DATABASE_URL, max: 2 });
+    this.pool = new pg.Pool({ connectionString: pipelineDatabaseUrl(opts.ep, this.names.database), max: 2 });
     // A run outlives Postgres restarts: a dropped idle connection must not crash the process.
     this.pool.on('error', () => undefined);
-    this.env = pipelineEnv(opts.processEndpoints ?? opts.ep, opts.env ?? {});
-    this.fleet = new Fleet({
-      runId: opts.runId,
-      devices: opts.devices,
-      seed: opts.seed,
-      malformedRate: opts.malformedRate,
-      duplicateRate: opts.duplicateRate,
-      hotDevices: opts.hotDevices,
+    const processEp = opts.processEndpoints ?? opts.ep;
+    this.env = pipelineEnv(processEp, {
+      DATABASE_URL: pipelineDatabaseUrl(processEp, this.names.database),
+      ...pipelineNamesEnv(this.names),
+      ...opts.env,
     });
+    this.ownFleet = opts.fleet && new Fleet({ runId: opts.runId, ...opts.fleet });
+  }
+
+  /** The simulated fleet of a run that drives one (`npm run local`, the chaos run). */
+  get fleet(): Fleet {
+    if (!this.ownFleet) throw new Error(`run ${this.opts.runId} drives no fleet of its own`);
+    return this.ownFleet;
   }
 
   /** Connects the run's clients, notes where its output starts, starts the workers and the bridge. */
   static async start(opts: PipelineRunOptions): Promise<PipelineRun> {
     const kafka = new Kafka(kafkaClientConfig(opts.ep, `run-${opts.runId}-setup`));
+    const topics = (opts.names ?? SHARED_PIPELINE_NAMES).topics;
     // Just-created topics may still be electing leaders ("not the leader"): ask again a few times.
     const endOffsets = async (topic: string) => {
       for (let attempt = 1; ; attempt++) {
@@ -141,9 +171,9 @@ export class PipelineRun {
       }
     };
     const startOffsets = {
-      processed: await endOffsets(TOPICS.processed),
-      deadLetter: await endOffsets(TOPICS.deadLetter),
-      alerts: await endOffsets(TOPICS.alerts),
+      processed: await endOffsets(topics.processed),
+      deadLetter: await endOffsets(topics.deadLetter),
+      alerts: await endOffsets(topics.alerts),
     };
     const connection = await Connection.connect({ address: opts.ep.temporalAddress });
     const run = new PipelineRun(
@@ -173,7 +203,7 @@ export class PipelineRun {
   }
 
   private launch(role: PipelineRole, name: string, port: number): PipelineProcess {
-    const p = startPipelineProcess(role, name, this.env, port);
+    const p = startPipelineProcess(role, name, this.env, port, this.opts.nodeArgs?.(name));
     this.processes.set(name, p);
     this.ports.set(name, port);
     this.roles.set(name, role);
@@ -207,7 +237,7 @@ export class PipelineRun {
     await this.producer.connect();
     try {
       await produceFleet(this.producer, this.fleet, {
-        topic: TOPICS.sensorData,
+        topic: this.names.topics.sensorData,
         rate,
         durationMs,
         shouldStop,
@@ -322,15 +352,23 @@ export class PipelineRun {
    * processed topic; device state at each device's latest event; each alert raised once per workflow
    * run and each alert transition published once; every malformed record dead-lettered.
    */
-  async verify(): Promise<Verification> {
+  async verify(options: VerifyOptions = {}): Promise<Verification> {
     const prefix = `${this.opts.runId}-`;
-    const c = this.fleet.counts;
+    const expected = options.expected ?? this.fleetExpectation();
+    const deep = options.deep ?? true;
     const effects = await effectCounts(this.pool, prefix);
-    const topic = await processedTopicCounts(this.kafka, this.startOffsets.processed, prefix);
+    const topic = await processedTopicCounts(
+      this.kafka,
+      this.startOffsets.processed,
+      prefix,
+      options.observe,
+    );
     let deadLettered = 0;
     await readSince(this.kafka, this.startOffsets.deadLetter, () => deadLettered++);
-    const staleDevices = await deviceStateMismatches(this.pool, prefix);
-    const alerts = await alertChecks(this.pool, this.kafka, this.startOffsets.alerts, prefix);
+    const staleDevices = deep ? await deviceStateMismatches(this.pool, prefix) : undefined;
+    const alerts = deep
+      ? await alertChecks(this.pool, this.kafka, this.startOffsets.alerts, prefix)
+      : undefined;
     const byStatus = await this.pool.query<{ status: string; n: string }>(
       `SELECT status, count(*) AS n FROM alerts WHERE device_id LIKE $1 GROUP BY status ORDER BY status`,
       [`${prefix}%`],
@@ -340,9 +378,7 @@ export class PipelineRun {
       [`alert:${prefix}%`],
     );
     const checks = exactlyOnceChecks({
-      valid: c.valid,
-      malformed: c.malformed,
-      devices: Math.min(this.opts.devices, c.valid),
+      ...expected,
       effects,
       topic,
       deadLettered,
@@ -356,6 +392,15 @@ export class PipelineRun {
       deadLettered,
       redeliveriesDropped: topic.redeliveries,
       alertLine: `${byStatus.rows.map((r) => `${r.status} ${r.n}`).join(', ') || 'none'}; escalations ${escalations.rows[0]?.n ?? 0}`,
+    };
+  }
+
+  private fleetExpectation(): ExpectedCounts {
+    const c = this.fleet.counts;
+    return {
+      valid: c.valid,
+      malformed: c.malformed,
+      devices: Math.min(this.opts.fleet?.devices ?? 0, c.valid),
     };
   }
 

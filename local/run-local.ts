@@ -67,11 +67,13 @@ async function main(): Promise<number> {
     ep,
     runId,
     workers,
-    devices,
-    seed,
-    malformedRate: positive('malformed-rate', args['malformed-rate'], 1),
-    duplicateRate: positive('duplicate-rate', args['duplicate-rate'], 1),
-    hotDevices: Math.floor(positive('hot-devices', args['hot-devices'])),
+    fleet: {
+      devices,
+      seed,
+      malformedRate: positive('malformed-rate', args['malformed-rate'], 1),
+      duplicateRate: positive('duplicate-rate', args['duplicate-rate'], 1),
+      hotDevices: Math.floor(positive('hot-devices', args['hot-devices'])),
+    },
     metricsBasePort: 19464,
     env: {
       // Short escalation tiers so a local run shows escalations within its minute.

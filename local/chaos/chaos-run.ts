@@ -150,11 +150,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       processEndpoints: viaProxies,
       runId,
       workers: opts.workers,
-      devices: opts.devices,
-      seed: opts.seed,
-      malformedRate: 0.005,
-      duplicateRate: 0.005,
-      hotDevices: 3,
+      fleet: {
+        devices: opts.devices,
+        seed: opts.seed,
+        malformedRate: 0.005,
+        duplicateRate: 0.005,
+        hotDevices: 3,
+      },
       metricsBasePort: CHAOS_PORTS.metricsBase,
       namePrefix: 'chaos-',
       env: {
