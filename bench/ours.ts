@@ -163,6 +163,7 @@ export class PipelineUnderTest {
     const latencies = this.phases.map(() => [] as number[]);
     const v = await this.pipeline.verify({
       deep: false,
+      say: this.opts.phase.say,
       expected: {
         valid: this.phases.reduce((s, p) => s + p.fleet.valid, 0),
         malformed: this.phases.reduce((s, p) => s + p.fleet.malformed, 0),

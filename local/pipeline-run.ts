@@ -73,6 +73,8 @@ export interface VerifyOptions {
   readonly deep?: boolean;
   /** Sees each of the run's records on the processed topic (the bench reads latencies in the same pass). */
   readonly observe?: (message: KafkaMessage) => void;
+  /** Progress: one line per part of the check, with its time. */
+  readonly say?: (line: string) => void;
 }
 
 export interface RunSnapshot {
@@ -356,18 +358,26 @@ export class PipelineRun {
     const prefix = `${this.opts.runId}-`;
     const expected = options.expected ?? this.fleetExpectation();
     const deep = options.deep ?? true;
-    const effects = await effectCounts(this.pool, prefix);
-    const topic = await processedTopicCounts(
-      this.kafka,
-      this.startOffsets.processed,
-      prefix,
-      options.observe,
+    // Over millions of events the check takes a while: say what it reads and how long each part took.
+    const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+      const started = Date.now();
+      const result = await fn();
+      options.say?.(`  checked ${what} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return result;
+    };
+    const effects = await step('ledger and rollups', () => effectCounts(this.pool, prefix));
+    const topic = await step('the processed topic', () =>
+      processedTopicCounts(this.kafka, this.startOffsets.processed, prefix, options.observe),
     );
     let deadLettered = 0;
-    await readSince(this.kafka, this.startOffsets.deadLetter, () => deadLettered++);
-    const staleDevices = deep ? await deviceStateMismatches(this.pool, prefix) : undefined;
+    await step('the dead-letter topic', () =>
+      readSince(this.kafka, this.startOffsets.deadLetter, () => deadLettered++),
+    );
+    const staleDevices = deep
+      ? await step('device state', () => deviceStateMismatches(this.pool, prefix))
+      : undefined;
     const alerts = deep
-      ? await alertChecks(this.pool, this.kafka, this.startOffsets.alerts, prefix)
+      ? await step('alerts', () => alertChecks(this.pool, this.kafka, this.startOffsets.alerts, prefix))
       : undefined;
     const byStatus = await this.pool.query<{ status: string; n: string }>(
       `SELECT status, count(*) AS n FROM alerts WHERE device_id LIKE $1 GROUP BY status ORDER BY status`,

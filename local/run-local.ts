@@ -104,7 +104,7 @@ async function main(): Promise<number> {
   await run.drain(drainTimeoutS, () => status('drain'));
   await run.stopProcesses((name, code) => say(`${name}: stopped (exit ${code})`));
 
-  const v = await run.verify();
+  const v = await run.verify({ say });
   const c = run.fleet.counts;
   const elapsed = (Date.now() - started) / 1000;
   say('');

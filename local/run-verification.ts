@@ -170,15 +170,23 @@ export async function processedTopicCounts(
   return { delivered, uniqueKeys: keys.size, redeliveries: delivered - keys.size };
 }
 
-/** Devices whose state is not their latest ledger event (last writer wins by event time, then event id). */
+/**
+ * Devices whose state is not their latest ledger event (last writer wins by event time, then event
+ * id). Two hash aggregates over the ledger, not a lookup per device: the ledger has no index by
+ * device, and the per-device subquery took 166 s over 3 million events of 1,000 devices (0.6 s so).
+ */
 export async function deviceStateMismatches(pool: Pool, devicePrefix: string): Promise<number> {
   const like = `${devicePrefix.replace(/[%_\\]/g, '\\$&')}%`;
   const { rows } = await pool.query<{ n: string }>(
-    `SELECT count(*) AS n FROM device_state s
-     WHERE s.device_id LIKE $1
-       AND s.last_event_id IS DISTINCT FROM (
-         SELECT p.event_id FROM processed_events p WHERE p.device_id = s.device_id
-         ORDER BY p.event_time DESC, p.event_id DESC LIMIT 1)`,
+    `WITH latest_time AS (
+       SELECT device_id, max(event_time) AS event_time FROM processed_events
+       WHERE device_id LIKE $1 GROUP BY device_id),
+     latest AS (
+       SELECT p.device_id, max(p.event_id) AS event_id
+       FROM processed_events p JOIN latest_time l USING (device_id, event_time)
+       GROUP BY p.device_id)
+     SELECT count(*) AS n FROM device_state s LEFT JOIN latest l USING (device_id)
+     WHERE s.device_id LIKE $1 AND s.last_event_id IS DISTINCT FROM l.event_id`,
     [like],
   );
   return Number(rows[0]!.n);

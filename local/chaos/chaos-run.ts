@@ -22,13 +22,21 @@ import {
 } from './chaos-stack.js';
 import { seededRandom } from '../lib/seeded-random.js';
 import { injectFault, type FaultTargets } from './fault-injector.js';
-import { chaosSchedule, describeFault, type Fault, type ScheduleProfile } from './schedule.js';
+import {
+  chaosSchedule,
+  describeFault,
+  type Fault,
+  type FaultKind,
+  type ScheduleProfile,
+} from './schedule.js';
 import { ChaosSupervisor, lagOf, median } from './supervisor.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 export interface ChaosOptions {
   readonly seed: number;
   readonly profile: ScheduleProfile;
+  /** These faults instead of the profile's (their order still drawn from the seed). */
+  readonly kinds?: readonly FaultKind[];
   /** Events per second of the steady load. */
   readonly rate: number;
   readonly devices: number;
@@ -113,7 +121,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     interrupted: () => signalled || (opts.interrupted?.() ?? false),
   };
   const runId = `c${Date.now().toString(36)}`;
-  const schedule = chaosSchedule(opts.seed, { profile: opts.profile, outageS: opts.outageS });
+  const schedule = chaosSchedule(opts.seed, {
+    profile: opts.profile,
+    outageS: opts.outageS,
+    kinds: opts.kinds,
+  });
   say(
     `chaos run ${runId}: seed ${opts.seed} (replay: --seed ${opts.seed}), ${opts.profile} schedule, ` +
       `${fmt(opts.rate)} events/s from ${fmt(opts.devices)} devices, ${opts.workers} worker(s)`,
@@ -256,7 +268,8 @@ async function execute(
   );
   await supervisor.stop();
   await run.stopProcesses((name, code) => say(`${name}: stopped (exit ${code})`));
-  const verification = await run.verify();
+  say(`checking exactly-once over ${fmt(run.fleet.counts.valid)} valid events`);
+  const verification = await run.verify({ say });
   const samples = supervisor.samples;
   const report: ChaosReport = {
     seed: opts.seed,

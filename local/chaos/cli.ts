@@ -5,11 +5,12 @@
  *
  *   npm run chaos -- [--seed N] [--rate 1000] [--devices 1000] [--workers 2] [--profile full|short]
  *                    [--outage 60] [--recovery-timeout 300] [--drain-timeout 600] [--max-open-batches 200]
- *                    [--worker-slots 4]
+ *                    [--worker-slots 4] [--faults kill-bridge,kill-worker,...]
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { runChaos } from './chaos-run.js';
+import { FAULT_KINDS, type FaultKind } from './schedule.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     'drain-timeout': { type: 'string', default: '600' },
     'max-open-batches': { type: 'string', default: '200' },
     'worker-slots': { type: 'string', default: '4' },
+    faults: { type: 'string' },
   },
 });
 
@@ -41,12 +43,24 @@ if (profile !== 'full' && profile !== 'short') {
   process.exit(2);
 }
 
+function faultKinds(raw: string | undefined): FaultKind[] | undefined {
+  if (raw === undefined) return undefined;
+  const kinds = raw.split(',').map((k) => k.trim());
+  const unknown = kinds.filter((k) => !(FAULT_KINDS as readonly string[]).includes(k));
+  if (kinds.length === 0 || unknown.length > 0) {
+    console.error(`--faults ${raw}: expected a comma-separated list of ${FAULT_KINDS.join(', ')}`);
+    process.exit(2);
+  }
+  return kinds as FaultKind[];
+}
+
 runChaos({
   seed:
     args.seed !== undefined
       ? Math.floor(number('seed', args.seed, 0, 2 ** 32 - 1))
       : randomBytes(4).readUInt32BE(),
   profile,
+  kinds: faultKinds(args.faults),
   rate: number('rate', args.rate, 1, 1_000_000),
   devices: Math.floor(number('devices', args.devices, 1, 1_000_000)),
   workers: Math.floor(number('workers', args.workers, 1, 8)),

@@ -5,17 +5,20 @@
  */
 import { seededRandom } from '../lib/seeded-random.js';
 
-export type FaultKind =
-  | 'kill-worker'
-  | 'kill-bridge'
-  | 'restart-kafka'
-  | 'restart-temporal'
-  | 'restart-postgres'
-  | 'slow-postgres'
-  | 'stall-postgres'
-  | 'slow-temporal'
-  | 'outage-postgres'
-  | 'outage-temporal';
+export const FAULT_KINDS = [
+  'kill-worker',
+  'kill-bridge',
+  'restart-kafka',
+  'restart-temporal',
+  'restart-postgres',
+  'slow-postgres',
+  'stall-postgres',
+  'slow-temporal',
+  'outage-postgres',
+  'outage-temporal',
+] as const;
+
+export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface Fault {
   readonly kind: FaultKind;
@@ -35,6 +38,8 @@ export interface ScheduleOptions {
   readonly profile: ScheduleProfile;
   /** Length of the Postgres and Temporal outages (the backpressure faults). */
   readonly outageS: number;
+  /** These faults instead of the profile's (`--faults`); the profile still sets the pauses. */
+  readonly kinds?: readonly FaultKind[];
 }
 
 /** Which faults each profile runs; the seed decides their order and parameters. */
@@ -74,7 +79,7 @@ const PROFILES: Record<ScheduleProfile, readonly FaultKind[]> = {
 export function chaosSchedule(seed: number, opts: ScheduleOptions): Fault[] {
   const random = seededRandom(seed);
   const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
-  const kinds = [...PROFILES[opts.profile]];
+  const kinds = [...(opts.kinds ?? PROFILES[opts.profile])];
   // Fisher-Yates with the seeded generator.
   for (let i = kinds.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
