@@ -73,6 +73,11 @@ export interface BridgeConfig extends CommonConfig {
   /** Pause consumption while this many batch workflows are open; resume below 3/4 of it. */
   readonly maxOpenBatches: number;
   readonly partitionsConsumedConcurrently: number;
+  /**
+   * How long the group waits for a silent member (a crashed bridge) before its partitions move, ms.
+   * Kafka's floor (group.min.session.timeout.ms) is 6 s by default; the bridge heartbeats every 1/6.
+   */
+  readonly sessionTimeoutMs: number;
   readonly rules: readonly AlertRule[];
   readonly maxEventAgeMs: number;
   readonly maxClockSkewMs: number;
@@ -279,6 +284,7 @@ export function loadBridgeConfig(env: Env = process.env): BridgeConfig {
     maxBatchWaitMs: int(env, 'BRIDGE_MAX_BATCH_WAIT_MS', 1000, 1, 60_000),
     maxOpenBatches: int(env, 'BRIDGE_MAX_OPEN_BATCHES', 200, 1, 1_000_000),
     partitionsConsumedConcurrently: int(env, 'BRIDGE_PARTITIONS_CONCURRENCY', 6, 1, 1024),
+    sessionTimeoutMs: int(env, 'BRIDGE_SESSION_TIMEOUT_MS', 6000, 6000, 300_000),
     rules: json(env, 'ALERT_RULES', DEFAULT_ALERT_RULES, checkRules),
     maxEventAgeMs: int(env, 'MAX_EVENT_AGE_MS', DEFAULT_MAX_EVENT_AGE_MS, 1000, Number.MAX_SAFE_INTEGER),
     maxClockSkewMs: int(env, 'MAX_CLOCK_SKEW_MS', DEFAULT_MAX_CLOCK_SKEW_MS, 0, Number.MAX_SAFE_INTEGER),

@@ -114,6 +114,7 @@ export function testBridgeConfig(
     maxBatchWaitMs: 100,
     maxOpenBatches: 1000,
     partitionsConsumedConcurrently: 3,
+    sessionTimeoutMs: 6000,
     rules: DEFAULT_ALERT_RULES,
     maxEventAgeMs: 24 * 3600_000,
     maxClockSkewMs: 60_000,
