@@ -4,7 +4,6 @@
  * own), the simulated fleet and its producer when the run drives one, progress snapshots, the drain
  * and the exactly-once verification at the end.
  */
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import pg from 'pg';
@@ -35,6 +34,7 @@ import { pipelineNamesEnv, SHARED_PIPELINE_NAMES, type PipelineNames } from './p
 import { produceFleet } from './simulator/producer.js';
 import { TEMPORAL_NAMESPACE, acknowledgeSignal } from '../workers/shared/temporal.js';
 import { formatCount } from './lib/format.js';
+import type { RunSnapshot } from './run-progress.js';
 
 export interface PipelineRunOptions {
   readonly ep: StackEndpoints;
@@ -77,19 +77,8 @@ export interface VerifyOptions {
   readonly say?: (line: string) => void;
 }
 
-export interface RunSnapshot {
-  readonly at: number;
-  readonly produced: number;
-  readonly valid: number;
-  readonly duplicates: number;
-  readonly malformed: number;
-  /** Valid events whose effects are in the ledger (undefined while Postgres cannot be read). */
-  readonly processed: number | undefined;
-  readonly dlq: number;
-  readonly alerts: Record<string, number> | undefined;
-}
-
 export type { Check } from './run-verification.js';
+export type { RunSnapshot } from './run-progress.js';
 
 export interface Verification {
   readonly ok: boolean;
@@ -102,17 +91,6 @@ export interface Verification {
 
 /** Counts as the run prints them (re-exported for the chaos run). */
 export const fmt = (n: number): string => formatCount(n);
-
-/** Resident set size of a live process in MiB (Linux /proc), undefined when it is gone. */
-export function rssMiB(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export class PipelineRun {
   readonly kafka: Kafka;
@@ -288,24 +266,6 @@ export class PipelineRun {
       dlq: await this.deadLettered(),
       alerts,
     };
-  }
-
-  /** The progress line: produced, processed, lag, rate since the previous snapshot, DLQ, alerts. */
-  statusLine(phase: string, s: RunSnapshot, previous: RunSnapshot | undefined, startedAt: number): string {
-    const rate =
-      previous?.processed !== undefined && s.processed !== undefined
-        ? ((s.processed - previous.processed) * 1000) / Math.max(1, s.at - previous.at)
-        : undefined;
-    const a = s.alerts;
-    const raised = a ? Object.values(a).reduce((x, y) => x + y, 0) : undefined;
-    return (
-      `[${String(Math.round((s.at - startedAt) / 1000)).padStart(4)}s ${phase}] produced ${fmt(s.produced)}` +
-      ` (valid ${fmt(s.valid)}, dup ${fmt(s.duplicates)}, malformed ${fmt(s.malformed)})` +
-      ` | processed ${s.processed === undefined ? '?' : fmt(s.processed)}` +
-      ` | lag ${s.processed === undefined ? '?' : fmt(Math.max(0, s.valid - s.processed))}` +
-      ` | ${rate === undefined ? '?' : fmt(rate)} ev/s | dlq ${fmt(s.dlq)}` +
-      ` | alerts ${a ? `${raised} (open ${a.open ?? 0}, acked ${a.acknowledged ?? 0}, resolved ${a.resolved ?? 0})` : '?'}`
-    );
   }
 
   /** A simulated operator acknowledges every other alert, so both paths (ack, escalation) show. */

@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadStackConfig } from './config.js';
-import { fmt, PipelineRun, type RunSnapshot } from './pipeline-run.js';
+import { fmt, PipelineRun } from './pipeline-run.js';
+import { statusLine, type RunSnapshot } from './run-progress.js';
 import { stackUp } from './stack.js';
 
 const { values: args } = parseArgs({
@@ -87,7 +88,7 @@ async function main(): Promise<number> {
   let previous: RunSnapshot | undefined;
   const status = async (phase: string) => {
     const s = await run.snapshot();
-    say(run.statusLine(phase, s, previous, started));
+    say(statusLine(phase, s, previous, started));
     previous = s;
     await run.acknowledgeSome().catch(() => undefined);
     return s;

@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import type { StackConfig } from '../config.js';
 import { tailFile } from '../lib/proc.js';
-import { fmt, rssMiB, type PipelineRun, type RunSnapshot } from '../pipeline-run.js';
+import { fmt, type PipelineRun } from '../pipeline-run.js';
+import { rssMiB, statusLine, type RunSnapshot } from '../run-progress.js';
 import { scrapeMetric } from '../pipeline-processes.js';
 import { BRIDGE_METRICS } from '../../workers/shared/metrics.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
@@ -130,7 +131,7 @@ export class ChaosSupervisor {
     this.superviseProcesses();
     if (tick % 5 === 0) {
       say(
-        `${run.statusLine(this.opts.draining() ? 'drain' : 'chaos', snap, this.previous, this.opts.started)}` +
+        `${statusLine(this.opts.draining() ? 'drain' : 'chaos', snap, this.previous, this.opts.started)}` +
           ` | bridge lag ${sample.bridgeLag === undefined ? '?' : fmt(sample.bridgeLag)}` +
           `${sample.paused > 0 ? ' PAUSED' : ''} | open batches ${fmt(sample.openBatches)}` +
           ` | rss bridge ${sample.rss.bridge?.toFixed(0) ?? '?'} MiB, worker ${sample.rss.worker?.toFixed(0) ?? '?'} MiB`,

@@ -213,7 +213,8 @@ export class IngestBridge {
         return await fn();
       } catch (err) {
         if (!isRunning() || isStale()) return undefined;
-        const delay = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
+        // At most 5 s apart, as the workers' activities: a dependency that is back is used at once.
+        const delay = Math.min(5_000, 250 * 2 ** Math.min(attempt, 7));
         this.deps.log.warn(`${what} failed; retrying`, { attempt, delayMs: delay, ...errorFields(err) });
         // kafkajs heartbeats only when asked: a backoff longer than the session timeout (then 30 s) got this
         // member evicted during a 60 s Postgres outage, and its commit then crashed the consumer for

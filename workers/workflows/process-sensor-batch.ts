@@ -10,14 +10,18 @@ import type { SensorActivities } from '../shared/activity-contract.js';
 import { PERMANENT_FAILURE } from '../shared/activity-contract.js';
 import type { ProcessSensorBatchInput, ProcessSensorBatchResult } from '../shared/temporal.js';
 
-/** Transient failures (database, broker or Kafka read down) retry with backoff, without limit: never drop. */
+/**
+ * Transient failures (database, broker or Kafka read down) retry with backoff, without limit: never
+ * drop. At most 5 s apart: with 30 s a 60 s Postgres outage at 18,000 events/s left the workers idle
+ * for up to 30 s after Postgres was back, with a million records waiting (chaos run).
+ */
 const effects = proxyLocalActivities<SensorActivities>({
   startToCloseTimeout: '120s',
   localRetryThreshold: '10s',
   retry: {
     initialInterval: '500ms',
     backoffCoefficient: 2,
-    maximumInterval: '30s',
+    maximumInterval: '5s',
     nonRetryableErrorTypes: [PERMANENT_FAILURE],
   },
 });
