@@ -97,8 +97,8 @@ export interface TemporalServerProps {
 }
 
 /**
- * The Temporal server chart on CNPG (via PgBouncer, TLS verify-full), schema jobs without Helm hooks
- * (Terraform waits on the release instead), the pipeline namespace, the UI and ServiceMonitors.
+ * The Temporal server chart on CNPG (via PgBouncer, TLS verify-full), the schema job as a Helm hook
+ * that finishes before the server pods roll, the pipeline namespace, the UI and ServiceMonitors.
  * Mutual TLS on the frontend and between services, certificates from cert-manager; every pod runs
  * under Pod Security `restricted` with a read-only root; no admin-tools pod is left running.
  *
@@ -267,8 +267,13 @@ export class TemporalServer extends Construct {
         additionalVolumes: [caVolume, tmp],
         additionalVolumeMounts: [caMount, tmpMount],
       },
+      // The schema job as a pre-install/pre-upgrade hook: Helm runs it to completion before it changes
+      // any other resource, so the schema is updated before a server pod of the new version starts
+      // (the old pods run on meanwhile: a schema update is compatible with the previous minor). As a
+      // plain resource it ran beside the rolling pods. Everything it needs (service account, database
+      // secret, CA) exists before the release.
       schema: {
-        useHelmHooks: false,
+        useHelmHooks: true,
         securityContext: RESTRICTED_POD,
         containerSecurityContext: RESTRICTED_CONTAINER,
       },

@@ -62,13 +62,13 @@ void test('the pinned chart 1.6.0 with CNPG datastores through PgBouncer and exi
   }
 });
 
-void test('schema without Helm hooks, the pipeline namespace with retention, per-service replicas, ServiceMonitors', () => {
+void test('schema job as a pre-upgrade Helm hook (done before the servers roll), the pipeline namespace with retention, per-service replicas, ServiceMonitors', () => {
   const { values } = valuesOf({
     ...base,
     retentionDays: 5,
     replicas: { frontend: 2, history: 6, matching: 3, worker: 1 },
   });
-  assert.equal(values.schema.useHelmHooks, false);
+  assert.equal(values.schema.useHelmHooks, true);
   assert.deepEqual(values.server.config.namespaces, {
     create: true,
     useHelmHooks: false,
