@@ -19,6 +19,6 @@ export const OPERATORS = {
    * the operator version (appVersion) of the kube-prometheus-stack chart the stacks deploy.
    */
   prometheusOperator: 'v0.93.1',
-  /** Go module github.com/cert-manager/cert-manager, deploy/crds (plain CRD YAML, same as chart v1.21.1). */
-  certManager: 'v1.21.1',
+  /** Go module github.com/cert-manager/cert-manager, deploy/crds (plain CRD YAML, same as chart v1.21.2). */
+  certManager: 'v1.21.2',
 } as const;

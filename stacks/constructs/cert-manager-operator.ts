@@ -3,13 +3,13 @@ import { Construct } from 'constructs';
 import { OperatorRelease } from './operator-release.js';
 
 /**
- * cert-manager v1.21.1 (cert-manager/cert-manager, deploy/charts/cert-manager). Its chart defaults
+ * cert-manager v1.21.2 (cert-manager/cert-manager, deploy/charts/cert-manager). Its chart defaults
  * are restricted-compliant (non-root, RuntimeDefault seccomp, no capabilities, read-only root).
  */
 const DEFAULTS = {
   chart: 'cert-manager',
   repository: 'https://charts.jetstack.io',
-  version: 'v1.21.1',
+  version: 'v1.21.2',
   namespace: 'operators',
   releaseName: 'cert-manager',
   timeoutSeconds: 600,
@@ -22,7 +22,7 @@ export interface CertManagerOperatorProps {
    * @default 'operators'
    */
   readonly namespace?: string;
-  /** Chart version (= cert-manager version). @default 'v1.21.1' */
+  /** Chart version (= cert-manager version). @default 'v1.21.2' */
   readonly version?: string;
   /**
    * ServiceMonitor for the controller (needs the Prometheus Operator CRDs).

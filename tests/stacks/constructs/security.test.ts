@@ -142,7 +142,7 @@ void test('cert-manager: pinned chart with its CRDs kept on uninstall', () => {
   const r = only(resources(json, 'helm_release'), 'helm_release') as Loose;
   assert.deepEqual(
     [r.chart, r.repository, r.version],
-    ['cert-manager', 'https://charts.jetstack.io', 'v1.21.1'],
+    ['cert-manager', 'https://charts.jetstack.io', 'v1.21.2'],
   );
   assert.match(r.values[0], /crds:\n {2}enabled: true\n {2}keep: true/);
   assert.match(r.values[0], /clusterResourceNamespace: operators/);
