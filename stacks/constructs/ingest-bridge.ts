@@ -1,16 +1,9 @@
 import { Release } from '@cdktf/provider-helm/lib/release/index.js';
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1/index.js';
-import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
-import type {
-  CertificateIssuer,
-  KafkaConnection,
-  KafkaCredentials,
-  TemporalConnection,
-} from '../lib/connections.js';
-import type { EventWindow } from '../lib/event-window.js';
-import { pipelineChartRelease } from './pipeline-chart-release.js';
+import type { KafkaCredentials } from '../lib/connections.js';
+import { pipelineChartRelease, type PipelineServiceProps } from './pipeline-chart-release.js';
 import { MANAGED_LABELS, kubeManifest } from '../lib/kube-manifest.js';
 
 const DEFAULTS = {
@@ -24,29 +17,11 @@ const DEFAULTS = {
   cooldownSeconds: 300,
 };
 
-export interface IngestBridgeProps {
-  readonly namespace: string;
-  /** Path of charts/ingest-bridge as Terraform sees it (relative to the stack's synth folder). */
-  readonly chartPath: string;
-  readonly image: { readonly repository: string; readonly tag: string };
-  readonly kafka: KafkaConnection;
-  /** The bridge's own KafkaUser. */
-  readonly credentials: KafkaCredentials;
+export interface IngestBridgeProps extends PipelineServiceProps {
   /** A KafkaUser allowed to Describe the topic and group, used by KEDA to read lag. */
   readonly lagReader: KafkaCredentials;
-  readonly temporal: TemporalConnection;
-  /**
-   * Signs the client certificate (Temporal mutual TLS); its Secret's ca.crt also verifies Kafka
-   * and Postgres.
-   */
-  readonly issuer: CertificateIssuer;
-  readonly taskQueue: string;
-  /** Namespace of Prometheus, allowed to scrape the metrics port. */
-  readonly monitoringNamespace: string;
   /** Partitions of the consumed topic: the ceiling for `maxReplicas`. */
   readonly partitions: number;
-  /** @default 1 */
-  readonly minReplicas?: number;
   /** Must be <= `partitions`. @default 6 */
   readonly maxReplicas?: number;
   /**
@@ -55,16 +30,6 @@ export interface IngestBridgeProps {
    * @see https://keda.sh/docs/2.20/scalers/apache-kafka/
    */
   readonly lagThreshold?: number;
-  /** @default '500m' */
-  readonly cpu?: string;
-  /** @default '512Mi' */
-  readonly memory?: string;
-  /** Event age limit and ledger retention (MAX_EVENT_AGE_MS, LEDGER_RETENTION_MS). @default the services' defaults */
-  readonly eventWindow?: EventWindow;
-  /** Raw chart values, merged last. @default {} */
-  readonly values?: Record<string, unknown>;
-  /** @default [] */
-  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /**

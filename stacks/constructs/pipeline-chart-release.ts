@@ -12,7 +12,39 @@ import { eventWindowEnv, type EventWindow } from '../lib/event-window.js';
 import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
 import { TlsCertificate } from './tls-certificate.js';
 
-/** What the ingest-bridge and sensor-worker charts take alike (both are clients of Kafka and Temporal). */
+/** The props IngestBridge and SensorWorker take alike: both are clients of Kafka and Temporal. */
+export interface PipelineServiceProps {
+  readonly namespace: string;
+  /** Path of the service's chart (charts/ingest-bridge, charts/sensor-worker) as Terraform sees it (relative to the stack's synth folder). */
+  readonly chartPath: string;
+  readonly image: { readonly repository: string; readonly tag: string };
+  readonly kafka: KafkaConnection;
+  /** The service's own KafkaUser. */
+  readonly credentials: KafkaCredentials;
+  readonly temporal: TemporalConnection;
+  /**
+   * Signs the client certificate (Temporal mutual TLS); its Secret's ca.crt also verifies Kafka
+   * and Postgres.
+   */
+  readonly issuer: CertificateIssuer;
+  readonly taskQueue: string;
+  /** Namespace of Prometheus, allowed to scrape the metrics port. */
+  readonly monitoringNamespace: string;
+  /** @default 1 */
+  readonly minReplicas?: number;
+  /** @default IngestBridge '500m', SensorWorker '1' */
+  readonly cpu?: string;
+  /** @default IngestBridge '512Mi', SensorWorker '1Gi' */
+  readonly memory?: string;
+  /** Event age limit and ledger retention (MAX_EVENT_AGE_MS, LEDGER_RETENTION_MS). @default the services' defaults */
+  readonly eventWindow?: EventWindow;
+  /** Raw chart values, merged last. @default {} */
+  readonly values?: Record<string, unknown>;
+  /** @default [] */
+  readonly dependsOn?: readonly ITerraformDependable[];
+}
+
+/** What the ingest-bridge and sensor-worker charts take alike, defaults resolved. */
 export interface PipelineChartInputs {
   readonly namespace: string;
   readonly chartPath: string;

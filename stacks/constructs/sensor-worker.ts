@@ -1,15 +1,7 @@
 import { Release } from '@cdktf/provider-helm/lib/release/index.js';
-import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import type {
-  CertificateIssuer,
-  KafkaConnection,
-  KafkaCredentials,
-  PostgresCredentials,
-  TemporalConnection,
-} from '../lib/connections.js';
-import type { EventWindow } from '../lib/event-window.js';
-import { pipelineChartRelease } from './pipeline-chart-release.js';
+import type { PostgresCredentials } from '../lib/connections.js';
+import { pipelineChartRelease, type PipelineServiceProps } from './pipeline-chart-release.js';
 import { kubeManifest } from '../lib/kube-manifest.js';
 
 const DEFAULTS = {
@@ -25,32 +17,15 @@ const DEFAULTS = {
   queueTypes: 'workflow,activity',
 };
 
-export interface SensorWorkerProps {
-  readonly namespace: string;
-  /** Path of charts/sensor-worker as Terraform sees it (relative to the stack's synth folder). */
-  readonly chartPath: string;
-  readonly image: { readonly repository: string; readonly tag: string };
-  readonly kafka: KafkaConnection;
-  readonly credentials: KafkaCredentials;
+export interface SensorWorkerProps extends PipelineServiceProps {
   readonly database: PostgresCredentials;
   /** Namespace of the Postgres Pooler, allowed by the NetworkPolicy. */
   readonly postgresNamespace: string;
-  readonly temporal: TemporalConnection;
-  /**
-   * Signs the client certificate (Temporal mutual TLS); its Secret's ca.crt also verifies Kafka
-   * and Postgres.
-   */
-  readonly issuer: CertificateIssuer;
-  readonly taskQueue: string;
-  /** Namespace of Prometheus, allowed to scrape the metrics port. */
-  readonly monitoringNamespace: string;
   /**
    * Worker versioning: the Temporal Worker Deployment name and this rollout's build ID.
    * @see https://docs.temporal.io/production-deployment/worker-deployments/worker-versioning
    */
   readonly versioning: { readonly deploymentName: string; readonly buildId: string };
-  /** @default 1 */
-  readonly minReplicas?: number;
   /** @default 10 */
   readonly maxReplicas?: number;
   /**
@@ -61,16 +36,6 @@ export interface SensorWorkerProps {
   readonly targetQueueSize?: number;
   /** Postgres connections per pod (DATABASE_POOL_SIZE). @default 10 */
   readonly databasePoolSize?: number;
-  /** @default '1' */
-  readonly cpu?: string;
-  /** @default '1Gi' */
-  readonly memory?: string;
-  /** Event age limit and ledger retention (MAX_EVENT_AGE_MS, LEDGER_RETENTION_MS). @default the services' defaults */
-  readonly eventWindow?: EventWindow;
-  /** Raw chart values, merged last. @default {} */
-  readonly values?: Record<string, unknown>;
-  /** @default [] */
-  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /**
