@@ -96,7 +96,10 @@ export function kafkaConfig(settings: KafkaSettings, log: Logger): KafkaConfig {
       if (entry.level <= logLevel.ERROR) log.error(message, fields);
       else log.warn(message, fields);
     },
-    retry: { initialRetryTime: 300, retries: 10, maxRetryTime: 30_000 },
+    // Retries at most 5 s apart, for about two minutes as before (10 retries up to 30 s apart): a
+    // broker that is back is used at once (a SIGKILLed broker cost 55 s of recovery at 18,000
+    // events/s with 30 s between retries, chaos run).
+    retry: { initialRetryTime: 300, retries: 30, maxRetryTime: 5_000 },
   };
   if (settings.sasl) config.sasl = { ...settings.sasl } as KafkaConfig['sasl'];
   return config;
