@@ -33,6 +33,7 @@ export interface StackConfig {
     readonly port: PortSetting;
     readonly membershipBasePort: PortSetting;
     readonly metricsPort: PortSetting;
+    readonly uiPort: PortSetting;
     readonly numHistoryShards: number;
     /**
      * Existing binaries to use instead of building them (TEMPORAL_SERVER_BIN, TEMPORAL_SQL_TOOL_BIN,
@@ -86,6 +87,8 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = stackEnv()): StackConfi
       // Temporal records membership ports in a smallint column: the highest one (base + 6) must fit.
       membershipBasePort: port(env, 'STACK_TEMPORAL_MEMBERSHIP_PORT', 16933, 32767 - 6),
       metricsPort: port(env, 'STACK_TEMPORAL_METRICS_PORT', 18000),
+      /** The Temporal Web UI (local/temporal-ui.ts). */
+      uiPort: port(env, 'STACK_TEMPORAL_UI_PORT', 18233),
       numHistoryShards: intFromEnv(env, 'STACK_TEMPORAL_HISTORY_SHARDS', 4, 1, 16384),
       binaries: {
         ...(env.TEMPORAL_SERVER_BIN ? { server: env.TEMPORAL_SERVER_BIN } : {}),
@@ -129,6 +132,8 @@ export const LOCAL_KAFKA_SASL_MECHANISM = 'scram-sha-512' as const;
 export interface StackEndpoints {
   readonly kafkaBrokers: string[];
   readonly temporalAddress: string;
+  /** The Temporal Web UI: every workflow's step and history. */
+  readonly temporalUiUrl: string;
   readonly postgres: { host: string; port: number };
 }
 
@@ -136,6 +141,7 @@ export function endpoints(config: StackConfig): StackEndpoints {
   return {
     kafkaBrokers: [`127.0.0.1:${config.kafka.port.port}`],
     temporalAddress: `127.0.0.1:${config.temporal.port.port}`,
+    temporalUiUrl: `http://127.0.0.1:${config.temporal.uiPort.port}`,
     postgres: { host: '127.0.0.1', port: config.postgres.port.port },
   };
 }

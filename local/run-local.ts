@@ -11,6 +11,13 @@ import { loadStackConfig } from './config.js';
 import { fmt, PipelineRun } from './pipeline-run.js';
 import { statusLine, type RunSnapshot } from './run-progress.js';
 import { stackUp } from './stack.js';
+import { TEMPORAL_NAMESPACE } from '../workers/shared/temporal.js';
+import type { StackEndpoints } from './config.js';
+
+/** The UI's list of the pipeline namespace's workflows. */
+function workflowsUrl(ep: StackEndpoints): string {
+  return `${ep.temporalUiUrl}/namespaces/${TEMPORAL_NAMESPACE}/workflows`;
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -83,6 +90,7 @@ async function main(): Promise<number> {
     },
   });
   say(`bridge and worker(s) ready (logs: ${run.logFiles.join(', ')})`);
+  say(`Temporal Web UI (each batch workflow's step and history): ${workflowsUrl(ep)}`);
 
   const started = Date.now();
   let previous: RunSnapshot | undefined;
@@ -119,6 +127,7 @@ async function main(): Promise<number> {
   say(`  alerts: ${v.alertLine}`);
   for (const check of v.checks) say(`  ${check.pass ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail}`);
   say(v.ok ? 'exactly-once check: OK' : 'exactly-once check: FAILED');
+  say(`  the batch workflows in the Temporal Web UI: ${workflowsUrl(ep)}`);
   say('the local stack keeps running for the next run; stop it with: npm run stack:down');
   await run.close();
   return v.ok ? 0 : 1;

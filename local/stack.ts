@@ -19,6 +19,7 @@ import {
 } from './postgres.js';
 import { progress } from './progress.js';
 import { temporalDown, temporalStatus, temporalUp } from './temporal.js';
+import { temporalUiDown, temporalUiStatus, temporalUiUp } from './temporal-ui.js';
 import { ensurePipelineTopics } from './topics.js';
 
 /** Serialises stack changes between processes (tests, `npm run local`) with an atomic mkdir. */
@@ -51,11 +52,12 @@ export async function stackUp(config: StackConfig = loadStackConfig()): Promise<
     if (kafkaStorageOutdated()) await discardPipelineState(config);
     await kafkaUp(config);
     await temporalUp(config);
+    await temporalUiUp(config);
   });
   const ep = endpoints(config);
   await ensurePipelineTopics(ep.kafkaBrokers);
   progress(
-    `up in ${((Date.now() - started) / 1000).toFixed(1)} s: kafka ${ep.kafkaBrokers.join(',')}, temporal ${ep.temporalAddress}, postgres ${ep.postgres.host}:${ep.postgres.port}`,
+    `up in ${((Date.now() - started) / 1000).toFixed(1)} s: kafka ${ep.kafkaBrokers.join(',')}, temporal ${ep.temporalAddress} (UI ${ep.temporalUiUrl}), postgres ${ep.postgres.host}:${ep.postgres.port}`,
   );
   return ep;
 }
@@ -81,6 +83,7 @@ export async function stackDown(): Promise<void> {
   await withStackLock(async () => {
     // Reverse order: Temporal first so that it does not log a storm of Postgres errors.
     for (const [name, down] of [
+      ['temporal-ui', temporalUiDown],
       ['temporal', temporalDown],
       ['kafka', kafkaDown],
       ['postgres', postgresDown],
@@ -95,5 +98,6 @@ export function stackStatus(config: StackConfig = loadStackConfig()): Record<str
     postgres: postgresStatus(config),
     kafka: kafkaStatus(config),
     temporal: temporalStatus(config),
+    'temporal-ui': temporalUiStatus(config),
   };
 }

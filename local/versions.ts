@@ -12,6 +12,22 @@ export const VERSIONS = {
   temporalServer: '1.31.2',
   /** github.com/temporalio/cli: admin tool (namespace create/describe, workflow show). */
   temporalCli: '1.5.1',
+  /** github.com/temporalio/ui-server/v2: the Temporal Web UI (its built assets ship in the module). */
+  temporalUi: '2.58.1',
+} as const;
+
+/** Go toolchain that the UI server's module asks for (go.mod `go 1.26.10`); fetched as a module. */
+export const TEMPORAL_UI_TOOLCHAIN = 'go1.26.10';
+
+/**
+ * Two of the UI server's dependencies at the exact versions its go.mod names (go.temporal.io/api
+ * v1.64.0, echo v4.16.1) are not served by the module proxy this project builds from; their next
+ * patch releases are. The UI builds in a generated module that requires these (Go's minimal
+ * version selection then takes them).
+ */
+export const TEMPORAL_UI_REQUIRES = {
+  'go.temporal.io/api': 'v1.64.1',
+  'github.com/labstack/echo/v4': 'v4.16.4',
 } as const;
 
 /** Go module paths that the Temporal binaries build from. */
@@ -19,4 +35,5 @@ export const TEMPORAL_MODULES = {
   server: 'go.temporal.io/server/cmd/server',
   sqlTool: 'go.temporal.io/server/cmd/tools/sql',
   cli: 'github.com/temporalio/cli/cmd/temporal',
+  ui: 'github.com/temporalio/ui-server/v2/cmd/server',
 } as const;

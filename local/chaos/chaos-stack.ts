@@ -29,6 +29,7 @@ export const CHAOS_STACK_ENV = {
   STACK_TEMPORAL_PORT: '27233',
   STACK_TEMPORAL_MEMBERSHIP_PORT: '26933',
   STACK_TEMPORAL_METRICS_PORT: '28000',
+  STACK_TEMPORAL_UI_PORT: '28233',
   // The shared broker keeps its 1 GiB; a second one on the same box makes do with half.
   STACK_KAFKA_HEAP_MB: '512',
 } as const;
@@ -95,13 +96,13 @@ export async function chaosStackDown(): Promise<void> {
 /** Second Ctrl-C: no clean shutdown, but never leave the chaos instance's servers behind. */
 export async function chaosStackKill(): Promise<void> {
   if (!chaosInstanceSelected()) return;
-  for (const server of ['temporal', 'kafka', 'postgres'] as const) await killDaemon(server);
+  for (const server of ['temporal-ui', 'temporal', 'kafka', 'postgres'] as const) await killDaemon(server);
 }
 
 /** The same from a process 'exit' handler, where nothing asynchronous runs any more. */
 export function chaosStackKillSync(): void {
   if (!chaosInstanceSelected()) return;
-  for (const server of ['temporal', 'kafka', 'postgres'] as const) {
+  for (const server of ['temporal-ui', 'temporal', 'kafka', 'postgres'] as const) {
     const pid = daemonPid(server);
     if (pid === undefined) continue;
     try {

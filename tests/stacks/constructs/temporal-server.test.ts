@@ -78,6 +78,12 @@ void test('schema job as a pre-upgrade Helm hook (done before the servers roll),
   assert.equal(values.server.matching.replicaCount, 3);
   assert.equal(values.server.metrics.serviceMonitor.enabled, true);
   assert.equal(values.web.enabled, true);
+  // Reached by port-forward only (docs/operations.md): no Ingress, no LoadBalancer or NodePort.
+  assert.ok(!values.web.ingress?.enabled, 'the Web UI has no Ingress');
+  assert.ok(
+    [undefined, 'ClusterIP'].includes(values.web.service?.type),
+    'the Web UI Service stays ClusterIP',
+  );
 });
 
 void test('every service requests its resources (memory limited, CPU not), spreads over zones and drains one pod at a time', () => {
