@@ -3,6 +3,7 @@ import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1/index.js';
 import { Construct } from 'constructs';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
 import type { KafkaCredentials } from '../lib/connections.js';
+import { kedaScaledObject } from './keda-scaled-object.js';
 import { pipelineChartRelease, type PipelineServiceProps } from './pipeline-chart-release.js';
 import { MANAGED_LABELS, kubeManifest } from '../lib/kube-manifest.js';
 
@@ -97,40 +98,29 @@ export class IngestBridge extends Construct {
       },
       [...dependsOn, usernameSecret, clientCert.resource],
     );
-    kubeManifest(
+    kedaScaledObject(
       this,
-      'scaled-object',
       {
-        apiVersion: 'keda.sh/v1alpha1',
-        kind: 'ScaledObject',
-        metadata: { name: p.releaseName, namespace: p.namespace },
-        spec: {
-          scaleTargetRef: { name: this.deploymentName },
-          minReplicaCount: p.minReplicas,
-          maxReplicaCount: p.maxReplicas,
-          pollingInterval: p.pollingIntervalSeconds,
-          cooldownPeriod: p.cooldownSeconds,
-          advanced: {
-            horizontalPodAutoscalerConfig: {
-              behavior: { scaleDown: { stabilizationWindowSeconds: p.cooldownSeconds } },
-            },
+        name: p.releaseName,
+        namespace: p.namespace,
+        deploymentName: this.deploymentName,
+        minReplicas: p.minReplicas,
+        maxReplicas: p.maxReplicas,
+        pollingIntervalSeconds: p.pollingIntervalSeconds,
+        cooldownSeconds: p.cooldownSeconds,
+        trigger: {
+          type: 'kafka',
+          metadata: {
+            bootstrapServers: p.kafka.bootstrapServers,
+            consumerGroup: BRIDGE_CONSUMER_GROUP,
+            topic: TOPICS.sensorData,
+            lagThreshold: String(p.lagThreshold),
+            offsetResetPolicy: 'earliest',
+            allowIdleConsumers: 'false',
+            sasl: 'scram_sha512',
+            tls: p.kafka.tls ? 'enable' : 'disable',
           },
-          triggers: [
-            {
-              type: 'kafka',
-              metadata: {
-                bootstrapServers: p.kafka.bootstrapServers,
-                consumerGroup: BRIDGE_CONSUMER_GROUP,
-                topic: TOPICS.sensorData,
-                lagThreshold: String(p.lagThreshold),
-                offsetResetPolicy: 'earliest',
-                allowIdleConsumers: 'false',
-                sasl: 'scram_sha512',
-                tls: p.kafka.tls ? 'enable' : 'disable',
-              },
-              authenticationRef: { name: `${p.releaseName}-kafka` },
-            },
-          ],
+          authenticationRef: { name: `${p.releaseName}-kafka` },
         },
       },
       [this.release, auth],

@@ -1,6 +1,7 @@
 import { Release } from '@cdktf/provider-helm/lib/release/index.js';
 import { Construct } from 'constructs';
 import type { PostgresCredentials } from '../lib/connections.js';
+import { kedaScaledObject } from './keda-scaled-object.js';
 import { pipelineChartRelease, type PipelineServiceProps } from './pipeline-chart-release.js';
 import { kubeManifest } from '../lib/kube-manifest.js';
 
@@ -97,39 +98,28 @@ export class SensorWorker extends Construct {
       },
       [clientCert.resource],
     );
-    kubeManifest(
+    kedaScaledObject(
       this,
-      'scaled-object',
       {
-        apiVersion: 'keda.sh/v1alpha1',
-        kind: 'ScaledObject',
-        metadata: { name: p.releaseName, namespace: p.namespace },
-        spec: {
-          scaleTargetRef: { name: this.deploymentName },
-          minReplicaCount: p.minReplicas,
-          maxReplicaCount: p.maxReplicas,
-          pollingInterval: p.pollingIntervalSeconds,
-          cooldownPeriod: p.cooldownSeconds,
-          advanced: {
-            horizontalPodAutoscalerConfig: {
-              behavior: { scaleDown: { stabilizationWindowSeconds: p.cooldownSeconds } },
-            },
+        name: p.releaseName,
+        namespace: p.namespace,
+        deploymentName: this.deploymentName,
+        minReplicas: p.minReplicas,
+        maxReplicas: p.maxReplicas,
+        pollingIntervalSeconds: p.pollingIntervalSeconds,
+        cooldownSeconds: p.cooldownSeconds,
+        trigger: {
+          type: 'temporal',
+          metadata: {
+            endpoint: p.temporal.address,
+            namespace: p.temporal.namespace,
+            taskQueue: p.taskQueue,
+            queueTypes: p.queueTypes,
+            targetQueueSize: String(p.targetQueueSize),
+            activationTargetQueueSize: '0',
+            tlsServerName: p.temporal.tls.serverName,
           },
-          triggers: [
-            {
-              type: 'temporal',
-              metadata: {
-                endpoint: p.temporal.address,
-                namespace: p.temporal.namespace,
-                taskQueue: p.taskQueue,
-                queueTypes: p.queueTypes,
-                targetQueueSize: String(p.targetQueueSize),
-                activationTargetQueueSize: '0',
-                tlsServerName: p.temporal.tls.serverName,
-              },
-              authenticationRef: { name: `${p.releaseName}-temporal` },
-            },
-          ],
+          authenticationRef: { name: `${p.releaseName}-temporal` },
         },
       },
       [this.release, auth],
