@@ -23,6 +23,11 @@ export function createBridgeMetrics() {
       help: 'Batch starts that collided with an existing run (redelivery after crash or rebalance)',
       registers: [registry],
     }),
+    rejoins: new Counter({
+      name: BRIDGE_METRICS.rejoins,
+      help: 'Times the bridge was evicted from its consumer group and joined again as a new member',
+      registers: [registry],
+    }),
     inFlightBatches: new Gauge({
       name: BRIDGE_METRICS.inFlightBatches,
       help: 'Open batch workflows (Temporal visibility count)',

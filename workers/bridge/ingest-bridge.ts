@@ -34,8 +34,16 @@ export interface IngestBridgeDeps {
  */
 const HEARTBEATS_PER_SESSION = 6;
 
+/**
+ * The group evicted this member (its session expired, e.g. while the broker restarted): kafkajs ends
+ * the consumer as if for good, but a new member with the same settings may simply join again.
+ */
+function evicted(err: Error): boolean {
+  return /coordinator is not aware of this member/i.test(err.message);
+}
+
 export class IngestBridge {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private readonly backpressure: Backpressure;
   /** Per partition: highest offset known to be covered by a batch workflow (skip at or below it). */
   private readonly covered = new Map<number, bigint>();
@@ -45,27 +53,9 @@ export class IngestBridge {
   private readonly heartbeatMs: number;
 
   constructor(private readonly deps: IngestBridgeDeps) {
-    const { config, kafka } = deps;
+    const { config } = deps;
     this.heartbeatMs = Math.floor(config.sessionTimeoutMs / HEARTBEATS_PER_SESSION);
-    this.consumer = kafka.consumer({
-      groupId: config.consumerGroup,
-      // The broker holds a fetch until it has minBytes or maxBatchWaitMs passed: that is the time bound
-      // of a batch; maxBatchEvents is its size bound. A batch costs Temporal, Postgres and the worker
-      // tens of ms of CPU whatever its size (bench profile), so fetches wait to fill: minBytes is a
-      // full batch of ~230-byte readings for each of several partitions, so below the design rate a
-      // fetch returns at the time bound and every partition's batch is as large as the rate allows.
-      // At 8 MiB, 40,000 readings/s on 6 partitions filled a fetch in 0.9 s and split each
-      // partition's 6,000 records into a batch of 5,000 and one of 1,000: twice the batch workflows.
-      minBytes: 16 * 1024 * 1024,
-      maxWaitTimeInMs: config.maxBatchWaitMs,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxBytes: 32 * 1024 * 1024,
-      // A crashed bridge's partitions move after the session timeout: 30 s (kafkajs's default) cost
-      // each bridge kill in the chaos run 30 s without ingest at 15,000 events/s and a backlog of
-      // 450,000 records; 6 s, Kafka's floor, moves them within about 7 s.
-      sessionTimeout: config.sessionTimeoutMs,
-      heartbeatInterval: this.heartbeatMs,
-    });
+    this.consumer = this.newConsumer();
     this.backpressure = new Backpressure({
       client: deps.client,
       taskQueue: config.temporal.taskQueue,
@@ -89,36 +79,89 @@ export class IngestBridge {
     });
   }
 
+  private newConsumer(): Consumer {
+    return this.deps.kafka.consumer({
+      groupId: this.deps.config.consumerGroup,
+      // The broker holds a fetch until it has minBytes or maxBatchWaitMs passed: that is the time bound
+      // of a batch; maxBatchEvents is its size bound. A batch costs Temporal, Postgres and the worker
+      // tens of ms of CPU whatever its size (bench profile), so fetches wait to fill: minBytes is a
+      // full batch of ~230-byte readings for each of several partitions, so below the design rate a
+      // fetch returns at the time bound and every partition's batch is as large as the rate allows.
+      // At 8 MiB, 40,000 readings/s on 6 partitions filled a fetch in 0.9 s and split each
+      // partition's 6,000 records into a batch of 5,000 and one of 1,000: twice the batch workflows.
+      minBytes: 16 * 1024 * 1024,
+      maxWaitTimeInMs: this.deps.config.maxBatchWaitMs,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
+      // A crashed bridge's partitions move after the session timeout: 30 s (kafkajs's default) cost
+      // each bridge kill in the chaos run 30 s without ingest at 15,000 events/s and a backlog of
+      // 450,000 records; 6 s, Kafka's floor, moves them within about 7 s.
+      sessionTimeout: this.deps.config.sessionTimeoutMs,
+      heartbeatInterval: this.heartbeatMs,
+    });
+  }
+
   get ready(): boolean {
     return this.joined && !this.stopping;
   }
 
   async start(): Promise<void> {
+    this.backpressure.start();
+    await this.runConsumer();
+  }
+
+  /** Connects the current consumer, subscribes and runs it (at start, and again after an eviction). */
+  private async runConsumer(): Promise<void> {
     const { config, log } = this.deps;
-    await this.consumer.connect();
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+    const consumer = this.consumer;
+    await consumer.connect();
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
       this.joined = true;
       log.info('joined consumer group', {
         memberId: e.payload.memberId,
         assigned: e.payload.memberAssignment,
       });
     });
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
+    consumer.on(consumer.events.CRASH, (e) => {
       this.joined = false;
       log.error('consumer crashed', { error: String(e.payload.error), restart: e.payload.restart });
+      if (e.payload.restart || this.stopping) return;
+      if (evicted(e.payload.error)) {
+        void this.rejoin();
+        return;
+      }
       // kafkajs does not restart after a non-retriable error: the process would live on consuming
       // nothing. Let the orchestrator restart it (safe: uncommitted records are refetched).
-      if (!e.payload.restart) this.deps.onFatal?.(e.payload.error);
+      this.deps.onFatal?.(e.payload.error);
     });
-    await this.consumer.subscribe({ topic: config.topics.sensorData, fromBeginning: true });
-    this.backpressure.start();
-    await this.consumer.run({
+    await consumer.subscribe({ topic: config.topics.sensorData, fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     log.info('ingest bridge running', { topic: config.topics.sensorData, group: config.consumerGroup });
+  }
+
+  /**
+   * After an eviction, joins the group again as a new member instead of exiting (a broker down for
+   * longer than the session did that to the long chaos run's bridge). Safe for the same reason a
+   * restart is: what was not committed is refetched, and its batch starts collide with the runs
+   * already started (the batch starter continues after them).
+   */
+  private async rejoin(): Promise<void> {
+    this.deps.log.warn('evicted from the consumer group; joining again as a new member');
+    this.deps.metrics.rejoins.inc();
+    await this.consumer.disconnect().catch(() => undefined);
+    this.consumer = this.newConsumer();
+    try {
+      await this.runConsumer();
+      // Backpressure paused the old member: the new one starts paused too.
+      if (this.backpressure.isPaused) this.consumer.pause([{ topic: this.deps.config.topics.sensorData }]);
+    } catch (err) {
+      this.deps.onFatal?.(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /** SIGTERM path: stop fetching, let in-flight starts finish and commit, then leave the group. */

@@ -8,6 +8,7 @@ export const BRIDGE_METRICS = {
   eventsConsumed: 'sensor_bridge_events_consumed_total',
   batchesStarted: 'sensor_bridge_batches_started_total',
   batchStartDuplicates: 'sensor_bridge_batch_start_duplicates_total',
+  rejoins: 'sensor_bridge_group_rejoins_total',
   inFlightBatches: 'sensor_bridge_in_flight_batches',
   pausedPartitions: 'sensor_bridge_paused_partitions',
   startLatency: 'sensor_bridge_workflow_start_seconds',
