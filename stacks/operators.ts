@@ -2,6 +2,7 @@ import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config/types.js';
 import { CertManagerOperator } from './constructs/cert-manager-operator.js';
+import { BarmanCloudPlugin } from './constructs/barman-cloud-plugin.js';
 import { CnpgOperator } from './constructs/cnpg-operator.js';
 import { KedaOperator } from './constructs/keda-operator.js';
 import { KubePrometheusStack, type MonitoringDiscovery } from './constructs/kube-prometheus-stack.js';
@@ -47,12 +48,17 @@ export class OperatorsStack extends TerraformStack {
       watchNamespaces: [ns.names.kafka, ns.names.pipeline],
       dependsOn: afterMonitoring,
     });
-    new CnpgOperator(this, 'cnpg', { namespace: ns.names.operators, dependsOn: afterMonitoring });
+    const cnpg = new CnpgOperator(this, 'cnpg', { namespace: ns.names.operators, dependsOn: afterMonitoring });
     new KedaOperator(this, 'keda', { namespace: ns.names.operators, dependsOn: afterMonitoring });
     const certManager = new CertManagerOperator(this, 'cert-manager', {
       namespace: ns.names.operators,
       dependsOn: afterMonitoring,
     });
     this.certManagerNamespace = certManager.clusterResourceNamespace;
+    // Backups and restores of the Postgres clusters (ObjectStore, plugin method): beside the operator.
+    new BarmanCloudPlugin(this, 'barman-cloud', {
+      namespace: ns.names.operators,
+      dependsOn: [cnpg.release, certManager.release],
+    });
   }
 }

@@ -100,6 +100,7 @@ export class PlatformStack extends TerraformStack {
       memory: config.postgres.memory,
       pooler: config.postgres.pooler,
       backup: config.postgres.backup,
+      restore: config.postgres.restore,
       dependsOn: ca.ready,
     });
     this.postgres = pg.connection;

@@ -3,7 +3,8 @@
  * cached under <cacheDir>/kube/crds/<operator>-<version>/ (never copied into the repository):
  *   - Strimzi publishes its API classes (io.strimzi:api) and its generator (io.strimzi:crd-generator)
  *     to Maven Central but no CRD YAML there, so we run the generator the way Strimzi's own build does.
- *   - CloudNativePG, KEDA, prometheus-operator and cert-manager ship CRD YAML inside their Go module zips.
+ *   - CloudNativePG, its Barman Cloud plugin, KEDA, prometheus-operator and cert-manager ship CRD
+ *     YAML inside their Go module zips.
  */
 import {
   copyFileSync,
@@ -48,6 +49,12 @@ const GO_SOURCES = [
     module: 'github.com/prometheus-operator/prometheus-operator',
     version: OPERATORS.prometheusOperator,
     dir: 'example/prometheus-operator-crd',
+  },
+  {
+    operator: 'plugin-barman-cloud',
+    module: 'github.com/cloudnative-pg/plugin-barman-cloud',
+    version: OPERATORS.barmanCloudPlugin,
+    dir: 'config/crd/bases',
   },
   {
     operator: 'cert-manager',

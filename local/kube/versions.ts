@@ -21,4 +21,9 @@ export const OPERATORS = {
   prometheusOperator: 'v0.93.1',
   /** Go module github.com/cert-manager/cert-manager, deploy/crds (plain CRD YAML, same as chart v1.21.2). */
   certManager: 'v1.21.2',
+  /**
+   * Go module github.com/cloudnative-pg/plugin-barman-cloud, config/crd/bases (the ObjectStore CRD):
+   * the plugin version (appVersion) of the plugin-barman-cloud chart 0.7.0 the stacks deploy.
+   */
+  barmanCloudPlugin: 'v0.13.0',
 } as const;

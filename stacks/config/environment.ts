@@ -39,6 +39,7 @@ export interface EnvironmentChoices {
     readonly imageName: string;
     readonly pooler: { readonly imageName: string };
     readonly backup: PostgresConfig['backup'];
+    readonly restore?: PostgresConfig['restore'];
   };
   readonly temporal: { readonly version: string; readonly webReplicas: number };
   readonly pipeline: {
@@ -100,6 +101,7 @@ export function buildEnvironment(sizing: SizingInputs, choices: EnvironmentChoic
         imageName: choices.postgres.pooler.imageName,
       },
       backup: choices.postgres.backup,
+      ...(choices.postgres.restore ? { restore: choices.postgres.restore } : {}),
     },
     temporal: {
       version: choices.temporal.version,

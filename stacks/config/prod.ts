@@ -54,7 +54,14 @@ export const prod: EnvironmentConfig = buildEnvironment(prodSizing, {
     // Pinned, so that an operator bump never restarts the databases unseen (docs/upgrades.md).
     imageName: 'ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie',
     pooler: { imageName: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1' },
-    backup: { method: 'barmanCloudPlugin', objectStoreName: 'sensor-pg-backups', schedule: '0 0 2 * * *' },
+    backup: {
+      method: 'barmanCloudPlugin',
+      objectStoreName: 'sensor-pg-backups',
+      destinationPath: 's3://sensor-platform-prod-backups/postgres',
+      // The pods' cloud identity (IAM role for the service account) writes the bucket: no key Secret.
+      retentionPolicy: '30d',
+      schedule: '0 0 2 * * *',
+    },
   },
   temporal: { version: '1.31.2', webReplicas: 2 },
   pipeline: {

@@ -67,10 +67,46 @@ export interface KafkaConfig {
   readonly metadataVersion: string;
 }
 
+/**
+ * Base backups and WAL in an object store through CloudNativePG's Barman Cloud plugin: the platform
+ * layer creates the ObjectStore of this name, the Cluster archives its WAL there, and a
+ * ScheduledBackup takes a base backup on `schedule`.
+ */
+export interface BarmanCloudBackupConfig {
+  readonly method: 'barmanCloudPlugin';
+  readonly objectStoreName: string;
+  /** `s3://bucket/path`, `gs://bucket/path` or `https://<account>.blob.core.windows.net/<container>/path`. */
+  readonly destinationPath: string;
+  /** An S3-compatible endpoint other than AWS's (MinIO, Ceph). */
+  readonly endpointUrl?: string;
+  /**
+   * Secret in the Postgres namespace with keys ACCESS_KEY_ID and ACCESS_SECRET_KEY; without it the
+   * pods' cloud identity (IAM role for the service account) is used.
+   */
+  readonly credentialsSecret?: string;
+  /** How long backups and WAL are kept: `<n>d`, `<n>w` or `<n>m`. */
+  readonly retentionPolicy: string;
+  /** Six-field cron (seconds first) of the base backups. */
+  readonly schedule: string;
+}
+
 export type PostgresBackupConfig =
   | { readonly method: 'none' }
   | { readonly method: 'volumeSnapshot'; readonly snapshotClassName: string; readonly schedule: string }
-  | { readonly method: 'barmanCloudPlugin'; readonly objectStoreName: string; readonly schedule: string };
+  | BarmanCloudBackupConfig;
+
+/**
+ * Bootstraps the cluster from a backup instead of an empty database (docs/upgrades.md, restore):
+ * the base backup and WAL that `serverName` wrote to the ObjectStore `objectStoreName`, replayed to
+ * the end of the archive or to `targetTime`.
+ */
+export interface PostgresRestoreConfig {
+  readonly objectStoreName: string;
+  /** The cluster name the backups were written under (the old cluster's). */
+  readonly serverName: string;
+  /** Point in time to recover to, RFC 3339 with a zone (`2026-12-01T10:00:00Z`); default: the end of the WAL. */
+  readonly targetTime?: string;
+}
 
 export interface PostgresConfig {
   readonly clusterName: string;
@@ -102,6 +138,8 @@ export interface PostgresConfig {
     readonly imageName: string;
   };
   readonly backup: PostgresBackupConfig;
+  /** Set only to create the cluster from a backup; remove it once the restored cluster runs. */
+  readonly restore?: PostgresRestoreConfig;
 }
 
 /** The Temporal server's services, each its own Deployment. */

@@ -36,7 +36,18 @@ export class ConfigError extends Error {
 const OPTIONAL_KEYS = {
   kubernetes: { context: '' },
   backend: { dir: '', bucket: '', region: '', keyPrefix: '', prefix: '' },
-  postgres: { backup: { snapshotClassName: '', objectStoreName: '', schedule: '' } },
+  postgres: {
+    backup: {
+      snapshotClassName: '',
+      objectStoreName: '',
+      destinationPath: '',
+      endpointUrl: '',
+      credentialsSecret: '',
+      retentionPolicy: '',
+      schedule: '',
+    },
+    restore: { objectStoreName: '', serverName: '', targetTime: '' },
+  },
 };
 let schema: ReturnType<typeof shapeOf> | undefined;
 

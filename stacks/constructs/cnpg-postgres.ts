@@ -1,7 +1,7 @@
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1/index.js';
 import { Fn, Token, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import type { PostgresBackupConfig } from '../config/types.js';
+import type { PostgresBackupConfig, PostgresRestoreConfig } from '../config/types.js';
 import type { CertificateIssuer, PostgresConnection, PostgresCredentials } from '../lib/connections.js';
 import { MANAGED_LABELS, kubeManifest } from '../lib/kube-manifest.js';
 import { TlsCertificate } from './tls-certificate.js';
@@ -89,6 +89,12 @@ export interface CnpgPostgresProps {
    * @see https://cloudnative-pg.io/documentation/current/backup/
    */
   readonly backup?: PostgresBackupConfig;
+  /**
+   * Create the cluster from a backup in an ObjectStore (the Barman Cloud plugin) instead of an empty
+   * database, optionally to a point in time. @default undefined (initdb)
+   * @see https://cloudnative-pg.io/plugin-barman-cloud/docs/usage/#restoring-a-cluster
+   */
+  readonly restore?: PostgresRestoreConfig;
   /**
    * Produces the initial password of each role. Used once: the Secret ignores later changes, so
    * re-planning never rotates a password (docs/decisions/0103-postgres-role-passwords.md).
@@ -200,6 +206,26 @@ export class CnpgPostgres extends Construct {
     });
 
     const backup = p.backup;
+    const objectStore =
+      backup.method === 'barmanCloudPlugin'
+        ? [
+            kubeManifest(this, 'object-store', {
+              apiVersion: 'barmancloud.cnpg.io/v1',
+              kind: 'ObjectStore',
+              metadata: { name: backup.objectStoreName, namespace: p.namespace },
+              spec: {
+                retentionPolicy: backup.retentionPolicy,
+                configuration: {
+                  destinationPath: backup.destinationPath,
+                  ...(backup.endpointUrl ? { endpointURL: backup.endpointUrl } : {}),
+                  ...objectStoreCredentials(backup.destinationPath, backup.credentialsSecret),
+                  wal: { compression: 'zstd' },
+                  data: { compression: 'bzip2' },
+                },
+              },
+            }),
+          ]
+        : [];
     const cluster = kubeManifest(
       this,
       'cluster',
@@ -226,13 +252,40 @@ export class CnpgPostgres extends Construct {
             serverTLSSecret: serverCert.secret.secretName,
             serverCASecret: serverCert.secret.secretName,
           },
-          bootstrap: {
-            initdb: {
-              database: first.databases[0],
-              owner: first.name,
-              secret: { name: sources[0]?.secretName ?? '' },
-            },
-          },
+          bootstrap: p.restore
+            ? {
+                // The same application database, owner and password Secret as initdb would make.
+                recovery: {
+                  source: RESTORE_SOURCE,
+                  database: first.databases[0],
+                  owner: first.name,
+                  secret: { name: sources[0]?.secretName ?? '' },
+                  ...(p.restore.targetTime ? { recoveryTarget: { targetTime: p.restore.targetTime } } : {}),
+                },
+              }
+            : {
+                initdb: {
+                  database: first.databases[0],
+                  owner: first.name,
+                  secret: { name: sources[0]?.secretName ?? '' },
+                },
+              },
+          ...(p.restore
+            ? {
+                externalClusters: [
+                  {
+                    name: RESTORE_SOURCE,
+                    plugin: {
+                      name: p.barmanPluginName,
+                      parameters: {
+                        barmanObjectName: p.restore.objectStoreName,
+                        serverName: p.restore.serverName,
+                      },
+                    },
+                  },
+                ],
+              }
+            : {}),
           managed: {
             roles: sources.slice(1).map(({ role, secretName }) => ({
               name: role.name,
@@ -267,7 +320,7 @@ export class CnpgPostgres extends Construct {
             : {}),
         },
       },
-      [...dependsOn, ...sources.map((s) => s.source), serverCert.resource],
+      [...dependsOn, ...sources.map((s) => s.source), serverCert.resource, ...objectStore],
       { type: 'Ready', status: 'True' },
     );
     this.cluster = cluster;
@@ -368,4 +421,27 @@ export class CnpgPostgres extends Construct {
       sslMode: 'verify-full',
     };
   }
+}
+
+/** The externalClusters entry a restore reads from. */
+const RESTORE_SOURCE = 'origin';
+
+/**
+ * The ObjectStore's credentials: an S3 key pair from a Secret (keys ACCESS_KEY_ID, ACCESS_SECRET_KEY),
+ * or the pods' cloud identity for the store the path names.
+ */
+function objectStoreCredentials(
+  destinationPath: string,
+  secret: string | undefined,
+): Record<string, unknown> {
+  if (destinationPath.startsWith('gs://')) return { googleCredentials: { gkeEnvironment: true } };
+  if (destinationPath.startsWith('https://')) return { azureCredentials: { inheritFromAzureAD: true } };
+  return secret
+    ? {
+        s3Credentials: {
+          accessKeyId: { name: secret, key: 'ACCESS_KEY_ID' },
+          secretAccessKey: { name: secret, key: 'ACCESS_SECRET_KEY' },
+        },
+      }
+    : { s3Credentials: { inheritFromIAMRole: true } };
 }

@@ -10,6 +10,8 @@ import { KubeClient } from '../../local/kube/client.js';
 import { applyAll, deleteCreatedNamespaces, formatFailures, type Labelled } from './lib/kube-apply.js';
 import { ENVIRONMENTS, LAYERS, synthToTemp, type Synthesized } from './lib/synth.js';
 import { extractAll, type KubeObject } from './lib/tf-to-kube.js';
+import { CnpgPostgres } from '../../stacks/constructs/cnpg-postgres.js';
+import { manifests, synth as synthConstruct } from '../stacks/helpers.js';
 
 let client: KubeClient;
 let synth: Synthesized;
@@ -111,4 +113,58 @@ void test('a misspelled field in a converted kubernetes_*_v1 object is rejected'
     client.apply(broken, { dryRun: true }),
     /metadata\.lables(: field not declared in schema|")/,
   );
+});
+
+/**
+ * The restore path, which no committed environment switches on: a Cluster that bootstraps from the
+ * Barman Cloud plugin's ObjectStore to a point in time, beside the ObjectStore it archives to, both
+ * against the real CNPG and plugin CRDs.
+ */
+function restoringPostgres(): Labelled[] {
+  const json = synthConstruct(
+    (s) =>
+      new CnpgPostgres(s, 'pg', {
+        clusterName: 'sensor-pg-restored',
+        namespace: 'restore-check',
+        tlsIssuer: { kind: 'ClusterIssuer', name: 'platform-ca' },
+        roles: [{ name: 'sensor', databases: ['sensor'], consumerNamespace: 'apps' }],
+        generatePassword: () => 'pw',
+        backup: {
+          method: 'barmanCloudPlugin',
+          objectStoreName: 'sensor-pg-backups',
+          destinationPath: 's3://sensor-platform-prod-backups/postgres',
+          credentialsSecret: 'pg-backup-keys',
+          retentionPolicy: '30d',
+          schedule: '0 0 2 * * *',
+        },
+        restore: {
+          objectStoreName: 'sensor-pg-backups',
+          serverName: 'sensor-pg',
+          targetTime: '2026-12-01T10:00:00Z',
+        },
+      }),
+  );
+  return manifests(json).map((m) => ({ origin: `restore: ${m.kind}`, object: m as unknown as KubeObject }));
+}
+
+void test('a restore: the recovering Cluster and its ObjectStore pass strict server-side apply', async () => {
+  const items = restoringPostgres();
+  const cluster = items.find((i) => i.object.kind === 'Cluster')?.object as
+    (KubeObject & { spec: { bootstrap: { recovery?: unknown } } }) | undefined;
+  assert.ok(cluster?.spec.bootstrap.recovery, 'the Cluster bootstraps by recovery');
+  assert.ok(
+    items.some((i) => i.object.kind === 'ObjectStore'),
+    'the ObjectStore is there',
+  );
+  assert.deepEqual(await applyAll(client, items), []);
+});
+
+void test('an ObjectStore with a misspelled field is rejected (the plugin CRD is served)', async () => {
+  const store = restoringPostgres().find((i) => i.object.kind === 'ObjectStore')!;
+  const broken = structuredClone(store.object) as KubeObject & { spec: Record<string, unknown> };
+  broken.spec = { ...broken.spec, retentionPolicy: undefined, retention: '30d' };
+  delete broken.spec.retentionPolicy;
+  const failures = await applyAll(client, [{ origin: store.origin, object: broken }]);
+  assert.equal(failures.length, 1, 'ObjectStore with spec.retention was accepted');
+  assert.match(failures[0]!.message, /spec\.retention/);
 });

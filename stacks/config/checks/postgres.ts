@@ -1,5 +1,6 @@
 /**
- * The Postgres section (validate.ts): instances, volumes, connections through the pooler, backups.
+ * The Postgres section (validate.ts): instances, volumes, connections through the pooler, backups
+ * and the restore switch.
  */
 import { ASSUMPTIONS } from '../../capacity/model.js';
 import { GIB, parseQuantity } from '../../lib/quantity.js';
@@ -57,13 +58,25 @@ export function checkPostgres(c: Checker, config: EnvironmentConfig): void {
       'a six-field cron expression (seconds first)',
     );
   } else if (p.backup.method === 'barmanCloudPlugin') {
-    c.match('postgres.backup.objectStoreName', p.backup.objectStoreName, DNS_LABEL, 'an ObjectStore name');
+    const b = p.backup;
+    c.match('postgres.backup.objectStoreName', b.objectStoreName, DNS_LABEL, 'an ObjectStore name');
     c.match(
-      'postgres.backup.schedule',
-      p.backup.schedule,
-      CRON6,
-      'a six-field cron expression (seconds first)',
+      'postgres.backup.destinationPath',
+      b.destinationPath,
+      OBJECT_STORE_PATH,
+      'an object store path: s3://bucket/path, gs://bucket/path or https://<account>.blob.core.windows.net/<container>/path',
     );
+    if (b.endpointUrl !== undefined)
+      c.match('postgres.backup.endpointUrl', b.endpointUrl, /^https:\/\/[^\s/]+/, 'an https:// URL');
+    if (b.credentialsSecret !== undefined)
+      c.match('postgres.backup.credentialsSecret', b.credentialsSecret, DNS_LABEL, 'a Secret name');
+    c.match(
+      'postgres.backup.retentionPolicy',
+      b.retentionPolicy,
+      /^[1-9][0-9]*[dwm]$/,
+      'days, weeks or months such as 30d, 4w or 6m',
+    );
+    c.match('postgres.backup.schedule', b.schedule, CRON6, 'a six-field cron expression (seconds first)');
   } else if (p.backup.method !== 'none') {
     c.rule(
       false,
@@ -73,5 +86,41 @@ export function checkPostgres(c: Checker, config: EnvironmentConfig): void {
   c.rule(
     env !== 'prod' || p.backup.method !== 'none',
     `'postgres.backup.method' ("none") is not allowed for prod: choose volumeSnapshot or barmanCloudPlugin`,
+  );
+  checkRestore(c, config);
+}
+
+/** `s3://`, `gs://` or Azure's `https://<account>.blob.core.windows.net/`, each with a bucket or container. */
+const OBJECT_STORE_PATH =
+  /^(s3:\/\/|gs:\/\/|https:\/\/[a-z0-9-]+\.blob\.core\.windows\.net\/)[^\s/]+(\/\S*)?$/;
+
+/** RFC 3339 with a zone, as CNPG's recoveryTarget.targetTime takes it. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/;
+
+function checkRestore(c: Checker, config: EnvironmentConfig): void {
+  const p = config.postgres;
+  const r = p.restore;
+  if (r === undefined) return;
+  c.match('postgres.restore.objectStoreName', r.objectStoreName, DNS_LABEL, 'an ObjectStore name');
+  c.match(
+    'postgres.restore.serverName',
+    r.serverName,
+    DNS_LABEL,
+    'the cluster name the backups were written under',
+  );
+  if (r.targetTime !== undefined)
+    c.match(
+      'postgres.restore.targetTime',
+      r.targetTime,
+      RFC3339,
+      'an RFC 3339 time with a zone, such as 2026-12-01T10:00:00Z',
+    );
+  // The restored cluster archives its own WAL; into the archive it restores from, under the same
+  // name, CNPG refuses to start (the archive is not empty) and the old timeline would be overwritten.
+  const archivesThere =
+    p.backup.method === 'barmanCloudPlugin' && p.backup.objectStoreName === r.objectStoreName;
+  c.rule(
+    !archivesThere || r.serverName !== p.clusterName,
+    `'postgres.restore.serverName' (${JSON.stringify(r.serverName)}) must differ from 'postgres.clusterName' (${JSON.stringify(p.clusterName)}) when restoring from the ObjectStore the cluster archives to ('postgres.backup.objectStoreName'): give the new cluster another clusterName`,
   );
 }

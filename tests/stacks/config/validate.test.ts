@@ -194,6 +194,19 @@ void test('prod without Postgres backups is refused', () => {
   );
 });
 
+void test('a restore from another cluster name, to a point in time, is accepted', () => {
+  const restored = deepMerge(prod, {
+    postgres: {
+      restore: {
+        objectStoreName: 'sensor-pg-backups',
+        serverName: 'sensor-pg-before',
+        targetTime: '2026-12-01T10:00:00Z',
+      },
+    },
+  });
+  assert.doesNotThrow(() => validateConfig(restored, NOTHING_DEPLOYED));
+});
+
 void test('a five-field backup schedule is refused', () => {
   assert.match(
     errorOf(staging, { postgres: { backup: { schedule: '0 3 * * *' } } }),
@@ -412,6 +425,40 @@ const RULES: readonly [string, EnvironmentConfig, unknown, RegExp][] = [
     prod,
     { postgres: { backup: { objectStoreName: '' } } },
     /'postgres\.backup\.objectStoreName' \(""\) must be an ObjectStore name/,
+  ],
+  [
+    'object store path',
+    prod,
+    { postgres: { backup: { destinationPath: 'bucket/pg' } } },
+    /'postgres\.backup\.destinationPath' \("bucket\/pg"\) must be an object store path: s3:\/\/bucket\/path/,
+  ],
+  [
+    'object store retention',
+    prod,
+    { postgres: { backup: { retentionPolicy: '30 days' } } },
+    /'postgres\.backup\.retentionPolicy' \("30 days"\) must be days, weeks or months such as 30d/,
+  ],
+  [
+    'object store endpoint',
+    prod,
+    { postgres: { backup: { endpointUrl: 'minio:9000' } } },
+    /'postgres\.backup\.endpointUrl' \("minio:9000"\) must be an https:\/\/ URL/,
+  ],
+  [
+    'restore time',
+    prod,
+    {
+      postgres: { restore: { objectStoreName: 'old', serverName: 'old-pg', targetTime: '2026-12-01 10:00' } },
+    },
+    /'postgres\.restore\.targetTime' \("2026-12-01 10:00"\) must be an RFC 3339 time with a zone/,
+  ],
+  [
+    'restore into its own archive',
+    prod,
+    {
+      postgres: { restore: { objectStoreName: 'sensor-pg-backups', serverName: prod.postgres.clusterName } },
+    },
+    /'postgres\.restore\.serverName' \(".*"\) must differ from 'postgres\.clusterName'/,
   ],
   [
     'backup method',

@@ -189,9 +189,32 @@ void test('backups: volume snapshots, the Barman Cloud plugin, or none', () => {
     (s) =>
       new CnpgPostgres(s, 'pg', {
         ...base,
-        backup: { method: 'barmanCloudPlugin', objectStoreName: 'store', schedule: '0 0 2 * * *' },
+        backup: {
+          method: 'barmanCloudPlugin',
+          objectStoreName: 'store',
+          destinationPath: 's3://bucket/pg',
+          endpointUrl: 'https://minio.storage.svc:9000',
+          credentialsSecret: 'pg-backup-keys',
+          retentionPolicy: '30d',
+          schedule: '0 0 2 * * *',
+        },
       }),
   );
+  // The ObjectStore the Cluster archives to, created with it (before it, by dependency).
+  const store = only(manifests(barman, 'ObjectStore'), 'ObjectStore');
+  assert.equal(store.apiVersion, 'barmancloud.cnpg.io/v1');
+  assert.equal(store.metadata.name, 'store');
+  assert.equal(store.spec.retentionPolicy, '30d');
+  assert.deepEqual(store.spec.configuration, {
+    destinationPath: 's3://bucket/pg',
+    endpointURL: 'https://minio.storage.svc:9000',
+    s3Credentials: {
+      accessKeyId: { name: 'pg-backup-keys', key: 'ACCESS_KEY_ID' },
+      secretAccessKey: { name: 'pg-backup-keys', key: 'ACCESS_SECRET_KEY' },
+    },
+    wal: { compression: 'zstd' },
+    data: { compression: 'bzip2' },
+  });
   assert.deepEqual(only(manifests(barman, 'Cluster'), 'Cluster').spec.plugins, [
     {
       name: 'barman-cloud.cloudnative-pg.io',
@@ -202,6 +225,51 @@ void test('backups: volume snapshots, the Barman Cloud plugin, or none', () => {
   const sb = only(manifests(barman, 'ScheduledBackup'), 'ScheduledBackup');
   assert.equal(sb.spec.method, 'plugin');
   assert.deepEqual(sb.spec.pluginConfiguration, { name: 'barman-cloud.cloudnative-pg.io' });
+});
+
+void test('restore: the cluster bootstraps from the ObjectStore, to a point in time when given', () => {
+  const restored = synth(
+    (s) =>
+      new CnpgPostgres(s, 'pg', {
+        ...base,
+        restore: { objectStoreName: 'old-store', serverName: 'pg-old', targetTime: '2026-12-01T10:00:00Z' },
+      }),
+  );
+  const spec = only(manifests(restored, 'Cluster'), 'Cluster').spec;
+  assert.equal(spec.bootstrap.initdb, undefined, 'no empty database');
+  assert.equal(spec.bootstrap.recovery.source, 'origin');
+  assert.deepEqual(spec.bootstrap.recovery.recoveryTarget, { targetTime: '2026-12-01T10:00:00Z' });
+  assert.ok(
+    spec.bootstrap.recovery.database && spec.bootstrap.recovery.owner && spec.bootstrap.recovery.secret.name,
+  );
+  assert.deepEqual(spec.externalClusters, [
+    {
+      name: 'origin',
+      plugin: {
+        name: 'barman-cloud.cloudnative-pg.io',
+        parameters: { barmanObjectName: 'old-store', serverName: 'pg-old' },
+      },
+    },
+  ]);
+  // Without a target time: to the end of the archive.
+  const latest = synth(
+    (s) =>
+      new CnpgPostgres(s, 'pg', { ...base, restore: { objectStoreName: 'old-store', serverName: 'pg-old' } }),
+  );
+  assert.equal(
+    only(manifests(latest, 'Cluster'), 'Cluster').spec.bootstrap.recovery.recoveryTarget,
+    undefined,
+  );
+  // Without restore: initdb, no external cluster.
+  const fresh = only(
+    manifests(
+      synth((s) => new CnpgPostgres(s, 'pg', base)),
+      'Cluster',
+    ),
+    'Cluster',
+  ).spec;
+  assert.ok(fresh.bootstrap.initdb);
+  assert.equal(fresh.externalClusters, undefined);
 });
 
 void test('validation: no roles, a database owned twice', () => {

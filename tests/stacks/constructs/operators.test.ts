@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { BarmanCloudPlugin } from '../../../stacks/constructs/barman-cloud-plugin.js';
 import { CnpgOperator } from '../../../stacks/constructs/cnpg-operator.js';
 import { KedaOperator } from '../../../stacks/constructs/keda-operator.js';
 import { KubePrometheusStack } from '../../../stacks/constructs/kube-prometheus-stack.js';
@@ -40,6 +41,12 @@ void test('pinned chart versions', () => {
     ],
     [release((s) => new KedaOperator(s, 'o')).r, 'keda', 'https://kedacore.github.io/charts', '2.20.2'],
     [
+      release((s) => new BarmanCloudPlugin(s, 'o')).r,
+      'plugin-barman-cloud',
+      'https://cloudnative-pg.github.io/charts',
+      '0.7.0',
+    ],
+    [
       release((s) => new KubePrometheusStack(s, 'o', { nodeExporterNamespace: 'monitoring-node-exporter' }))
         .r,
       'kube-prometheus-stack',
@@ -52,6 +59,12 @@ void test('pinned chart versions', () => {
     assert.equal(r.atomic, true);
     assert.equal(r.wait, true);
   }
+});
+
+void test('the Barman Cloud plugin runs in the operator namespace and installs its ObjectStore CRD', () => {
+  const { r, values } = release((s) => new BarmanCloudPlugin(s, 'o'));
+  assert.equal(r.namespace, 'operators');
+  assert.deepEqual(values.crds, { create: true });
 });
 
 void test('Strimzi watches the given namespaces with restricted pod security', () => {
