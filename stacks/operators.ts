@@ -48,7 +48,10 @@ export class OperatorsStack extends TerraformStack {
       watchNamespaces: [ns.names.kafka, ns.names.pipeline],
       dependsOn: afterMonitoring,
     });
-    const cnpg = new CnpgOperator(this, 'cnpg', { namespace: ns.names.operators, dependsOn: afterMonitoring });
+    const cnpg = new CnpgOperator(this, 'cnpg', {
+      namespace: ns.names.operators,
+      dependsOn: afterMonitoring,
+    });
     new KedaOperator(this, 'keda', { namespace: ns.names.operators, dependsOn: afterMonitoring });
     const certManager = new CertManagerOperator(this, 'cert-manager', {
       namespace: ns.names.operators,
