@@ -32,7 +32,9 @@ export class OperatorsStack extends TerraformStack {
     const ns = new PlatformNamespaces(this, 'namespaces', { namespaces: config.namespaces });
     new NamespaceIsolation(this, 'isolation', {
       namespaces: ns.names,
-      postgresBackupEgress: config.postgres.backup.method === 'barmanCloudPlugin',
+      // The instances reach the object store to archive WAL, and to read a backup when restoring.
+      postgresBackupEgress:
+        config.postgres.backup.method === 'barmanCloudPlugin' || config.postgres.restore !== undefined,
       dependsOn: ns.all,
     });
     const kps = new KubePrometheusStack(this, 'kube-prometheus-stack', {

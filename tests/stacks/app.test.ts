@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import { App } from 'cdktf';
+import { App, Testing } from 'cdktf';
 import { LAYERS, synthAll } from '../../stacks/app.js';
 import { dev } from '../../stacks/config/dev.js';
+import { OperatorsStack } from '../../stacks/operators.js';
 import { PipelineStack } from '../../stacks/pipeline.js';
 import { METRICS_PORTS } from '../../workers/shared/metrics.js';
 import { TASK_QUEUE, TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
@@ -241,4 +242,22 @@ void test('no secret value in the synthesized configuration: every Secret value 
     );
   }
   assert.ok(checked >= 6, `only ${checked} secret values checked`);
+});
+
+void test('a restore opens the Postgres instances egress to the object store, as backups do', () => {
+  const policies = (config: typeof dev) => {
+    const stack = new OperatorsStack(new App(), 'operators-dev', { config });
+    const json = JSON.parse(Testing.synth(stack)) as TfJson;
+    return Object.values(json.resource?.kubernetes_network_policy_v1 ?? {}).map(
+      (r) => (r as { metadata: { name: string; namespace: string } }).metadata,
+    );
+  };
+  const backupEgress = (config: typeof dev) =>
+    policies(config).some((m) => m.name === 'allow-backup-upload' && m.namespace === dev.namespaces.postgres);
+  assert.equal(backupEgress(dev), false, 'dev (no backups) keeps it closed');
+  const restoring = {
+    ...dev,
+    postgres: { ...dev.postgres, restore: { objectStoreName: 'old', serverName: 'old-pg' } },
+  };
+  assert.equal(backupEgress(restoring), true);
 });
