@@ -20,6 +20,7 @@ import {
 } from './pipeline-processes.js';
 import {
   alertChecks,
+  appliedSoFar,
   deviceStateMismatches,
   effectCounts,
   exactlyOnceChecks,
@@ -247,7 +248,7 @@ export class PipelineRun {
     let processed: number | undefined;
     let alerts: Record<string, number> | undefined;
     try {
-      processed = (await effectCounts(this.pool, prefix)).ledger;
+      processed = await appliedSoFar(this.pool, prefix);
       const { rows } = await this.pool.query<{ status: string; n: string }>(
         `SELECT status, count(*) AS n FROM alerts WHERE device_id LIKE $1 GROUP BY status`,
         [`${prefix}%`],

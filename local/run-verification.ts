@@ -146,6 +146,21 @@ export async function effectCounts(pool: Pool, devicePrefix: string): Promise<Ef
   return { ledger: Number(row.ledger), rollupCount: Number(row.rollup), devicesWithState: Number(row.state) };
 }
 
+/**
+ * Events applied so far, for progress lines: the rollups' counts, which change in the same
+ * transaction as the ledger rows (so equal to the ledger count, which the final check compares). A
+ * count of the ledger itself scans it: 0.7-2.7 s of Postgres per sample over 16.6 million events of
+ * the long chaos run, against 3 ms for the rollups (1,000 devices × minutes).
+ */
+export async function appliedSoFar(pool: Pool, devicePrefix: string): Promise<number> {
+  const like = `${devicePrefix.replace(/[%_\\]/g, '\\$&')}%`;
+  const { rows } = await pool.query<{ n: string }>(
+    'SELECT coalesce(sum(count), 0) AS n FROM metric_rollups_minute WHERE device_id LIKE $1',
+    [like],
+  );
+  return Number(rows[0]!.n);
+}
+
 export interface ProcessedTopicCounts {
   readonly delivered: number;
   readonly uniqueKeys: number;

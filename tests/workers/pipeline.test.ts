@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
+  appliedSoFar,
   effectCounts,
   processedTopicCounts,
   readSince,
@@ -102,6 +103,9 @@ test('valid events take effect once, malformed ones land in the DLQ with a reaso
   const effects = await effectCounts(db.pool, `${id}-`);
   assert.equal(effects.rollupCount, valid.length, 'each event counted once in the rollups');
   assert.equal(effects.devicesWithState, devices.length);
+  // The progress lines of npm run local and the chaos run count the same events without a ledger scan.
+  assert.equal(await appliedSoFar(db.pool, `${id}-`), effects.ledger);
+  assert.equal(await appliedSoFar(db.pool, `${id}x-`), 0, "another run's prefix counts nothing");
 
   await eventually(
     'all processed events published',
