@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadStackConfig, type StackConfig } from './config.js';
+import { endpoints, loadStackConfig, type StackConfig } from './config.js';
 import { cacheDir, stateDir } from './lib/paths.js';
 import { assertPortFree, daemonPid, logFile, run, startDaemon, stopDaemon, waitFor } from './lib/proc.js';
 import { progress } from './progress.js';
@@ -91,8 +91,9 @@ cors:
 `;
 }
 
+/** The one place the URL is made is the stack's endpoints. */
 export function temporalUiUrl(config: StackConfig): string {
-  return `http://127.0.0.1:${config.temporal.uiPort.port}`;
+  return endpoints(config).temporalUiUrl;
 }
 
 /** Starts the UI once the Temporal frontend answers; ready when it serves its page. */

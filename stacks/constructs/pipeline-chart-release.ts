@@ -45,23 +45,11 @@ export interface PipelineServiceProps {
 }
 
 /** What the ingest-bridge and sensor-worker charts take alike, defaults resolved. */
-export interface PipelineChartInputs {
-  readonly namespace: string;
-  readonly chartPath: string;
+export type PipelineChartInputs = Omit<PipelineServiceProps, 'minReplicas' | 'cpu' | 'memory'> & {
   readonly releaseName: string;
-  readonly image: { readonly repository: string; readonly tag: string };
-  readonly kafka: KafkaConnection;
-  readonly credentials: KafkaCredentials;
-  readonly temporal: TemporalConnection;
-  readonly issuer: CertificateIssuer;
-  readonly taskQueue: string;
-  readonly monitoringNamespace: string;
   readonly cpu: string;
   readonly memory: string;
-  readonly eventWindow?: EventWindow;
-  readonly values?: Record<string, unknown>;
-  readonly dependsOn?: readonly ITerraformDependable[];
-}
+};
 
 /**
  * The client certificate and the Helm release of one of our two charts: the values both share (image,
