@@ -3,8 +3,12 @@ import { synthOutdir } from './config/load.js';
 import { ConfigError } from './config/validate.js';
 import { CalibrationError } from './capacity/calibration.js';
 import { SizingError } from './capacity/model.js';
+import { ensureCrdFiles } from '../local/kube/crds.js';
 
 // Context (e.g. `environments`, `overrides`) reaches the App through the cdktf CLI.
+// The operators' CRDs at their pinned versions go into the operators layer (OperatorRelease); they
+// are fetched into the cache once, before the synchronous synth reads them.
+await ensureCrdFiles();
 const started = Date.now();
 try {
   const stacks = synthAll(synthOutdir());

@@ -30,6 +30,7 @@ export class OperatorsStack extends TerraformStack {
     const { config } = props;
     setupStack(this, config, id, true);
     const ns = new PlatformNamespaces(this, 'namespaces', { namespaces: config.namespaces });
+    const { adoptExistingCrds } = config.operators;
     new NamespaceIsolation(this, 'isolation', {
       namespaces: ns.names,
       // The instances reach the object store to archive WAL, and to read a backup when restoring.
@@ -41,6 +42,7 @@ export class OperatorsStack extends TerraformStack {
       namespace: ns.names.monitoring,
       nodeExporterNamespace: ns.hostAgents,
       retention: config.observability.prometheusRetention,
+      adoptExistingCrds,
       dependsOn: ns.all,
     });
     this.discovery = kps.discovery;
@@ -48,21 +50,29 @@ export class OperatorsStack extends TerraformStack {
     new StrimziOperator(this, 'strimzi', {
       namespace: ns.names.operators,
       watchNamespaces: [ns.names.kafka, ns.names.pipeline],
+      adoptExistingCrds,
       dependsOn: afterMonitoring,
     });
     const cnpg = new CnpgOperator(this, 'cnpg', {
       namespace: ns.names.operators,
+      adoptExistingCrds,
       dependsOn: afterMonitoring,
     });
-    new KedaOperator(this, 'keda', { namespace: ns.names.operators, dependsOn: afterMonitoring });
+    new KedaOperator(this, 'keda', {
+      namespace: ns.names.operators,
+      adoptExistingCrds,
+      dependsOn: afterMonitoring,
+    });
     const certManager = new CertManagerOperator(this, 'cert-manager', {
       namespace: ns.names.operators,
+      adoptExistingCrds,
       dependsOn: afterMonitoring,
     });
     this.certManagerNamespace = certManager.clusterResourceNamespace;
     // Backups and restores of the Postgres clusters (ObjectStore, plugin method): beside the operator.
     new BarmanCloudPlugin(this, 'barman-cloud', {
       namespace: ns.names.operators,
+      adoptExistingCrds,
       dependsOn: [cnpg.release, certManager.release],
     });
   }

@@ -10,7 +10,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import { loadStackConfig, type PortSetting } from '../config.js';
 import { stateDir } from '../lib/paths.js';
 import { assertPortFree, daemonPid, run, startDaemon, StackError, stopDaemon, waitFor } from '../lib/proc.js';
@@ -18,7 +17,7 @@ import { progress } from '../tools/go.js';
 import { acquireLock, withLock } from '../tools/lock.js';
 import { ensureKubeBinaries } from './build.js';
 import { KubeClient, type KubeConnection, type KubeObject } from './client.js';
-import { ensureCrdFiles } from './crds.js';
+import { ensureCrdFiles, readCrdObjects } from './crds.js';
 
 export interface KubeApi {
   /** A kubeconfig file whose current context is the admin token. */
@@ -308,14 +307,7 @@ export async function stopKubeApi(): Promise<void> {
 /** Every CRD object of the pinned operators. */
 export async function crdObjects(): Promise<KubeObject[]> {
   const objs: KubeObject[] = [];
-  for (const set of await ensureCrdFiles()) {
-    for (const file of set.files) {
-      for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-        const obj = doc.toJS() as KubeObject | null;
-        if (obj?.kind === 'CustomResourceDefinition') objs.push(obj);
-      }
-    }
-  }
+  for (const set of await ensureCrdFiles()) objs.push(...readCrdObjects(set.operator, set.version));
   return objs;
 }
 

@@ -1,5 +1,9 @@
-/** `npm run kube:up` / `npm run kube:down`: the local Kubernetes API server the IaC tests use. */
+/**
+ * `npm run kube:up` / `npm run kube:down`: the local Kubernetes API server the IaC tests use.
+ * `npm run crds`: fetches the pinned operators' CRDs into the cache (what synth applies).
+ */
 import { ensureKubeApi, stopKubeApi } from './api.js';
+import { ensureCrdFiles } from './crds.js';
 
 async function main(command: string | undefined): Promise<void> {
   switch (command) {
@@ -11,8 +15,12 @@ async function main(command: string | undefined): Promise<void> {
     case 'down':
       await stopKubeApi();
       return;
+    case 'crds':
+      for (const set of await ensureCrdFiles())
+        process.stdout.write(`${set.operator}\t${set.version}\t${set.files.length} files\n`);
+      return;
     default:
-      throw new Error('usage: tsx local/kube/cli.ts up|down');
+      throw new Error('usage: tsx local/kube/cli.ts up|down|crds');
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * CustomResourceDefinitions of the pinned operators, read from their published artifacts and
- * cached under <cacheDir>/kube/crds/<operator>-<version>/ (never copied into the repository):
+ * cached under <cacheDir>/kube/crds/<operator>-<version>/ (never copied into the repository). The
+ * stacks apply them (synth reads them from here) and the local API server serves them:
  *   - Strimzi publishes its API classes (io.strimzi:api) and its generator (io.strimzi:crd-generator)
  *     to Maven Central but no CRD YAML there, so we run the generator the way Strimzi's own build does.
  *   - CloudNativePG, its Barman Cloud plugin, KEDA, prometheus-operator and cert-manager ship CRD
@@ -21,48 +22,33 @@ import { cacheDir } from '../lib/paths.js';
 import { run, StackError } from '../lib/proc.js';
 import { goEnv, progress } from '../tools/go.js';
 import { withLock } from '../tools/lock.js';
+import { parseAllDocuments } from 'yaml';
+import { OPERATOR_NAMES, OPERATOR_PINS, type OperatorName } from '../../stacks/lib/operator-pins.js';
+import type { KubeObject } from './client.js';
 import { findJava } from './java.js';
-import { OPERATORS } from './versions.js';
 
 export interface CrdSet {
-  readonly operator: string;
+  readonly operator: OperatorName;
   readonly version: string;
   /** The YAML files, one or more CRDs each. */
   readonly files: readonly string[];
 }
 
-const GO_SOURCES = [
-  {
-    operator: 'cloudnative-pg',
-    module: 'github.com/cloudnative-pg/cloudnative-pg',
-    version: OPERATORS.cloudnativePg,
-    dir: 'config/crd/bases',
-  },
-  {
-    operator: 'keda',
-    module: 'github.com/kedacore/keda/v2',
-    version: OPERATORS.keda,
-    dir: 'config/crd/bases',
-  },
-  {
-    operator: 'prometheus-operator',
+/** Where each operator's CRD YAML sits in its Go module (Strimzi is generated: strimziCrds). */
+const GO_SOURCES = {
+  'cloudnative-pg': { module: 'github.com/cloudnative-pg/cloudnative-pg', dir: 'config/crd/bases' },
+  keda: { module: 'github.com/kedacore/keda/v2', dir: 'config/crd/bases' },
+  'prometheus-operator': {
     module: 'github.com/prometheus-operator/prometheus-operator',
-    version: OPERATORS.prometheusOperator,
     dir: 'example/prometheus-operator-crd',
   },
-  {
-    operator: 'plugin-barman-cloud',
-    module: 'github.com/cloudnative-pg/plugin-barman-cloud',
-    version: OPERATORS.barmanCloudPlugin,
-    dir: 'config/crd/bases',
-  },
-  {
-    operator: 'cert-manager',
-    module: 'github.com/cert-manager/cert-manager',
-    version: OPERATORS.certManager,
-    dir: 'deploy/crds',
-  },
-] as const;
+  'plugin-barman-cloud': { module: 'github.com/cloudnative-pg/plugin-barman-cloud', dir: 'config/crd/bases' },
+  'cert-manager': { module: 'github.com/cert-manager/cert-manager', dir: 'deploy/crds' },
+} as const satisfies Record<Exclude<OperatorName, 'strimzi'>, { module: string; dir: string }>;
+
+/** A Go module version: release tags carry a `v`, some charts' appVersion does not. */
+const moduleVersion = (appVersion: string): string =>
+  appVersion.startsWith('v') ? appVersion : `v${appVersion}`;
 
 /** The custom resources Strimzi's api module generates CRDs for (its pom's crd-generator execution). */
 const STRIMZI_KINDS = {
@@ -78,7 +64,7 @@ const STRIMZI_KINDS = {
   'core.strimzi.io_strimzipodsets.yaml': 'io.strimzi.api.kafka.model.podset.StrimziPodSet',
 } as const;
 
-function crdDir(operator: string, version: string): string {
+function crdDir(operator: OperatorName, version: string): string {
   return join(cacheDir(), 'kube', 'crds', `${operator}-${version}`);
 }
 
@@ -91,7 +77,7 @@ function listYaml(dir: string): string[] {
 
 /** Fills `dir` through `fill(staging)`; the rename makes a half-done download invisible. */
 async function cached(
-  operator: string,
+  operator: OperatorName,
   version: string,
   fill: (staging: string) => Promise<void>,
 ): Promise<CrdSet> {
@@ -118,16 +104,18 @@ async function cached(
   return { operator, version, files: listYaml(dir) };
 }
 
-async function goModuleCrds(src: (typeof GO_SOURCES)[number]): Promise<CrdSet> {
-  return cached(src.operator, src.version, async (staging) => {
-    const out = await run('go', ['mod', 'download', '-json', `${src.module}@${src.version}`], {
+async function goModuleCrds(operator: Exclude<OperatorName, 'strimzi'>, appVersion: string): Promise<CrdSet> {
+  const src = GO_SOURCES[operator];
+  const version = moduleVersion(appVersion);
+  return cached(operator, appVersion, async (staging) => {
+    const out = await run('go', ['mod', 'download', '-json', `${src.module}@${version}`], {
       env: goEnv(),
       cwd: staging,
     });
     const info = JSON.parse(out) as { Dir?: string; Error?: string };
     if (!info.Dir)
       throw new StackError(
-        `go mod download ${src.module}@${src.version}: ${info.Error ?? 'no module directory'}`,
+        `go mod download ${src.module}@${version}: ${info.Error ?? 'no module directory'}`,
       );
     for (const file of listYaml(join(info.Dir, src.dir))) {
       copyFileSync(file, join(staging, basename(file)));
@@ -135,8 +123,7 @@ async function goModuleCrds(src: (typeof GO_SOURCES)[number]): Promise<CrdSet> {
   });
 }
 
-async function strimziCrds(): Promise<CrdSet> {
-  const version = OPERATORS.strimzi;
+async function strimziCrds(version: string): Promise<CrdSet> {
   return cached('strimzi', version, async (staging) => {
     const java = await findJava(21);
     const work = join(cacheDir(), 'kube', 'crds', `.strimzi-${version}-build`);
@@ -200,10 +187,35 @@ async function strimziCrds(): Promise<CrdSet> {
   });
 }
 
-/** Every CRD set the IaC tests need, fetched or generated once. */
+/** One operator's CRD files at a version (its pinned one unless given), fetched or generated once. */
+export async function ensureCrdSet(operator: OperatorName, appVersion?: string): Promise<CrdSet> {
+  const version = appVersion ?? OPERATOR_PINS[operator].appVersion;
+  return operator === 'strimzi' ? strimziCrds(version) : goModuleCrds(operator, version);
+}
+
+/** Every pinned operator's CRD files: what the stacks apply and the local API server serves. */
 export async function ensureCrdFiles(): Promise<CrdSet[]> {
   const sets: CrdSet[] = [];
-  for (const src of GO_SOURCES) sets.push(await goModuleCrds(src));
-  sets.push(await strimziCrds());
+  for (const operator of OPERATOR_NAMES) sets.push(await ensureCrdSet(operator));
   return sets;
+}
+
+/**
+ * The CRD objects of one operator at a version, read from the cache (synchronously, for synth).
+ * ensureCrdSet fetches them; a set not fetched yet is an error saying so.
+ */
+export function readCrdObjects(operator: OperatorName, appVersion: string): KubeObject[] {
+  const dir = crdDir(operator, appVersion);
+  if (!existsSync(dir))
+    throw new StackError(
+      `the CRDs of ${operator} ${appVersion} are not fetched yet: \`npm run crds\` fetches every pinned operator's (synth does on its own)`,
+    );
+  const objects: KubeObject[] = [];
+  for (const file of listYaml(dir)) {
+    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
+      const obj = doc.toJS() as KubeObject | null;
+      if (obj?.kind === 'CustomResourceDefinition') objects.push(obj);
+    }
+  }
+  return objects.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 }

@@ -14,6 +14,7 @@ import type {
   EnvironmentName,
   KafkaPoolConfig,
   ObservabilityConfig,
+  OperatorsConfig,
   PostgresConfig,
 } from './types.js';
 
@@ -22,6 +23,8 @@ export interface EnvironmentChoices {
   readonly name: EnvironmentName;
   readonly kubernetes: EnvironmentConfig['kubernetes'];
   readonly backend: BackendConfig;
+  /** @default { adoptExistingCrds: false } */
+  readonly operators?: Partial<OperatorsConfig>;
   readonly kafka: {
     /** Memory request and limit per broker (counts, storage and CPU come from the sizing). */
     readonly brokers: { readonly memory: string };
@@ -63,6 +66,7 @@ export function buildEnvironment(sizing: SizingInputs, choices: EnvironmentChoic
     kubernetes: choices.kubernetes,
     backend: choices.backend,
     namespaces: NAMESPACES,
+    operators: { adoptExistingCrds: choices.operators?.adoptExistingCrds ?? false },
     kafka: {
       clusterName: 'sensor-kafka',
       brokers: {

@@ -217,12 +217,23 @@ export interface ObservabilityConfig {
   readonly scheduleToStartAlertSeconds: number;
 }
 
+/** The operators layer (stacks/operators.ts). */
+export interface OperatorsConfig {
+  /**
+   * Import the operators' CRDs from the cluster instead of creating them: once, on the first deploy
+   * of a cluster whose CRDs the charts installed (docs/upgrades.md#operators), e.g.
+   * PLATFORM_OVERRIDES='{"prod":{"operators":{"adoptExistingCrds":true}}}'.
+   */
+  readonly adoptExistingCrds: boolean;
+}
+
 /** A validated environment: everything the stacks need, nothing read later. */
 export interface EnvironmentConfig {
   readonly name: EnvironmentName;
   readonly kubernetes: { readonly configPath: string; readonly context?: string };
   readonly backend: BackendConfig;
   readonly namespaces: NamespacesConfig;
+  readonly operators: OperatorsConfig;
   readonly kafka: KafkaConfig;
   readonly postgres: PostgresConfig;
   readonly temporal: TemporalConfig;

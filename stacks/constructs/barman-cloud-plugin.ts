@@ -1,5 +1,7 @@
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { operatorCrds } from '../lib/operator-crds.js';
+import { OPERATOR_PINS, type OperatorPin } from '../lib/operator-pins.js';
 import { OperatorRelease } from './operator-release.js';
 
 /**
@@ -8,9 +10,7 @@ import { OperatorRelease } from './operator-release.js';
  * chart bump upgrades it. It needs cert-manager (its gRPC certificates) and runs beside the operator.
  */
 const DEFAULTS = {
-  chart: 'plugin-barman-cloud',
-  repository: 'https://cloudnative-pg.github.io/charts',
-  version: '0.7.0',
+  pin: OPERATOR_PINS['plugin-barman-cloud'] as OperatorPin,
   namespace: 'operators',
   releaseName: 'barman-cloud',
   timeoutSeconds: 600,
@@ -19,8 +19,10 @@ const DEFAULTS = {
 export interface BarmanCloudPluginProps {
   /** The CloudNativePG operator's namespace (the plugin must run in it). @default 'operators' */
   readonly namespace?: string;
-  /** Chart version. @default '0.7.0' (plugin 0.13.0) */
-  readonly version?: string;
+  /** Chart and operator version. @default OPERATOR_PINS['plugin-barman-cloud'] */
+  readonly pin?: OperatorPin;
+  /** Import the CRDs an earlier chart installed instead of creating them (OperatorRelease). @default false */
+  readonly adoptExistingCrds?: boolean;
   /** Raw Helm values, merged last. @default {} */
   readonly values?: Record<string, unknown>;
   /** The CNPG operator and cert-manager releases. @default [] */
@@ -41,7 +43,9 @@ export class BarmanCloudPlugin extends Construct {
     const p = { ...DEFAULTS, ...props };
     this.release = new OperatorRelease(this, 'chart', {
       ...p,
-      values: { crds: { create: true } },
+      ...p.pin,
+      crds: operatorCrds('plugin-barman-cloud', p.pin.appVersion),
+      values: { crds: { create: false } },
       userValues: p.values,
     }).release;
   }

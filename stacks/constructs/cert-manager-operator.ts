@@ -1,5 +1,7 @@
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { operatorCrds } from '../lib/operator-crds.js';
+import { OPERATOR_PINS, type OperatorPin } from '../lib/operator-pins.js';
 import { OperatorRelease } from './operator-release.js';
 
 /**
@@ -7,9 +9,7 @@ import { OperatorRelease } from './operator-release.js';
  * are restricted-compliant (non-root, RuntimeDefault seccomp, no capabilities, read-only root).
  */
 const DEFAULTS = {
-  chart: 'cert-manager',
-  repository: 'https://charts.jetstack.io',
-  version: 'v1.21.2',
+  pin: OPERATOR_PINS['cert-manager'] as OperatorPin,
   namespace: 'operators',
   releaseName: 'cert-manager',
   timeoutSeconds: 600,
@@ -22,8 +22,10 @@ export interface CertManagerOperatorProps {
    * @default 'operators'
    */
   readonly namespace?: string;
-  /** Chart version (= cert-manager version). @default 'v1.21.2' */
-  readonly version?: string;
+  /** Chart and operator version. @default OPERATOR_PINS['cert-manager'] */
+  readonly pin?: OperatorPin;
+  /** Import the CRDs an earlier chart installed instead of creating them (OperatorRelease). @default false */
+  readonly adoptExistingCrds?: boolean;
   /**
    * ServiceMonitor for the controller (needs the Prometheus Operator CRDs).
    * @default true
@@ -54,9 +56,10 @@ export class CertManagerOperator extends Construct {
     this.clusterResourceNamespace = p.namespace;
     this.release = new OperatorRelease(this, 'chart', {
       ...p,
+      ...p.pin,
+      crds: operatorCrds('cert-manager', p.pin.appVersion),
       values: {
-        // CRDs stay when the release is removed: deleting them would delete every Certificate.
-        crds: { enabled: true, keep: true },
+        crds: { enabled: false },
         clusterResourceNamespace: p.namespace,
         prometheus: { enabled: p.serviceMonitor, servicemonitor: { enabled: p.serviceMonitor } },
       },

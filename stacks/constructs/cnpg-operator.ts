@@ -1,12 +1,12 @@
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { operatorCrds } from '../lib/operator-crds.js';
+import { OPERATOR_PINS, type OperatorPin } from '../lib/operator-pins.js';
 import { OperatorRelease } from './operator-release.js';
 
 /** CloudNativePG operator 1.30.0 = chart 0.29.0 (cloudnative-pg/charts, charts/cloudnative-pg/Chart.yaml). */
 const DEFAULTS = {
-  chart: 'cloudnative-pg',
-  repository: 'https://cloudnative-pg.github.io/charts',
-  version: '0.29.0',
+  pin: OPERATOR_PINS['cloudnative-pg'] as OperatorPin,
   namespace: 'operators',
   releaseName: 'cnpg',
   timeoutSeconds: 600,
@@ -15,8 +15,10 @@ const DEFAULTS = {
 export interface CnpgOperatorProps {
   /** @default 'operators' */
   readonly namespace?: string;
-  /** Chart version. @default '0.29.0' (operator 1.30.0) */
-  readonly version?: string;
+  /** Chart and operator version. @default OPERATOR_PINS['cloudnative-pg'] */
+  readonly pin?: OperatorPin;
+  /** Import the CRDs an earlier chart installed instead of creating them (OperatorRelease). @default false */
+  readonly adoptExistingCrds?: boolean;
   /**
    * Let the chart create a PodMonitor for the operator itself (needs the Prometheus Operator CRDs).
    * @default true
@@ -43,7 +45,9 @@ export class CnpgOperator extends Construct {
     const p = { ...DEFAULTS, operatorPodMonitor: true, ...props };
     this.release = new OperatorRelease(this, 'chart', {
       ...p,
-      values: { crds: { create: true }, monitoring: { podMonitorEnabled: p.operatorPodMonitor } },
+      ...p.pin,
+      crds: operatorCrds('cloudnative-pg', p.pin.appVersion),
+      values: { crds: { create: false }, monitoring: { podMonitorEnabled: p.operatorPodMonitor } },
       userValues: p.values,
     }).release;
   }

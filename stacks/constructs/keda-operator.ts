@@ -1,12 +1,12 @@
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { operatorCrds } from '../lib/operator-crds.js';
+import { OPERATOR_PINS, type OperatorPin } from '../lib/operator-pins.js';
 import { OperatorRelease } from './operator-release.js';
 
 /** KEDA 2.20.2 (kedacore/charts, keda/Chart.yaml: version and appVersion 2.20.2). */
 const DEFAULTS = {
-  chart: 'keda',
-  repository: 'https://kedacore.github.io/charts',
-  version: '2.20.2',
+  pin: OPERATOR_PINS.keda as OperatorPin,
   namespace: 'operators',
   releaseName: 'keda',
   timeoutSeconds: 600,
@@ -15,8 +15,10 @@ const DEFAULTS = {
 export interface KedaOperatorProps {
   /** @default 'operators' */
   readonly namespace?: string;
-  /** @default '2.20.2' */
-  readonly version?: string;
+  /** Chart and operator version. @default OPERATOR_PINS['keda'] */
+  readonly pin?: OperatorPin;
+  /** Import the CRDs an earlier chart installed instead of creating them (OperatorRelease). @default false */
+  readonly adoptExistingCrds?: boolean;
   /**
    * ServiceMonitors for the operator and metrics server (needs the Prometheus Operator CRDs).
    * @default true
@@ -44,7 +46,9 @@ export class KedaOperator extends Construct {
     const monitor = { enabled: p.serviceMonitors, serviceMonitor: { enabled: p.serviceMonitors } };
     this.release = new OperatorRelease(this, 'chart', {
       ...p,
-      values: { prometheus: { operator: monitor, metricServer: monitor } },
+      ...p.pin,
+      crds: operatorCrds('keda', p.pin.appVersion),
+      values: { crds: { install: false }, prometheus: { operator: monitor, metricServer: monitor } },
       userValues: p.values,
     }).release;
   }

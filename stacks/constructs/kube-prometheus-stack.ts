@@ -1,5 +1,7 @@
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { operatorCrds } from '../lib/operator-crds.js';
+import { OPERATOR_PINS, type OperatorPin } from '../lib/operator-pins.js';
 import { OperatorRelease } from './operator-release.js';
 
 /**
@@ -7,9 +9,7 @@ import { OperatorRelease } from './operator-release.js';
  * prometheus-community/helm-charts charts/kube-prometheus-stack/Chart.yaml when pinned.
  */
 const DEFAULTS = {
-  chart: 'kube-prometheus-stack',
-  repository: 'https://prometheus-community.github.io/helm-charts',
-  version: '88.5.3',
+  pin: OPERATOR_PINS['prometheus-operator'] as OperatorPin,
   namespace: 'monitoring',
   releaseName: 'kps',
   timeoutSeconds: 900,
@@ -46,8 +46,10 @@ export interface KubePrometheusStackProps {
    * @see https://github.com/prometheus-community/helm-charts/tree/main/charts/prometheus-node-exporter
    */
   readonly nodeExporterNamespace: string;
-  /** @default '88.5.3' */
-  readonly version?: string;
+  /** Chart and operator version. @default OPERATOR_PINS['prometheus-operator'] */
+  readonly pin?: OperatorPin;
+  /** Import the CRDs an earlier chart installed instead of creating them (OperatorRelease). @default false */
+  readonly adoptExistingCrds?: boolean;
   /**
    * Prometheus TSDB retention (a Prometheus duration).
    * @default '15d'
@@ -93,7 +95,10 @@ export class KubePrometheusStack extends Construct {
     };
     this.release = new OperatorRelease(this, 'chart', {
       ...p,
+      ...p.pin,
+      crds: operatorCrds('prometheus-operator', p.pin.appVersion),
       values: {
+        crds: { enabled: false },
         prometheus: { prometheusSpec: { ...selectAll, retention: p.retention } },
         'prometheus-node-exporter': { namespaceOverride: p.nodeExporterNamespace },
         grafana: {

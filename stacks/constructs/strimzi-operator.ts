@@ -1,5 +1,7 @@
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { operatorCrds } from '../lib/operator-crds.js';
+import { OPERATOR_PINS, type OperatorPin } from '../lib/operator-pins.js';
 import { OperatorRelease } from './operator-release.js';
 
 /**
@@ -8,9 +10,7 @@ import { OperatorRelease } from './operator-release.js';
  * of strimzi/strimzi-kafka-operator.
  */
 const DEFAULTS = {
-  chart: 'strimzi-kafka-operator',
-  repository: 'oci://quay.io/strimzi-helm',
-  version: '1.2.0',
+  pin: OPERATOR_PINS.strimzi as OperatorPin,
   namespace: 'operators',
   releaseName: 'strimzi',
   timeoutSeconds: 600,
@@ -24,8 +24,10 @@ export interface StrimziOperatorProps {
   readonly watchNamespaces: readonly string[];
   /** @default 'operators' */
   readonly namespace?: string;
-  /** Chart version (= Strimzi version). @default '1.2.0' */
-  readonly version?: string;
+  /** Chart and operator version. @default OPERATOR_PINS['strimzi'] */
+  readonly pin?: OperatorPin;
+  /** Import the CRDs an earlier chart installed instead of creating them (OperatorRelease). @default false */
+  readonly adoptExistingCrds?: boolean;
   /** Raw Helm values, merged last. @default {} */
   readonly values?: Record<string, unknown>;
   /** @default [] */
@@ -50,9 +52,11 @@ export class StrimziOperator extends Construct {
         `'watchNamespaces' ([]) must name at least one namespace: the operator would watch nothing`,
       );
     }
-    this.version = p.version;
+    this.version = p.pin.version;
     this.release = new OperatorRelease(this, 'chart', {
       ...p,
+      ...p.pin,
+      crds: operatorCrds('strimzi', p.pin.appVersion),
       values: {
         watchNamespaces: [...p.watchNamespaces],
         watchAnyNamespace: false,

@@ -1,5 +1,5 @@
 /**
- * The environment's name, namespaces, kubeconfig and Terraform backend (validate.ts).
+ * The environment's name, namespaces, kubeconfig, Terraform backend and operators layer (validate.ts).
  */
 import { ENVIRONMENT_NAMES, type EnvironmentConfig } from '../types.js';
 import { DNS_LABEL, type Checker } from './checker.js';
@@ -18,6 +18,12 @@ export function checkCluster(c: Checker, config: EnvironmentConfig): void {
   if (config.kubernetes.context !== undefined) {
     c.text('kubernetes.context', config.kubernetes.context, 'a kubeconfig context name');
   }
+
+  const adopt = config.operators.adoptExistingCrds;
+  c.rule(
+    typeof adopt === 'boolean',
+    `'operators.adoptExistingCrds' (${JSON.stringify(adopt)}) must be true or false`,
+  );
 
   const b = config.backend;
   switch (b.type) {

@@ -56,11 +56,39 @@ const refersTo = (value: unknown, prefix: string): boolean => JSON.stringify(val
  */
 export async function prepareStack(
   stack: StackJson,
-  opts: { dir: string; kubeconfig: string; providerVersion: string; statePaths: ReadonlyMap<string, string> },
+  opts: {
+    dir: string;
+    kubeconfig: string;
+    providerVersion: string;
+    statePaths: ReadonlyMap<string, string>;
+    /**
+     * Keep the operators' CRD manifests. By default they go: the local API server already serves
+     * the pinned CRDs (installed when it starts), which a `kubernetes_manifest` cannot create again,
+     * and a destroy would delete them under the other tests (crd-upgrade.test.ts applies them).
+     */
+    keepCrds?: boolean;
+  },
 ): Promise<string[]> {
   const json = structuredClone(stack) as Json;
   const removed: string[] = [];
   const resources = (json.resource ?? {}) as Record<string, Record<string, Json>>;
+  if (!opts.keepCrds) {
+    const manifests = resources.kubernetes_manifest ?? {};
+    let crds = 0;
+    for (const [name, body] of Object.entries(manifests)) {
+      if ((body.manifest as Json | undefined)?.kind !== 'CustomResourceDefinition') continue;
+      delete manifests[name];
+      crds += 1;
+      for (const byName of Object.values(resources))
+        for (const other of Object.values(byName)) {
+          const deps = other.depends_on as string[] | undefined;
+          if (deps) other.depends_on = deps.filter((d) => d !== `kubernetes_manifest.${name}`);
+        }
+    }
+    if (Object.keys(manifests).length === 0) delete resources.kubernetes_manifest;
+    delete json.import;
+    if (crds > 0) removed.push(`${crds} CRD manifests (the local API server serves them already)`);
+  }
   // Drop helm releases and, to a fixed point, whatever depends on something dropped.
   const gone = new Set<string>();
   for (const name of Object.keys(resources.helm_release ?? {})) gone.add(`helm_release.${name}`);

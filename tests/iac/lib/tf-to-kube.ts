@@ -221,7 +221,7 @@ export const COMPUTED_PLACEHOLDER = 'computed-at-apply';
 
 /**
  * Evaluates the terraform template syntax in strings, as far as a static copy can: `$${` is a literal
- * `${`; `${type.name.path}` is read from the same stack; a function call is computed at apply time
+ * `${` and `%%{` a literal `%{`; `${type.name.path}` is read from the same stack; a function call is computed at apply time
  * and becomes COMPUTED_PLACEHOLDER. Anything else (a bare name such as `${datasource}`) is no valid
  * terraform reference: terraform itself rejects it, and so does this.
  */
@@ -241,8 +241,8 @@ export function resolveRefs<T>(value: T, stack: StackJson, where: string): T {
     let out = '';
     let i = 0;
     while (i < s.length) {
-      if (s.startsWith('$${', i)) {
-        out += '${';
+      if (s.startsWith('$${', i) || s.startsWith('%%{', i)) {
+        out += `${s[i]}{`;
         i += 3;
       } else if (s.startsWith('${', i)) {
         const end = s.indexOf('}', i);
@@ -260,7 +260,7 @@ export function resolveRefs<T>(value: T, stack: StackJson, where: string): T {
     return out;
   };
   const visit = (v: unknown): unknown => {
-    if (typeof v === 'string' && v.includes('${')) return template(v);
+    if (typeof v === 'string' && (v.includes('${') || v.includes('%%{'))) return template(v);
     if (Array.isArray(v)) return v.map(visit);
     if (v !== null && typeof v === 'object') {
       return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, visit(x)]));

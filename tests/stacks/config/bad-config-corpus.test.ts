@@ -60,6 +60,18 @@ const CASES: readonly Case[] = [
     /'kafka\.brokers\.replicas' \("3"\) must be an integer between 1 and 100/,
   ),
   field('staging', 'kafka.cruiseControl', 'yes', /'kafka\.cruiseControl' \("yes"\) must be true or false/),
+  field(
+    'prod',
+    'operators.adoptExistingCrds',
+    'yes',
+    /'operators\.adoptExistingCrds' \("yes"\) must be true or false/,
+  ),
+  field(
+    'prod',
+    'operators.adoptExistingCrd',
+    true,
+    /'operators\.adoptExistingCrd' is not a known field \(did you mean 'adoptExistingCrds'\?\)/,
+  ),
   field('dev', 'pipeline.image.tag', 123, /'pipeline\.image\.tag' \(123\) must be an OCI image tag/),
   field(
     'prod',

@@ -137,13 +137,16 @@ void test('TLS certificate: server certificates need the names clients dial', ()
   assert.equal(cert.spec.privateKey.rotationPolicy, 'Always');
 });
 
-void test('cert-manager: pinned chart with its CRDs kept on uninstall', () => {
+void test('cert-manager: pinned chart, its CRDs applied by the stacks (kept by Helm), cluster resource namespace', () => {
   const json = synth((s) => new CertManagerOperator(s, 'cm'));
   const r = only(resources(json, 'helm_release'), 'helm_release') as Loose;
   assert.deepEqual(
     [r.chart, r.repository, r.version],
     ['cert-manager', 'https://charts.jetstack.io', 'v1.21.2'],
   );
-  assert.match(r.values[0], /crds:\n {2}enabled: true\n {2}keep: true/);
+  assert.match(r.values[0], /crds:\n {2}enabled: false/);
+  const crds = manifests(json, 'CustomResourceDefinition');
+  assert.ok(crds.some((c) => c.metadata.name === 'certificates.cert-manager.io'));
+  for (const c of crds) assert.equal(c.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
   assert.match(r.values[0], /clusterResourceNamespace: operators/);
 });
