@@ -3,19 +3,21 @@ import { synthOutdir } from './config/load.js';
 import { ConfigError } from './config/validate.js';
 import { CalibrationError } from './capacity/calibration.js';
 import { SizingError } from './capacity/model.js';
-import { ensureCrdFiles } from '../local/kube/crds.js';
+import { CrdsNotFetchedError } from './lib/crd-cache.js';
 
 // Context (e.g. `environments`, `overrides`) reaches the App through the cdktf CLI.
-// The operators' CRDs at their pinned versions go into the operators layer (OperatorRelease); they
-// are fetched into the cache once, before the synchronous synth reads them.
-await ensureCrdFiles();
 const started = Date.now();
 try {
   const stacks = synthAll(synthOutdir());
   console.log(`synthesized ${stacks.length} stacks in ${Date.now() - started} ms: ${stacks.join(', ')}`);
 } catch (err) {
   // A configuration mistake is the user's to fix: the message names the field; a stack trace would bury it.
-  if (!(err instanceof ConfigError || err instanceof CalibrationError || err instanceof SizingError))
+  if (!(
+    err instanceof ConfigError ||
+    err instanceof CalibrationError ||
+    err instanceof SizingError ||
+    err instanceof CrdsNotFetchedError
+  ))
     throw err;
   console.error(`synth refused: ${err.message}`);
   process.exit(1);

@@ -11,7 +11,6 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -22,7 +21,7 @@ import { cacheDir } from '../lib/paths.js';
 import { run, StackError } from '../lib/proc.js';
 import { goEnv, progress } from '../tools/go.js';
 import { withLock } from '../tools/lock.js';
-import { parseAllDocuments } from 'yaml';
+import { crdSetDir, listYaml, readCrdSet } from '../../stacks/lib/crd-cache.js';
 import { OPERATOR_NAMES, OPERATOR_PINS, type OperatorName } from '../../stacks/lib/operator-pins.js';
 import type { KubeObject } from './client.js';
 import { findJava } from './java.js';
@@ -64,16 +63,13 @@ const STRIMZI_KINDS = {
   'core.strimzi.io_strimzipodsets.yaml': 'io.strimzi.api.kafka.model.podset.StrimziPodSet',
 } as const;
 
-function crdDir(operator: OperatorName, version: string): string {
-  return join(cacheDir(), 'kube', 'crds', `${operator}-${version}`);
+/** The cache's root, laid out as stacks/lib/crd-cache.ts says. */
+export function crdCacheRoot(): string {
+  return join(cacheDir(), 'kube', 'crds');
 }
 
-function listYaml(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .sort()
-    .map((f) => join(dir, f));
-}
+const crdDir = (operator: OperatorName, version: string): string =>
+  crdSetDir(crdCacheRoot(), operator, version);
 
 /** Fills `dir` through `fill(staging)`; the rename makes a half-done download invisible. */
 async function cached(
@@ -200,22 +196,7 @@ export async function ensureCrdFiles(): Promise<CrdSet[]> {
   return sets;
 }
 
-/**
- * The CRD objects of one operator at a version, read from the cache (synchronously, for synth).
- * ensureCrdSet fetches them; a set not fetched yet is an error saying so.
- */
+/** The CRD objects of one operator at a version, from the cache (ensureCrdSet fills it). */
 export function readCrdObjects(operator: OperatorName, appVersion: string): KubeObject[] {
-  const dir = crdDir(operator, appVersion);
-  if (!existsSync(dir))
-    throw new StackError(
-      `the CRDs of ${operator} ${appVersion} are not fetched yet: \`npm run crds\` fetches every pinned operator's (synth does on its own)`,
-    );
-  const objects: KubeObject[] = [];
-  for (const file of listYaml(dir)) {
-    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-      const obj = doc.toJS() as KubeObject | null;
-      if (obj?.kind === 'CustomResourceDefinition') objects.push(obj);
-    }
-  }
-  return objects.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  return readCrdSet(crdCacheRoot(), operator, appVersion) as KubeObject[];
 }

@@ -1,9 +1,10 @@
 /**
  * An operator's CRDs as the stacks apply them: the objects its published artifacts carry at the
- * pinned version (read from the cache that local/kube/crds.ts fills: synth fetches them first),
+ * pinned version (read from the cache that `npm run crds` fills; the cdktf app runs it first),
  * made ready for `kubernetes_manifest`.
  */
-import { readCrdObjects } from '../../local/kube/crds.js';
+import { operatorCrdsRoot } from '../config/load.js';
+import { readCrdSet } from './crd-cache.js';
 import type { KubeObject } from './kube-manifest.js';
 import { OPERATOR_PINS, type OperatorName } from './operator-pins.js';
 
@@ -115,7 +116,7 @@ export function operatorCrds(
   operator: OperatorName,
   appVersion: string = OPERATOR_PINS[operator].appVersion,
 ): KubeObject[] {
-  return readCrdObjects(operator, appVersion).map((crd) => {
+  return readCrdSet(operatorCrdsRoot(), operator, appVersion).map((crd) => {
     const object: Record<string, unknown> = { ...crd };
     delete object.status;
     const metadata: Record<string, unknown> = { ...crd.metadata };

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { parse } from 'yaml';
 import type { Construct } from 'constructs';
-import { ensureCrdFiles, readCrdObjects } from '../../../local/kube/crds.js';
+import { crdCacheRoot, ensureCrdFiles, readCrdObjects } from '../../../local/kube/crds.js';
+import { operatorCrdsRoot } from '../../../stacks/config/load.js';
 import { BarmanCloudPlugin } from '../../../stacks/constructs/barman-cloud-plugin.js';
 import { CertManagerOperator } from '../../../stacks/constructs/cert-manager-operator.js';
 import { CnpgOperator } from '../../../stacks/constructs/cnpg-operator.js';
@@ -119,6 +120,10 @@ for (const c of CASES) {
     if (c.chartCrdsOff) assert.equal(c.chartCrdsOff(parse(r.values[0] as string) as Loose), false);
   });
 }
+
+void test('synth reads the CRDs from the folder the fetcher writes them to', () => {
+  assert.equal(operatorCrdsRoot(), crdCacheRoot());
+});
 
 void test('adoptExistingCrds imports each CRD by name; by default nothing is imported', () => {
   const keda = CASES.find((c) => c.operator === 'keda')!;
