@@ -6,8 +6,14 @@
  * listed them (running or already closed): an overestimate, never an overshoot. Every start first waits
  * for capacity and reserves it in the same step, so neither a burst between two polls nor partitions
  * started concurrently can run past the bound (the long chaos run saw 206 of 200 before reservations).
+ *
+ * Whether visibility lists a start is asked by workflow ID, never by start time: a bridge whose clock
+ * ran ahead of the server's by more than a margin never found its starts among those "started since"
+ * its own clock's time and counted each for ten minutes, throttling itself (issue 23, finding 10).
+ * The bridge's clock only measures how long it has been waiting for a listing.
  */
 import type { Client } from '@temporalio/client';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WORKFLOW_TYPES } from '../shared/temporal.js';
 
@@ -19,6 +25,20 @@ export interface BackpressureOptions {
   readonly onChange: (paused: boolean, open: number) => void;
   readonly onCount?: (open: number) => void;
   readonly onError?: (err: unknown) => void;
+  /**
+   * The bridge's clock, in ms: only differences of its readings are used (how long a start has waited
+   * to be listed), never compared with the server's times.
+   * @default performance.now (monotonic)
+   */
+  readonly now?: () => number;
+}
+
+/** Workflow IDs per visibility query: a list query stays a few kilobytes. */
+const IDS_PER_QUERY = 50;
+
+/** A visibility query string literal. */
+function quoted(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 export class Backpressure {
@@ -28,14 +48,15 @@ export class Backpressure {
   private visibleOpen = 0;
   /** Capacity granted by waitForCapacity to a start still in flight (released by settle()). */
   private reserved = 0;
-  /** This bridge's starts that visibility has not listed yet: workflow ID → start time (ms). */
+  /** This bridge's starts that visibility has not listed yet: workflow ID → when noted (this.now). */
   private readonly unseenStarts = new Map<string, number>();
-  /** Server and bridge clocks may differ: list starts from a little before our oldest unseen one. */
-  private static readonly CLOCK_MARGIN_MS = 30_000;
   /** A start that visibility never lists (its record lost) stops counting after this long. */
   private static readonly UNSEEN_LIMIT_MS = 10 * 60_000;
+  private readonly now: () => number;
 
-  constructor(private readonly opts: BackpressureOptions) {}
+  constructor(private readonly opts: BackpressureOptions) {
+    this.now = opts.now ?? (() => performance.now());
+  }
 
   get isPaused(): boolean {
     return this.paused;
@@ -51,7 +72,7 @@ export class Backpressure {
 
   /** Records a start so that the estimate covers it until visibility lists it. */
   noteStarted(workflowId: string): void {
-    this.unseenStarts.set(workflowId, Date.now());
+    this.unseenStarts.set(workflowId, this.now());
   }
 
   /** Open batches as far as this bridge can tell: visibility, its own starts visibility lags on, and reservations. */
@@ -91,22 +112,23 @@ export class Backpressure {
     return `WorkflowType = '${WORKFLOW_TYPES.processSensorBatch}' AND TaskQueue = '${this.opts.taskQueue}'`;
   }
 
-  /** Drops the unseen starts that visibility now lists, running or closed. */
+  /**
+   * Drops the unseen starts that visibility now lists, running or closed. Asked by ID: batch workflow
+   * IDs are never reused (REJECT_DUPLICATE), so a listed ID is this start.
+   */
   private async forgetListedStarts(): Promise<void> {
     if (this.unseenStarts.size === 0) return;
-    const now = Date.now();
-    let oldest = now;
-    for (const [id, at] of this.unseenStarts) {
-      if (at < now - Backpressure.UNSEEN_LIMIT_MS) this.unseenStarts.delete(id);
-      else oldest = Math.min(oldest, at);
-    }
-    const since = new Date(oldest - Backpressure.CLOCK_MARGIN_MS).toISOString();
-    for await (const execution of this.opts.client.workflow.list({
-      query: `${this.batchesQuery} AND StartTime >= '${since}'`,
-      pageSize: 1000,
-    })) {
-      this.unseenStarts.delete(execution.workflowId);
-      if (this.unseenStarts.size === 0) break;
+    const now = this.now();
+    for (const [id, at] of this.unseenStarts)
+      if (now - at > Backpressure.UNSEEN_LIMIT_MS) this.unseenStarts.delete(id);
+    const ids = [...this.unseenStarts.keys()];
+    for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+      const chunk = ids.slice(i, i + IDS_PER_QUERY);
+      for await (const execution of this.opts.client.workflow.list({
+        query: `${this.batchesQuery} AND WorkflowId IN (${chunk.map(quoted).join(', ')})`,
+        pageSize: IDS_PER_QUERY,
+      }))
+        this.unseenStarts.delete(execution.workflowId);
     }
   }
 
