@@ -101,6 +101,12 @@ export interface WorkerConfig extends CommonConfig {
   readonly escalation: EscalationPolicy;
   readonly maxConcurrentWorkflowTasks: number;
   readonly maxConcurrentLocalActivities: number;
+  /**
+   * How long a batch's range read waits for a log that ends before the range's last offset (a new
+   * partition leader's high watermark behind what the bridge saw) before the claim is judged, ms
+   * (RANGE_READ_WAIT_MS). Unset: the reader's default, 30 s.
+   */
+  readonly rangeReadWaitMs?: number;
   /** Port of the Temporal SDK's Prometheus exporter (schedule-to-start latency etc.); off when unset. */
   readonly sdkMetricsPort?: number;
   /** Worker versioning: the build that this process runs (see charts/sensor-worker). */
@@ -334,6 +340,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     // waits; dozens on a starved CPU only time out and re-run their local activities (bench).
     maxConcurrentWorkflowTasks: int(env, 'WORKER_MAX_WORKFLOW_TASKS', 16, 1, 10_000),
     maxConcurrentLocalActivities: int(env, 'WORKER_MAX_LOCAL_ACTIVITIES', 8, 1, 10_000),
+    // Below the batch workflow's 120 s local-activity timeout, with room for the rest of the batch.
+    rangeReadWaitMs: int(env, 'RANGE_READ_WAIT_MS', 30_000, 0, 60_000),
     sdkMetricsPort: env.TEMPORAL_SDK_METRICS_PORT
       ? int(env, 'TEMPORAL_SDK_METRICS_PORT', 0, 1024, 65535)
       : undefined,

@@ -14,6 +14,10 @@ export interface ClaimProblem {
 
 export function checkClaim(range: BatchRange, claim: BatchClaim, read: RangeRead): ClaimProblem | undefined {
   const span = `${range.topic}/${range.partition} offsets ${range.firstOffset}-${range.lastOffset}`;
+  // The reader waits for a log that ends short of the range (a leader change): say so when it did.
+  const waited = read.waitedMs
+    ? ` after waiting ${(read.waitedMs / 1000).toFixed(1)} s for the log to reach it`
+    : '';
   if (read.outOfRange || (read.logStartOffset >= 0n && read.logStartOffset > BigInt(range.firstOffset)))
     return {
       reason: 'range-expired',
@@ -31,7 +35,7 @@ export function checkClaim(range: BatchRange, claim: BatchClaim, read: RangeRead
     return read.records.length < claim.records
       ? {
           reason: 'records-missing',
-          detail: `${span}: ${read.records.length} of ${claim.records} records are on the log; the last one is gone`,
+          detail: `${span}: ${read.records.length} of ${claim.records} records are on the log; the last one is gone${waited}`,
         }
       : {
           reason: 'range-replaced',

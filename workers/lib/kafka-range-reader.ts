@@ -11,6 +11,8 @@
  * start rather than misread.
  */
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { IHeaders, Kafka } from 'kafkajs';
 import type { BatchRange } from '../shared/temporal.js';
 import { undecodableReason } from './kafkajs-decoders.js';
@@ -41,6 +43,25 @@ export function nextFetchBytes(lastBytes: number, offsetsCovered: bigint, offset
   return Math.min(MAX_FETCH_BYTES, Math.max(MIN_FETCH_BYTES, wanted));
 }
 
+/**
+ * A read that finds the log ending before the range does polls again, first after this long, each wait
+ * twice the last, at most SHORT_READ_MAX_POLL_MS.
+ */
+const SHORT_READ_FIRST_POLL_MS = 100;
+const SHORT_READ_MAX_POLL_MS = 2000;
+export const DEFAULT_SHORT_READ_WAIT_MS = 30_000;
+
+export interface RangeReaderOptions {
+  /**
+   * How long a read waits, in all, for the log's end to pass the range's last offset when it finds the
+   * log ending short of it. The bridge saw the whole range, so a short log is a moment: right after a
+   * leader change the new leader's high watermark can sit below offsets its predecessor had exposed.
+   * After the wait the read returns what is there and the claim check judges it (records-missing).
+   * @default 30000 (DEFAULT_SHORT_READ_WAIT_MS)
+   */
+  readonly shortReadWaitMs?: number;
+}
+
 export interface RangeRecord {
   readonly offset: string;
   readonly timestamp: string;
@@ -57,6 +78,8 @@ export interface RangeRead {
   readonly logStartOffset: bigint;
   /** The partition's high watermark when the range was read. */
   readonly highWatermark: bigint;
+  /** Time spent waiting for a log that ended before the range's last offset, ms (unset or 0: none). */
+  readonly waitedMs?: number;
   /**
    * The broker answered OFFSET_OUT_OF_RANGE: the offsets are no longer on the log (retention
    * deleted them) or not on it yet (the partition was truncated or recreated below them).
@@ -70,6 +93,8 @@ interface FetchPartition {
   partition: number;
   errorCode: number;
   highWatermark: string;
+  /** The end of what a read-committed fetch returns (below the high watermark while a transaction is open). */
+  lastStableOffset?: string;
   /** The log start offset (kafkajs 2.2.4 spells the field this way). */
   lastStartOffset?: string;
   messages: unknown[];
@@ -110,8 +135,13 @@ export class KafkaRangeReader {
    */
   private readonly opening = new Map<string, Promise<void>>();
   private readonly Batch: BatchClass;
+  private readonly shortReadWaitMs: number;
 
-  constructor(private readonly kafka: Kafka) {
+  constructor(
+    private readonly kafka: Kafka,
+    options: RangeReaderOptions = {},
+  ) {
+    this.shortReadWaitMs = options.shortReadWaitMs ?? DEFAULT_SHORT_READ_WAIT_MS;
     const { version } = require('kafkajs/package.json') as { version: string };
     if (version !== SUPPORTED_VERSION)
       throw new Error(
@@ -142,13 +172,22 @@ export class KafkaRangeReader {
     let highWatermark = -1n;
     let fetchBytes = firstFetchBytes(last - next + 1n);
     let decoded = 0;
+    let shortSince: number | undefined;
+    let poll = SHORT_READ_FIRST_POLL_MS;
+    const result = (outOfRange: boolean): RangeRead => ({
+      records,
+      logStartOffset,
+      highWatermark,
+      outOfRange,
+      decoded,
+      waitedMs: shortSince === undefined ? 0 : Math.round(performance.now() - shortSince),
+    });
     for (let round = 0; next <= last; round++) {
       let partition: FetchPartition;
       try {
         partition = await this.fetchOnce(cluster, range, next, fetchBytes);
       } catch (err) {
-        if ((err as { type?: string }).type === 'OFFSET_OUT_OF_RANGE')
-          return { records, logStartOffset, highWatermark, outOfRange: true, decoded };
+        if ((err as { type?: string }).type === 'OFFSET_OUT_OF_RANGE') return result(true);
         // A leader moved or the metadata is stale: refresh once, then let the caller retry.
         await cluster.refreshMetadata().catch(() => undefined);
         throw err;
@@ -170,13 +209,25 @@ export class KafkaRangeReader {
           undecodable: undecodableReason(m),
         });
       }
-      if (partition.messages.length === 0) break; // nothing more on the log at this offset
+      if (partition.messages.length === 0) {
+        // Nothing more at this offset. If the log (what a read-committed fetch sees of it) ends at or
+        // before the range's last offset, wait for it, bounded: the bridge saw those records.
+        const stable = BigInt(partition.lastStableOffset ?? '-1');
+        const end = stable >= 0n ? stable : highWatermark;
+        if (end > last) break;
+        shortSince ??= performance.now();
+        const left = this.shortReadWaitMs - (performance.now() - shortSince);
+        if (left <= 0 || this.closed) break;
+        await sleep(Math.min(poll, left));
+        poll = Math.min(SHORT_READ_MAX_POLL_MS, poll * 2);
+        continue;
+      }
       const after = BigInt(batch.lastOffset()) + 1n;
       if (after <= next) break;
       fetchBytes = nextFetchBytes(fetchBytes, after - next, last - after + 1n);
       next = after;
     }
-    return { records, logStartOffset, highWatermark, outOfRange: false, decoded };
+    return result(false);
   }
 
   async close(): Promise<void> {

@@ -97,7 +97,7 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
   const admin = kafka.admin();
   await admin.connect();
   let processedPartitions: number | undefined;
-  const rangeReader = new KafkaRangeReader(kafka);
+  const rangeReader = new KafkaRangeReader(kafka, { shortReadWaitMs: config.rangeReadWaitMs });
   const activities = createActivities({
     pool,
     producer,
