@@ -22,6 +22,8 @@ export interface StackConfig {
     readonly superPassword: string;
     /** Folder of initdb, pg_ctl and postgres (STACK_PG_BIN); found on the machine when unset. */
     readonly binDir?: string;
+    /** PgBouncer in transaction mode in front of it, as the cluster's CNPG Pooler (local/pgbouncer.ts). */
+    readonly poolerPort: PortSetting;
   };
   readonly kafka: {
     readonly port: PortSetting;
@@ -75,6 +77,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = stackEnv()): StackConfi
     postgres: {
       port: port(env, 'STACK_POSTGRES_PORT', 15432),
       superPassword: 'postgres',
+      poolerPort: port(env, 'STACK_PGBOUNCER_PORT', 16432),
       ...(env.STACK_PG_BIN ? { binDir: env.STACK_PG_BIN } : {}),
     },
     kafka: {
@@ -135,6 +138,8 @@ export interface StackEndpoints {
   /** The Temporal Web UI: every workflow's step and history. */
   readonly temporalUiUrl: string;
   readonly postgres: { host: string; port: number };
+  /** PgBouncer in transaction mode: where the workers connect, as they reach the CNPG Pooler. */
+  readonly postgresPooler: { host: string; port: number };
 }
 
 export function endpoints(config: StackConfig): StackEndpoints {
@@ -143,6 +148,7 @@ export function endpoints(config: StackConfig): StackEndpoints {
     temporalAddress: `127.0.0.1:${config.temporal.port.port}`,
     temporalUiUrl: `http://127.0.0.1:${config.temporal.uiPort.port}`,
     postgres: { host: '127.0.0.1', port: config.postgres.port.port },
+    postgresPooler: { host: '127.0.0.1', port: config.postgres.poolerPort.port },
   };
 }
 

@@ -27,8 +27,16 @@ const ENTRY: Record<PipelineRole, string> = {
   worker: join(repoRoot, 'workers', 'worker', 'main.ts'),
 };
 
-/** The pipeline role's connection string to one of the local stack's databases. */
+/**
+ * The pipeline role's connection string to one of the local stack's databases, through the pooler
+ * in transaction mode as in the cluster (local/pgbouncer.ts).
+ */
 export function pipelineDatabaseUrl(ep: StackEndpoints, database = SHARED_PIPELINE_NAMES.database): string {
+  return `postgres://sensor_app:sensor_app@${ep.postgresPooler.host}:${ep.postgresPooler.port}/${database}`;
+}
+
+/** The same database without the pooler: for checks that read what the pipeline wrote. */
+export function directDatabaseUrl(ep: StackEndpoints, database = SHARED_PIPELINE_NAMES.database): string {
   return `postgres://sensor_app:sensor_app@${ep.postgres.host}:${ep.postgres.port}/${database}`;
 }
 

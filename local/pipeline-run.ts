@@ -10,6 +10,7 @@ import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { kafkaClientConfig, type StackEndpoints } from './config.js';
 import {
+  directDatabaseUrl,
   pipelineDatabaseUrl,
   pipelineEnv,
   startPipelineProcess,
@@ -118,7 +119,7 @@ export class PipelineRun {
   ) {
     this.names = opts.names ?? SHARED_PIPELINE_NAMES;
     this.kafka = new Kafka(kafkaClientConfig(opts.ep, `run-${opts.runId}`));
-    this.pool = new pg.Pool({ connectionString: pipelineDatabaseUrl(opts.ep, this.names.database), max: 2 });
+    this.pool = new pg.Pool({ connectionString: directDatabaseUrl(opts.ep, this.names.database), max: 2 });
     // A run outlives Postgres restarts: a dropped idle connection must not crash the process.
     this.pool.on('error', () => undefined);
     const processEp = opts.processEndpoints ?? opts.ep;

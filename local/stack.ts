@@ -17,6 +17,7 @@ import {
   postgresUp,
   psql,
 } from './postgres.js';
+import { pgbouncerDown, pgbouncerStatus, pgbouncerUp } from './pgbouncer.js';
 import { progress } from './progress.js';
 import { temporalDown, temporalStatus, temporalUp } from './temporal.js';
 import { temporalUiDown, temporalUiStatus, temporalUiUp } from './temporal-ui.js';
@@ -49,6 +50,7 @@ export async function stackUp(config: StackConfig = loadStackConfig()): Promise<
   const started = Date.now();
   await withStackLock(async () => {
     await postgresUp(config);
+    await pgbouncerUp(config);
     if (kafkaStorageOutdated()) await discardPipelineState(config);
     await kafkaUp(config);
     await temporalUp(config);
@@ -57,7 +59,7 @@ export async function stackUp(config: StackConfig = loadStackConfig()): Promise<
   const ep = endpoints(config);
   await ensurePipelineTopics(ep.kafkaBrokers);
   progress(
-    `up in ${((Date.now() - started) / 1000).toFixed(1)} s: kafka ${ep.kafkaBrokers.join(',')}, temporal ${ep.temporalAddress} (UI ${ep.temporalUiUrl}), postgres ${ep.postgres.host}:${ep.postgres.port}`,
+    `up in ${((Date.now() - started) / 1000).toFixed(1)} s: kafka ${ep.kafkaBrokers.join(',')}, temporal ${ep.temporalAddress} (UI ${ep.temporalUiUrl}), postgres ${ep.postgres.host}:${ep.postgres.port} (pooler ${ep.postgresPooler.port})`,
   );
   return ep;
 }
@@ -86,6 +88,7 @@ export async function stackDown(): Promise<void> {
       ['temporal-ui', temporalUiDown],
       ['temporal', temporalDown],
       ['kafka', kafkaDown],
+      ['pgbouncer', pgbouncerDown],
       ['postgres', postgresDown],
     ] as const) {
       progress(`${name}: ${(await down()) ? 'stopped' : 'was not running'}`);
@@ -96,6 +99,7 @@ export async function stackDown(): Promise<void> {
 export function stackStatus(config: StackConfig = loadStackConfig()): Record<string, string> {
   return {
     postgres: postgresStatus(config),
+    pgbouncer: pgbouncerStatus(config),
     kafka: kafkaStatus(config),
     temporal: temporalStatus(config),
     'temporal-ui': temporalUiStatus(config),

@@ -333,7 +333,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   return {
     ...common(env, 'sensor-worker', METRICS_PORTS.worker),
     ledgerRetention: ledgerRetention(env),
-    databaseUrl: str(env, 'DATABASE_URL', 'postgres://sensor_app:sensor_app@127.0.0.1:15432/sensors'),
+    databaseUrl: str(env, 'DATABASE_URL', 'postgres://sensor_app:sensor_app@127.0.0.1:16432/sensors'),
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     escalation: json(env, 'ALERT_ESCALATION', DEFAULT_ESCALATION, checkEscalation),
     // A batch task is CPU work plus short database and broker waits: a few in flight cover the

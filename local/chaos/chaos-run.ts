@@ -110,7 +110,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     postgres: new TcpProxy({
       name: 'postgres',
       listenPort: CHAOS_PORTS.postgresProxy,
-      targetPort: config.postgres.port.port,
+      // In front of the pooler, as the workers reach Postgres through it (local/pgbouncer.ts).
+      targetPort: config.postgres.poolerPort.port,
     }),
     temporal: new TcpProxy({
       name: 'temporal',
@@ -128,6 +129,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const viaProxies: StackEndpoints = {
       ...ep,
       postgres: { host: '127.0.0.1', port: proxies.postgres.port },
+      postgresPooler: { host: '127.0.0.1', port: proxies.postgres.port },
       temporalAddress: `127.0.0.1:${proxies.temporal.port}`,
     };
     run = await PipelineRun.start({

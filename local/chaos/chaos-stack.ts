@@ -26,6 +26,7 @@ export const CHAOS_STACK_ENV = {
   STACK_KAFKA_PORT: '29092',
   STACK_KAFKA_CONTROLLER_PORT: '29093',
   STACK_POSTGRES_PORT: '25432',
+  STACK_PGBOUNCER_PORT: '26432',
   STACK_TEMPORAL_PORT: '27233',
   STACK_TEMPORAL_MEMBERSHIP_PORT: '26933',
   STACK_TEMPORAL_METRICS_PORT: '28000',
@@ -96,13 +97,14 @@ export async function chaosStackDown(): Promise<void> {
 /** Second Ctrl-C: no clean shutdown, but never leave the chaos instance's servers behind. */
 export async function chaosStackKill(): Promise<void> {
   if (!chaosInstanceSelected()) return;
-  for (const server of ['temporal-ui', 'temporal', 'kafka', 'postgres'] as const) await killDaemon(server);
+  for (const server of ['temporal-ui', 'temporal', 'kafka', 'pgbouncer', 'postgres'] as const)
+    await killDaemon(server);
 }
 
 /** The same from a process 'exit' handler, where nothing asynchronous runs any more. */
 export function chaosStackKillSync(): void {
   if (!chaosInstanceSelected()) return;
-  for (const server of ['temporal-ui', 'temporal', 'kafka', 'postgres'] as const) {
+  for (const server of ['temporal-ui', 'temporal', 'kafka', 'pgbouncer', 'postgres'] as const) {
     const pid = daemonPid(server);
     if (pid === undefined) continue;
     try {

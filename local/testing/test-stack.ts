@@ -40,19 +40,27 @@ export function uniqueId(prefix: string): string {
 }
 
 export interface TestDatabase {
+  /** Through the pooler in transaction mode: what the workers use, as in the cluster. */
   readonly url: string;
+  /** Straight to Postgres: the test's own reads and schema changes. */
   readonly pool: pg.Pool;
   drop(): Promise<void>;
 }
 
-/** A fresh database owned by the app role, migrated. */
+/** A fresh database owned by the app role, migrated through the pooler as a worker migrates it. */
 export async function testDatabase(ep: StackEndpoints, id: string): Promise<TestDatabase> {
   const name = `t_${id.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
   const config = loadStackConfig();
   await psql(config, `CREATE DATABASE ${name} OWNER sensor_app`);
-  const url = `postgres://sensor_app:sensor_app@${ep.postgres.host}:${ep.postgres.port}/${name}`;
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
-  await migrate(pool);
+  const url = `postgres://sensor_app:sensor_app@${ep.postgresPooler.host}:${ep.postgresPooler.port}/${name}`;
+  const direct = `postgres://sensor_app:sensor_app@${ep.postgres.host}:${ep.postgres.port}/${name}`;
+  const pool = new pg.Pool({ connectionString: direct, max: 4 });
+  const pooled = new pg.Pool({ connectionString: url, max: 2 });
+  try {
+    await migrate(pooled);
+  } finally {
+    await pooled.end();
+  }
   return {
     url,
     pool,

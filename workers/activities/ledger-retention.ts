@@ -9,8 +9,8 @@ import type { PruneLedgerChunkInput, PruneLedgerChunkResult } from '../shared/ac
 
 const PRUNE_LEDGER_SQL = `
 DELETE FROM processed_events
-WHERE event_id IN (
-  SELECT event_id FROM processed_events
+WHERE (device_id, event_id) IN (
+  SELECT device_id, event_id FROM processed_events
   WHERE processed_at < clock_timestamp() - make_interval(secs => $1::float8 / 1000)
   ORDER BY processed_at
   LIMIT $2

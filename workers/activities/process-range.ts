@@ -17,7 +17,12 @@ import type { Pool } from 'pg';
 import { chunkForSend, deadLetterMessage } from '../lib/dead-letter.js';
 import type { KafkaRangeReader, RangeRecord } from '../lib/kafka-range-reader.js';
 import { parseParkedEvent, parseSensorData } from '../shared/event-validation.js';
-import type { IngestedEvent } from '../shared/events.js';
+import {
+  eventKey,
+  type DeadLetterEnvelope,
+  type DeadLetterKind,
+  type IngestedEvent,
+} from '../shared/events.js';
 import type { ParkReason } from '../shared/temporal.js';
 import { HEADERS } from '../shared/topics.js';
 import { planAlertSignals } from './alert-planning.js';
@@ -93,7 +98,7 @@ function parkedEvents(ref: BatchRef, events: readonly IngestedEvent[], reason: s
     key: event.deviceId,
     value: JSON.stringify(event),
     headers: {
-      [HEADERS.idempotencyKey]: event.eventId,
+      [HEADERS.idempotencyKey]: eventKey(event.deviceId, event.eventId),
       [HEADERS.parkingReason]: reason.slice(0, 512),
       [HEADERS.workflowId]: ref.batchId,
       [HEADERS.dlqSourceTopic]: ref.range.topic,
@@ -146,32 +151,31 @@ export async function processRange(
   if (Number.isFinite(firstTimestamp)) deps.onRangeAge?.((Date.now() - firstTimestamp) / 1000);
 
   const parsed = parse(input, read.records, deps.parkingTopic);
-  const { valid, rejected, inBatchDuplicates } = validateBatch(parsed.events, {
+  const { valid, rejected, conflicts, inBatchDuplicates } = validateBatch(parsed.events, {
     now: input.now,
     maxEventAgeMs: input.maxEventAgeMs,
     maxClockSkewMs: input.maxClockSkewMs,
   });
+  const origin = (e: IngestedEvent) => ({
+    topic: input.range.topic,
+    partition: e.source.partition,
+    offset: e.source.offset,
+    batchId: ref.batchId,
+  });
   const deadLetters = [
     ...parsed.deadLetters,
-    ...rejected.map(({ event, reason }) =>
-      deadLetterMessage(
-        {
-          topic: input.range.topic,
-          partition: event.source.partition,
-          offset: event.source.offset,
-          key: Buffer.from(event.deviceId),
-          value: Buffer.from(JSON.stringify({ ...event, source: undefined })),
-        },
-        'invalid-reading',
-        reason,
-      ),
+    ...rejected.map(({ event, reason }) => eventDeadLetter(input, event, 'invalid-reading', reason)),
+    ...conflicts.map(({ event, first }) =>
+      eventDeadLetter(input, event, 'event-id-conflict', conflictReason(event, origin(first)), origin(first)),
     ),
   ];
   if (deadLetters.length > 0) {
     await send(deps.producer, deps.deadLetterTopic, deadLetters);
     deps.onDeadLettered?.('parse', parsed.deadLetters.length);
     deps.onDeadLettered?.('invalid-reading', rejected.length);
+    deps.onDeadLettered?.('event-id-conflict', conflicts.length);
   }
+  const deadLettered = parsed.deadLetters.length + conflicts.length;
 
   const park = async (step: 'apply-failed' | 'publish-failed', err: ApplicationFailure) => {
     await send(deps.producer, deps.parkingTopic, parkedEvents(ref, valid, `${step}: ${err.message}`));
@@ -184,38 +188,62 @@ export async function processRange(
       events: valid,
       inBatchDuplicates,
       rejected: rejected.length,
-      deadLettered: parsed.deadLetters.length,
+      deadLettered,
     }).catch(deps.permanent);
   } catch (err) {
     if (!isPermanent(err)) throw err;
     // The transaction rolled back: nothing to compensate, the events wait in the parking topic.
     await park('apply-failed', err);
-    return {
-      ...nothing,
-      rejected: rejected.length,
-      deadLettered: parsed.deadLetters.length,
-      parked: 'apply-failed',
-    };
+    return { ...nothing, rejected: rejected.length, deadLettered, parked: 'apply-failed' };
   }
-  const duplicateIds = new Set(applied.duplicateEventIds);
-  const fresh = valid.filter((e) => !duplicateIds.has(e.eventId));
-  const duplicates = duplicateIds.size + inBatchDuplicates;
+  // Committed: the refused and the conflicting events go to the dead-letter topic, each by its
+  // offset; a retry finds the same ones and repeats the same records (same idempotency keys).
+  const byKey = new Map(valid.map((e) => [eventKey(e.deviceId, e.eventId), e]));
+  const notApplied = new Set<string>();
+  const afterApply: Message[] = [];
+  for (const r of applied.refused) {
+    const key = eventKey(r.deviceId, r.eventId);
+    notApplied.add(key);
+    afterApply.push(eventDeadLetter(input, byKey.get(key)!, 'refused-by-database', r.reason));
+  }
+  let repeatedConflicts = 0;
+  for (const r of applied.repeats) {
+    const key = eventKey(r.deviceId, r.eventId);
+    notApplied.add(key);
+    if (!r.conflict) continue;
+    repeatedConflicts++;
+    const original = r.original && { ...r.original, topic: input.range.topic };
+    afterApply.push(
+      eventDeadLetter(
+        input,
+        byKey.get(key)!,
+        'event-id-conflict',
+        conflictReason(byKey.get(key)!, original),
+        original,
+      ),
+    );
+  }
+  if (afterApply.length > 0) {
+    await send(deps.producer, deps.deadLetterTopic, afterApply);
+    deps.onDeadLettered?.('refused-by-database', applied.refused.length);
+    deps.onDeadLettered?.('event-id-conflict', repeatedConflicts);
+  }
+  const fresh =
+    notApplied.size === 0 ? valid : valid.filter((e) => !notApplied.has(eventKey(e.deviceId, e.eventId)));
+  const duplicates = applied.repeats.length - repeatedConflicts + inBatchDuplicates;
+  const deadLetteredInAll = deadLettered + afterApply.length;
   try {
     await publishProcessed(deps, ref, fresh, applied.appliedAt).catch(deps.permanent);
   } catch (err) {
     if (!isPermanent(err)) throw err;
     // Compensate so that a re-drive from the parking topic applies the events exactly once.
-    await revertBatchEffects(
-      deps.pool,
-      ref,
-      valid.map((e) => e.eventId),
-    );
+    await revertBatchEffects(deps.pool, ref, valid);
     await park('publish-failed', err);
     return {
       ...nothing,
       duplicates,
       rejected: rejected.length,
-      deadLettered: parsed.deadLetters.length,
+      deadLettered: deadLetteredInAll,
       parked: 'publish-failed',
     };
   }
@@ -223,7 +251,37 @@ export async function processRange(
     applied: applied.applied,
     duplicates,
     rejected: rejected.length,
-    deadLettered: parsed.deadLetters.length,
+    deadLettered: deadLetteredInAll,
     signals: planAlertSignals(fresh, input.rules, applied.openAlerts),
   };
+}
+
+/** A valid reading's dead letter: the event as parsed, at its source offset. */
+function eventDeadLetter(
+  input: ProcessRangeInput,
+  event: IngestedEvent,
+  kind: DeadLetterKind,
+  reason: string,
+  original?: DeadLetterEnvelope['original'],
+): Message {
+  return deadLetterMessage(
+    {
+      topic: input.range.topic,
+      partition: event.source.partition,
+      offset: event.source.offset,
+      key: Buffer.from(event.deviceId),
+      value: Buffer.from(JSON.stringify({ ...event, source: undefined })),
+    },
+    kind,
+    reason,
+    Date.now(),
+    original,
+  );
+}
+
+function conflictReason(event: IngestedEvent, original: DeadLetterEnvelope['original'] | undefined): string {
+  const where = original
+    ? `${original.topic}/${original.partition}/${original.offset} (batch ${original.batchId})`
+    : 'a batch that committed at the same moment';
+  return `device ${event.deviceId} already used eventId ${event.eventId} for another reading, at ${where}`;
 }

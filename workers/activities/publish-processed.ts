@@ -9,7 +9,12 @@
 import type { Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { HEADERS } from '../shared/topics.js';
-import { PROCESSED_SCHEMA_VERSION, type IngestedEvent, type SensorDataProcessed } from '../shared/events.js';
+import {
+  eventKey,
+  PROCESSED_SCHEMA_VERSION,
+  type IngestedEvent,
+  type SensorDataProcessed,
+} from '../shared/events.js';
 import type { BatchRef } from '../shared/activity-contract.js';
 
 /** kafkajs puts one send's messages for a partition into one record batch: stay under 1 MB. */
@@ -44,7 +49,10 @@ export function processedRecord(
     key: event.deviceId,
     partition,
     value: JSON.stringify(value),
-    headers: { [HEADERS.idempotencyKey]: event.eventId, [HEADERS.eventType]: 'SensorDataProcessed' },
+    headers: {
+      [HEADERS.idempotencyKey]: eventKey(event.deviceId, event.eventId),
+      [HEADERS.eventType]: 'SensorDataProcessed',
+    },
   };
 }
 

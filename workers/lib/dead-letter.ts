@@ -70,6 +70,7 @@ export function deadLetterMessage(
   kind: DeadLetterKind,
   reason: string,
   now = Date.now(),
+  original?: DeadLetterEnvelope['original'],
 ): Message {
   const key = record.key ? bounded(record.key, MAX_DEAD_LETTER_KEY_BYTES) : undefined;
   const value = record.value ? bounded(record.value, MAX_DEAD_LETTER_VALUE_BYTES) : undefined;
@@ -82,6 +83,7 @@ export function deadLetterMessage(
     key: key ? key.kept.toString('base64') : null,
     valueBase64: value ? value.kept.toString('base64') : '',
     deadLetteredAt: now,
+    ...(original ? { original } : {}),
     ...(anyTruncated ? { truncated: { key: key?.truncated, value: value?.truncated } } : {}),
   };
   return {

@@ -36,11 +36,37 @@ export interface ApplyBatchInput extends BatchRef {
   readonly deadLettered: number;
 }
 
+/** Where an event already in the ledger came from: the other half of a conflict's report. */
+export interface LedgerOrigin {
+  readonly batchId: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** An event of this batch whose (deviceId, eventId) another batch already applied. */
+export interface LedgerRepeat {
+  readonly deviceId: string;
+  readonly eventId: string;
+  /** The ledger's row differs in time or readings: the same ids for another reading (invariant 5). */
+  readonly conflict: boolean;
+  /** Unknown when the other batch committed while this statement ran (seen as a duplicate). */
+  readonly original?: LedgerOrigin;
+}
+
+/** An event the database refused for what it holds (SQLSTATE class 22, 23 or 54): invariant 6. */
+export interface RefusedEvent {
+  readonly deviceId: string;
+  readonly eventId: string;
+  readonly reason: string;
+}
+
 export interface ApplyBatchResult {
   /** Events whose effects belong to this batch (first time seen, or this batch's own earlier attempt). */
   readonly applied: number;
-  /** eventIds already applied by another batch: no second effect. */
-  readonly duplicateEventIds: string[];
+  /** Events another batch already applied: exact re-sends (no effect) and conflicts (dead-lettered). */
+  readonly repeats: LedgerRepeat[];
+  /** Events the database refused; the rest of the batch is applied without them. */
+  readonly refused: RefusedEvent[];
   /** Open alerts of devices in this batch, so cleared readings can resolve them. */
   readonly openAlerts: OpenAlertKey[];
   /** When the batch's effects were first committed, epoch ms: the processedAt of its events. */

@@ -53,7 +53,7 @@ export const SENSOR_DATA_VALUE = {
   properties: {
     schemaVersion: { type: 'integer', const: SENSOR_DATA_SCHEMA_VERSION },
     eventId: id(
-      'Unique per reading, assigned by the device; a repeat within the duplicate window has no effect',
+      'Unique per reading of its device (an event is deviceId + eventId); an exact re-send within the duplicate window has no effect, the same ids with another reading are dead-lettered as a conflict',
     ),
     deviceId: id('The device; must equal the record key'),
     timestamp: epochMs('When the device took the reading'),
@@ -65,7 +65,8 @@ export const SENSOR_DATA_VALUE = {
         READING_NAMES.map((name) => [name, { type: 'number', minimum: -1e9, maximum: 1e9 }]),
       ),
     },
-    firmware: { type: 'string', maxLength: 64, nullable: true },
+    // U+0000 and unpaired surrogates: no text column stores them (Postgres refuses the first).
+    firmware: { type: 'string', maxLength: 64, pattern: '^[^\\u0000\\p{Surrogate}]*$', nullable: true },
   },
 } as const;
 
@@ -94,7 +95,7 @@ function publishedSensorData(): object {
           }),
         ),
       },
-      firmware: { type: ['string', 'null'], maxLength: firmware.maxLength },
+      firmware: { type: ['string', 'null'], maxLength: firmware.maxLength, pattern: firmware.pattern },
     },
   };
 }
@@ -162,7 +163,7 @@ export const RECORD_SCHEMAS: readonly RecordSchema[] = [
     {
       required: [HEADERS.idempotencyKey, HEADERS.eventType],
       properties: {
-        [HEADERS.idempotencyKey]: idempotencyKey('the eventId'),
+        [HEADERS.idempotencyKey]: idempotencyKey('<deviceId>/<eventId>'),
         [HEADERS.eventType]: header('Record type', { const: 'SensorDataProcessed' }),
       },
     },
@@ -266,6 +267,13 @@ export const RECORD_SCHEMAS: readonly RecordSchema[] = [
           description: `The original value, base64: whole up to ${MAX_EVENT_BYTES} bytes, else that prefix (see truncated); empty for an undecodable batch`,
         },
         deadLetteredAt: epochMs('When it was dead-lettered'),
+        original: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['topic', 'partition', 'offset', 'batchId'],
+          description: 'event-id-conflict: the reading applied first under the same deviceId and eventId',
+          properties: { topic: { type: 'string' }, ...position.properties, batchId: { type: 'string' } },
+        },
         truncated: {
           type: 'object',
           additionalProperties: false,

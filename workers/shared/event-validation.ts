@@ -66,6 +66,16 @@ function describeValue(value: unknown): string {
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
+ * JSON may spell U+0000 and unpaired surrogates (\u0000, \ud800); Postgres text refuses the first,
+ * and UTF-8 cannot encode the second (it would be stored as U+FFFD, another string than was sent).
+ */
+const UNPAIRED_SURROGATE = /\p{Surrogate}/u;
+
+export function storableText(text: string): boolean {
+  return !text.includes('\u0000') && !UNPAIRED_SURROGATE.test(text);
+}
+
+/**
  * Headers the pipeline does not own (tracing context, a schema registry id, binary values, any
  * number of them) never decide a reading's fate: nothing here reads or forwards them, kafkajs decodes
  * them in linear time (workers/lib/kafkajs-decoders.ts), and the broker bounds a record's size. The one
@@ -125,6 +135,16 @@ export function parseSensorData(
       kind: 'unknown-schema-version',
       reason: `schemaVersion ${describeValue(json.schemaVersion)} is not supported (expected ${SENSOR_DATA_SCHEMA_VERSION})`,
     };
+  }
+  // Before the schema, whose pattern says the same in a message nobody reads easily.
+  if (typeof json === 'object' && json !== null && 'firmware' in json && typeof json.firmware === 'string') {
+    if (!storableText(json.firmware)) {
+      return {
+        ok: false,
+        kind: 'schema-violation',
+        reason: '/firmware: holds U+0000 or an unpaired surrogate, which no text column can store',
+      };
+    }
   }
   if (!validateSensorData(json)) {
     return { ok: false, kind: 'schema-violation', reason: describe(validateSensorData.errors?.[0]) };

@@ -37,6 +37,15 @@ export interface SensorData {
   readonly firmware?: string;
 }
 
+/**
+ * An event's identity (invariant 5): its device and the eventId the device gave it. The same eventId
+ * from two devices is two events. '/' is in neither ID's alphabet, so the joined form is unambiguous;
+ * it is the idempotency key of the event's SensorDataProcessed record.
+ */
+export function eventKey(deviceId: string, eventId: string): string {
+  return `${deviceId}/${eventId}`;
+}
+
 /** Where an event sits in Kafka: the audit trail's first hop. */
 export interface SourcePosition {
   readonly partition: number;
@@ -79,7 +88,9 @@ export interface AlertEvent {
 /**
  * Why a message went to the dead-letter topic (docs/events.md has each one's meaning). header-abuse:
  * a header named like the pipeline's own (forged provenance); undecodable-batch: the record batch
- * holding the offset could not be decompressed or decoded, so the value is empty.
+ * holding the offset could not be decompressed or decoded, so the value is empty; event-id-conflict:
+ * the device's eventId was already applied with another reading (the envelope names the original);
+ * refused-by-database: Postgres refused this reading's row, and the rest of its batch was applied.
  */
 export const DEAD_LETTER_KINDS = [
   'malformed-json',
@@ -90,6 +101,8 @@ export const DEAD_LETTER_KINDS = [
   'unknown-schema-version',
   'header-abuse',
   'undecodable-batch',
+  'event-id-conflict',
+  'refused-by-database',
 ] as const;
 export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
 
@@ -101,4 +114,11 @@ export interface DeadLetterEnvelope {
   readonly key: string | null;
   readonly valueBase64: string;
   readonly deadLetteredAt: number;
+  /** event-id-conflict: where the reading already applied under the same ids came from. */
+  readonly original?: {
+    readonly topic: string;
+    readonly partition: number;
+    readonly offset: string;
+    readonly batchId: string;
+  };
 }

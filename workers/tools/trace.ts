@@ -1,5 +1,5 @@
 /**
- * `npm run trace -- <eventId>`: the audit trail of one event — Kafka source offset → batch workflow
+ * `npm run trace -- <deviceId> <eventId>`: the audit trail of one event — Kafka source offset → batch workflow
  * (ID, run, status, history) → activities → ledger, device state and rollup rows → the offset of its
  * SensorDataProcessed record.
  */
@@ -11,6 +11,7 @@ import { KafkaRangeReader } from '../lib/kafka-range-reader.js';
 import { createLogger } from '../lib/logger.js';
 import { connectTemporal } from '../lib/temporal-client.js';
 import type { ProcessSensorBatchInput, ProcessSensorBatchResult } from '../shared/temporal.js';
+import { eventKey } from '../shared/events.js';
 import { HEADERS } from '../shared/topics.js';
 
 interface LedgerRow {
@@ -47,20 +48,24 @@ export interface TraceDeps {
 /** The audit trail of one event, line by line; `found` is false when the ledger does not hold it. */
 export async function traceEvent(
   deps: TraceDeps,
+  deviceId: string,
   eventId: string,
 ): Promise<{ found: boolean; lines: string[] }> {
   const { pool, topics } = deps;
   const lines: string[] = [];
   const say = (line: string) => lines.push(line);
   const ledger = (
-    await pool.query<LedgerRow>('SELECT * FROM processed_events WHERE event_id = $1', [eventId])
+    await pool.query<LedgerRow>('SELECT * FROM processed_events WHERE device_id = $1 AND event_id = $2', [
+      deviceId,
+      eventId,
+    ])
   ).rows[0];
   if (!ledger) {
     const retention = deps.ledgerRetentionMs
       ? `, or processed more than ${Math.round(deps.ledgerRetentionMs / 3600_000)} h ago and pruned (LEDGER_RETENTION_MS)`
       : '';
     say(
-      `${eventId}: not in the ledger — not yet processed, dead-lettered (see ${topics.deadLetter}) or parked (${topics.parking})${retention}`,
+      `${eventKey(deviceId, eventId)}: not in the ledger — not yet processed, dead-lettered (see ${topics.deadLetter}) or parked (${topics.parking})${retention}`,
     );
     return { found: false, lines };
   }
@@ -140,7 +145,8 @@ export async function traceEvent(
       firstOffset: send.baseOffset,
       lastOffset,
     });
-    const record = read.records.find((r) => r.headers[HEADERS.idempotencyKey]?.toString() === eventId);
+    const key = eventKey(deviceId, eventId);
+    const record = read.records.find((r) => r.headers[HEADERS.idempotencyKey]?.toString() === key);
     if (record) {
       say(
         `5. processed  ${topics.processed} partition ${send.partition} offset ${record.offset} (published ${batch.published_at.toISOString()})`,
@@ -155,9 +161,11 @@ export async function traceEvent(
 }
 
 async function main(): Promise<number> {
-  const eventId = process.argv[2];
-  if (!eventId) {
-    console.error('usage: npm run trace -- <eventId>');
+  // `<deviceId> <eventId>`, or the event key `<deviceId>/<eventId>` as the processed topic carries it.
+  const [deviceId, eventId] =
+    process.argv.length > 3 ? process.argv.slice(2, 4) : (process.argv[2]?.split('/', 2) ?? []);
+  if (!deviceId || !eventId) {
+    console.error('usage: npm run trace -- <deviceId> <eventId>   (or <deviceId>/<eventId>)');
     return 2;
   }
   const config = loadWorkerConfig();
@@ -173,6 +181,7 @@ async function main(): Promise<number> {
         topics: config.topics,
         ledgerRetentionMs: config.ledgerRetention?.retentionMs,
       },
+      deviceId,
       eventId,
     );
     for (const line of lines) console.log(line);

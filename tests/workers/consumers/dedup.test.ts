@@ -55,20 +55,22 @@ test('a redelivered SensorDataProcessed changes the example consumer once', asyn
       batchId: 'b',
       source: { partition: 0, offset: '0' },
     }),
-    headers: { [HEADERS.idempotencyKey]: eventId },
+    headers: { [HEADERS.idempotencyKey]: `${deviceId}/${eventId}` },
   });
   // e1 published twice in one send and once more later: what a retried publish activity produces.
+  // dev-b's e1 is another device's event with the same eventId: its own effect.
   await produce(kafka, topics.processed, [
     message('e1', 'dev-a'),
     message('e2', 'dev-a'),
     message('e1', 'dev-a'),
     message('e3', 'dev-b'),
+    message('e1', 'dev-b'),
   ]);
   await produce(kafka, topics.processed, [message('e1', 'dev-a'), message('e3', 'dev-b')]);
   consumer = await runExampleConsumer(kafka, db.pool, topics.processed, `${id}-example`);
-  await eventually('all six deliveries consumed', async () => {
+  await eventually('all seven deliveries consumed', async () => {
     const { rows } = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM consumer_dedup');
-    return Number(rows[0]!.n) === 3;
+    return Number(rows[0]!.n) === 4;
   });
   await new Promise((r) => setTimeout(r, 1000));
   const { rows } = await db.pool.query<{ device_id: string; processed: string }>(
@@ -78,7 +80,7 @@ test('a redelivered SensorDataProcessed changes the example consumer once', asyn
     rows.map((r) => [r.device_id, Number(r.processed)]),
     [
       ['dev-a', 2],
-      ['dev-b', 1],
+      ['dev-b', 2],
     ],
   );
 });

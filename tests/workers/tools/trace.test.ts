@@ -41,10 +41,11 @@ test('trace names the offset of the event’s own SensorDataProcessed record', a
   const { result } = await driver.run(`${id}-b`, [23], [early[0]!, ...later]);
   assert.equal(result.duplicates, 1);
 
-  const target = later[3]!.eventId;
+  const target = later[3]!;
   const { found, lines } = await traceEvent(
     { pool: db.pool, client: temporal.client, rangeReader: reader, topics },
-    target,
+    target.deviceId,
+    target.eventId,
   );
   assert.ok(found);
   const processed = lines.find((l) => l.startsWith('5. processed'));
@@ -57,7 +58,10 @@ test('trace names the offset of the event’s own SensorDataProcessed record', a
     firstOffset: offset!,
     lastOffset: offset!,
   });
-  assert.equal(read.records[0]?.headers[HEADERS.idempotencyKey]?.toString(), target);
+  assert.equal(
+    read.records[0]?.headers[HEADERS.idempotencyKey]?.toString(),
+    `${target.deviceId}/${target.eventId}`,
+  );
   assert.ok(
     lines.some((l) => l.startsWith('2. workflow') && l.includes('batch:')),
     lines.join('\n'),
@@ -65,6 +69,7 @@ test('trace names the offset of the event’s own SensorDataProcessed record', a
 
   const missing = await traceEvent(
     { pool: db.pool, client: temporal.client, rangeReader: reader, topics },
+    `${id}-d`,
     `${id}-never`,
   );
   assert.equal(missing.found, false);
