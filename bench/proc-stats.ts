@@ -6,6 +6,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { repoRoot } from '../local/lib/paths.js';
 
 export interface ProcSample {
   /** Cumulative CPU seconds of the tree. */
@@ -145,6 +148,31 @@ export interface RoleUsage {
   avgPssMiB: number;
   peakPssMiB: number;
   samples: number;
+  /** The memory limit our chart gives this role's pod (bridge, worker-*), MiB; none for the servers. */
+  limitMiB?: number;
+}
+
+/** Which of our charts runs a role: the bridge and the workers (worker, worker-2, ...). */
+function chartOf(role: string): string | undefined {
+  if (role === 'bridge') return 'ingest-bridge';
+  if (role.startsWith('worker')) return 'sensor-worker';
+  return undefined;
+}
+
+const chartLimits = new Map<string, number | undefined>();
+
+/** resources.limits.memory of the chart that deploys `role`, MiB (values.yaml's default). */
+export function chartMemoryLimitMiB(role: string): number | undefined {
+  const chart = chartOf(role);
+  if (!chart) return undefined;
+  if (!chartLimits.has(chart)) {
+    const values = parse(readFileSync(join(repoRoot, 'charts', chart, 'values.yaml'), 'utf8')) as {
+      resources?: { limits?: { memory?: string } };
+    };
+    const match = /^(\d+)(Mi|Gi)$/.exec(values.resources?.limits?.memory ?? '');
+    chartLimits.set(chart, match ? Number(match[1]) * (match[2] === 'Gi' ? 1024 : 1) : undefined);
+  }
+  return chartLimits.get(chart);
 }
 
 export interface Snapshot {
@@ -245,6 +273,7 @@ export class UsageRecorder {
         avgPssMiB: t.samples > 0 ? t.pssSum / t.samples / mib : 0,
         peakPssMiB: t.peakPss / mib,
         samples: t.samples,
+        limitMiB: chartMemoryLimitMiB(role),
       };
     }
     return out;

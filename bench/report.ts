@@ -26,12 +26,18 @@ const dec = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 const perEvent = (cores: number, eventsPerS: number) =>
   eventsPerS > 0 ? `${int((cores * 1e6) / eventsPerS)} µs/event` : 'n/a';
 
+/** The chart's limit beside the peak, flagged when the peak passed it (the pod would be OOM-killed). */
+const limit = (u: RoleUsage) =>
+  u.limitMiB === undefined
+    ? ''
+    : ` of a ${int(u.limitMiB)} MiB limit${u.peakRssMiB > u.limitMiB ? ' (OVER THE LIMIT)' : ''}`;
+
 function usageLines(usage: Record<string, RoleUsage>, eventsPerS: number): string[] {
   return Object.entries(usage)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(
       ([role, u]) =>
-        `    ${role.padEnd(20)} cpu avg ${dec(u.avgCores)} cores (${perEvent(u.avgCores, eventsPerS)}), peak ${dec(u.peakCores)} | rss avg ${int(u.avgRssMiB)} MiB, peak ${int(u.peakRssMiB)} MiB | pss peak ${int(u.peakPssMiB)} MiB`,
+        `    ${role.padEnd(20)} cpu avg ${dec(u.avgCores)} cores (${perEvent(u.avgCores, eventsPerS)}), peak ${dec(u.peakCores)} | rss avg ${int(u.avgRssMiB)} MiB, peak ${int(u.peakRssMiB)} MiB${limit(u)} | pss peak ${int(u.peakPssMiB)} MiB`,
     );
 }
 

@@ -10,6 +10,7 @@ import { kafkaSaslEnv, type StackEndpoints } from './config.js';
 import { logDir, repoRoot } from './lib/paths.js';
 import { SHARED_PIPELINE_NAMES } from './pipeline-names.js';
 import { tailFile } from './lib/proc.js';
+import { DEFAULT_MEMORY_LIMIT_BYTES, nodeMemoryFlags } from '../workers/lib/memory-budget.js';
 
 export type PipelineRole = 'bridge' | 'worker';
 
@@ -69,13 +70,23 @@ export function startPipelineProcess(
   mkdirSync(logDir(), { recursive: true });
   const logFile = join(logDir(), `${name}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });
+  // The charts' memory limit unless one is given, and Node's heap from it, as the charts derive it.
+  const limit =
+    env.MEMORY_LIMIT_BYTES ?? process.env.MEMORY_LIMIT_BYTES ?? String(DEFAULT_MEMORY_LIMIT_BYTES);
+  const memoryFlags = nodeMemoryFlags(Number(limit));
   const child = spawn(
     process.execPath,
-    [...PIPELINE_NODE_FLAGS, ...nodeArgs, '--import', 'tsx', ENTRY[role]],
+    [...PIPELINE_NODE_FLAGS, ...memoryFlags, ...nodeArgs, '--import', 'tsx', ENTRY[role]],
     {
       cwd: repoRoot,
       // Each role logs in to Kafka as its own SCRAM user, as in the cluster.
-      env: { ...process.env, ...kafkaSaslEnv(role), ...env, METRICS_PORT: String(metricsPort) },
+      env: {
+        ...process.env,
+        ...kafkaSaslEnv(role),
+        ...env,
+        MEMORY_LIMIT_BYTES: limit,
+        METRICS_PORT: String(metricsPort),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

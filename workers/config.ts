@@ -16,6 +16,12 @@ import { TASK_QUEUE, TEMPORAL_NAMESPACE } from './shared/temporal.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from './shared/topics.js';
 import { PRODUCER_CODECS, zstdCompressionAvailable, type ProducerCodec } from './lib/kafka-codecs.js';
 import { LOG_LEVELS, type Level } from './lib/logger.js';
+import {
+  DEFAULT_MEMORY_LIMIT_BYTES,
+  memoryBudget,
+  MIN_MEMORY_LIMIT_BYTES,
+  type MemoryBudget,
+} from './lib/memory-budget.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -62,6 +68,8 @@ export interface CommonConfig {
   readonly metricsPort: number;
   /** Lowest level logged (LOG_LEVEL). */
   readonly logLevel: Level;
+  /** Fetch sizes, decode bounds and work in flight, from the pod's limit (MEMORY_LIMIT_BYTES). */
+  readonly memory: MemoryBudget;
 }
 
 export interface BridgeConfig extends CommonConfig {
@@ -264,6 +272,15 @@ function common(env: Env, clientId: string, defaultMetricsPort: number): CommonC
     },
     metricsPort: int(env, 'METRICS_PORT', defaultMetricsPort, 0, 65535),
     logLevel: logLevel(env),
+    memory: memoryBudget(
+      int(
+        env,
+        'MEMORY_LIMIT_BYTES',
+        DEFAULT_MEMORY_LIMIT_BYTES,
+        MIN_MEMORY_LIMIT_BYTES,
+        Number.MAX_SAFE_INTEGER,
+      ),
+    ),
   };
 }
 

@@ -23,6 +23,7 @@ import { ensureTopics, pipelineTopicSpecs } from '../topics.js';
 import { prefixedTopics } from '../../workers/shared/topics.js';
 import type { BridgeConfig, TopicNames, WorkerConfig } from '../../workers/config.js';
 import { migrate } from '../../workers/db/migrate.js';
+import { memoryBudget } from '../../workers/lib/memory-budget.js';
 import { dataConverter } from '../../workers/lib/payload-codec.js';
 import { DEFAULT_ALERT_RULES } from '../../workers/shared/alert-rules.js';
 import { TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
@@ -106,6 +107,7 @@ function common(ep: StackEndpoints, id: string, topics: TopicNames, principal: K
     topics,
     metricsPort: 0,
     logLevel: 'info' as const,
+    memory: memoryBudget(),
   };
 }
 

@@ -205,3 +205,69 @@ void test('pods of both charts pass Pod Security admission at `restricted` (ever
     await client.delete(ns);
   }
 });
+
+interface RenderedContainer {
+  name: string;
+  env: {
+    name: string;
+    value?: string;
+    valueFrom?: { resourceFieldRef?: { containerName: string; resource: string } };
+  }[];
+}
+
+/** The Deployment's first container as rendered with the first ci value set and `extra`. */
+async function renderedContainer(chart: string, extra: readonly string[]): Promise<RenderedContainer> {
+  const { ok, output } = await template(chart, [
+    '-f',
+    join(chartDir(chart), 'ci', valueSets(chart)[0]!),
+    ...extra,
+  ]);
+  assert.ok(ok, output);
+  const deployment = parseAllDocuments(output)
+    .map(
+      (d) =>
+        d.toJS() as { kind?: string; spec?: { template: { spec: { containers: RenderedContainer[] } } } },
+    )
+    .find((o) => o?.kind === 'Deployment');
+  return deployment!.spec!.template.spec.containers[0]!;
+}
+
+for (const chart of CHARTS) {
+  void test(`${chart}: the pod's memory limit reaches the process (MEMORY_LIMIT_BYTES) and sizes Node's heap to half of it`, async () => {
+    for (const [limit, heapMiB] of [
+      [undefined, 256],
+      ['2Gi', 1024],
+      ['768Mi', 384],
+    ] as const) {
+      const container = await renderedContainer(
+        chart,
+        limit
+          ? ['--set', `resources.limits.memory=${limit}`, '--set', `resources.requests.memory=${limit}`]
+          : [],
+      );
+      const env = new Map(container.env.map((e) => [e.name, e]));
+      assert.deepEqual(env.get('MEMORY_LIMIT_BYTES')?.valueFrom?.resourceFieldRef, {
+        containerName: container.name,
+        resource: 'limits.memory',
+      });
+      assert.equal(
+        env.get('NODE_OPTIONS')?.value,
+        `--enable-source-maps --max-semi-space-size=32 --max-old-space-size=${heapMiB}`,
+        `${limit ?? 'default'} limit`,
+      );
+    }
+    for (const [limit, message] of [
+      ['1.5Gi', /resources.limits.memory \(1.5Gi\) must be a whole number of Mi or Gi/],
+      ['128Mi', /resources.limits.memory \(128Mi\) must be at least 256Mi/],
+    ] as const) {
+      const { ok, output } = await template(chart, [
+        '-f',
+        join(chartDir(chart), 'ci', valueSets(chart)[0]!),
+        '--set',
+        `resources.limits.memory=${limit}`,
+      ]);
+      assert.equal(ok, false, `${limit} rendered`);
+      assert.match(output, message);
+    }
+  });
+}

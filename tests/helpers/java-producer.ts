@@ -4,6 +4,8 @@
  * snappy framing, its batching.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,12 +19,15 @@ export interface JavaRecord {
   readonly value: string;
 }
 
-/** Sends `records` to `topic` (partitioned by key), compressed with `codec`; resolves when the JVM exits 0. */
+/**
+ * Sends `records` to `topic` (partitioned by key), compressed with `codec`; resolves when the JVM exits 0.
+ * The records are streamed to the JVM as they are iterated, so a backlog of millions need not be in memory.
+ */
 export async function javaConsoleProduce(
   ep: StackEndpoints,
   topic: string,
   codec: JavaCodec,
-  records: readonly JavaRecord[],
+  records: Iterable<JavaRecord>,
 ): Promise<void> {
   const libs = await ensureKafkaInstalled();
   const dir = mkdtempSync(join(tmpdir(), 'java-producer-'));
@@ -69,9 +74,21 @@ export async function javaConsoleProduce(
           ? resolve()
           : reject(new Error(`console producer (${codec}) exited ${code}: ${stderr.slice(-2000)}`)),
       );
-      child.stdin.end(records.map((r) => `${r.key}\t${r.value}\n`).join(''));
+      void writeLines(child.stdin, records).catch(reject);
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Writes the records as key<TAB>value lines in chunks of about 1 MiB, waiting whenever the pipe is full. */
+async function writeLines(stdin: Writable, records: Iterable<JavaRecord>): Promise<void> {
+  let chunk = '';
+  for (const r of records) {
+    chunk += `${r.key}\t${r.value}\n`;
+    if (chunk.length < 1 << 20) continue;
+    if (!stdin.write(chunk)) await once(stdin, 'drain');
+    chunk = '';
+  }
+  stdin.end(chunk);
 }

@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { KafkaRangeReader } from '../lib/kafka-range-reader.js';
+import { PROCESSED_RECORD_BYTES, type MemoryGate } from '../lib/memory-budget.js';
 import type { EscalationPolicy } from '../shared/alert-rules.js';
 import type { ParkReason } from '../shared/temporal.js';
 import { recordAlertTransition, signalAlerts } from './alerts.js';
@@ -30,6 +31,11 @@ export interface ActivityDeps {
   readonly taskQueue: string;
   readonly topics: ActivityTopics;
   readonly escalation: EscalationPolicy;
+  /**
+   * Admits a batch by the memory its records will hold (PROCESSED_RECORD_BYTES each), so that the
+   * ranges in process stay within the worker's budget whatever their size; unset: no bound.
+   */
+  readonly rangeMemory?: MemoryGate;
   /** Partition count of the processed topic (cached by the caller). */
   readonly processedPartitions: () => Promise<number>;
   readonly observeLatency?: (seconds: number) => void;
@@ -61,17 +67,23 @@ export function classify(err: unknown): never {
 export function createActivities(deps: ActivityDeps): SensorActivities {
   const alertDeps = { ...deps, alertsTopic: deps.topics.alerts };
   return {
-    processRange: (input) =>
-      processRange(
-        {
-          ...deps,
-          processedTopic: deps.topics.processed,
-          deadLetterTopic: deps.topics.deadLetter,
-          parkingTopic: deps.topics.parking,
-          permanent: classify,
-        },
-        input,
-      ),
+    processRange: async (input) => {
+      const release = await deps.rangeMemory?.acquire(input.claim.records * PROCESSED_RECORD_BYTES);
+      try {
+        return await processRange(
+          {
+            ...deps,
+            processedTopic: deps.topics.processed,
+            deadLetterTopic: deps.topics.deadLetter,
+            parkingTopic: deps.topics.parking,
+            permanent: classify,
+          },
+          input,
+        );
+      } finally {
+        release?.();
+      }
+    },
     signalAlerts: (signals) => signalAlerts(alertDeps, signals),
     pruneLedgerChunk: (input) => pruneLedgerChunk(deps.pool, input),
     recordAlertTransition: (input) => recordAlertTransition(alertDeps, input),

@@ -80,6 +80,7 @@ export class IngestBridge {
   }
 
   private newConsumer(): Consumer {
+    const { memory } = this.deps.config;
     return this.deps.kafka.consumer({
       groupId: this.deps.config.consumerGroup,
       // The broker holds a fetch until it has minBytes or maxBatchWaitMs passed: that is the time bound
@@ -89,10 +90,12 @@ export class IngestBridge {
       // fetch returns at the time bound and every partition's batch is as large as the rate allows.
       // At 8 MiB, 40,000 readings/s on 6 partitions filled a fetch in 0.9 s and split each
       // partition's 6,000 records into a batch of 5,000 and one of 1,000: twice the batch workflows.
-      minBytes: 16 * 1024 * 1024,
+      // The sizes come from the memory budget (memory-budget.ts): fixed at 32 MiB, a catch-up of lz4
+      // readings decoded a million records per fetch and took the bridge to 1.9 GiB.
+      minBytes: Math.min(16 * 1024 * 1024, memory.fetchMaxBytes),
       maxWaitTimeInMs: this.deps.config.maxBatchWaitMs,
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxBytes: 32 * 1024 * 1024,
+      maxBytesPerPartition: memory.fetchMaxBytesPerPartition,
+      maxBytes: memory.fetchMaxBytes,
       // A crashed bridge's partitions move after the session timeout: 30 s (kafkajs's default) cost
       // each bridge kill in the chaos run 30 s without ingest at 15,000 events/s and a backlog of
       // 450,000 records; 6 s, Kafka's floor, moves them within about 7 s.

@@ -1,7 +1,7 @@
 /** Entry point of the ingest bridge deployment (charts/ingest-bridge). SIGTERM drains and commits. */
 import { loadBridgeConfig } from '../config.js';
 import { startProbeServer } from '../lib/http-server.js';
-import { createKafka } from '../lib/kafka-client.js';
+import { applyDecodeBudget, createKafka } from '../lib/kafka-client.js';
 import { createLogger, errorFields } from '../lib/logger.js';
 import { connectTemporal } from '../lib/temporal-client.js';
 import { createBridgeMetrics } from './bridge-metrics.js';
@@ -13,6 +13,7 @@ let log = createLogger('ingest-bridge');
 async function main(): Promise<void> {
   const config = loadBridgeConfig();
   log = createLogger('ingest-bridge', config.logLevel);
+  applyDecodeBudget(config.memory);
   const metrics = createBridgeMetrics();
   const { connection, client } = await connectTemporal(config.temporal);
   const bridge = new IngestBridge({

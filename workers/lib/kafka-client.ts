@@ -11,8 +11,9 @@ import {
   type ProducerConfig,
 } from 'kafkajs';
 import type { KafkaSettings } from '../config.js';
-import { compressionType, registerKafkaCodecs } from './kafka-codecs.js';
-import { installKafkajsDecoders, type DecoderInstall } from './kafkajs-decoders.js';
+import { compressionType, registerKafkaCodecs, setMaxDecompressedBatchBytes } from './kafka-codecs.js';
+import { installKafkajsDecoders, setFetchDecodeBytes, type DecoderInstall } from './kafkajs-decoders.js';
+import type { MemoryBudget } from './memory-budget.js';
 import { producerGrouping, type GroupingInstall } from './kafkajs-producer-grouping.js';
 import { installRecordEncoder, type RecordEncoderInstall } from './kafkajs-record-encoder.js';
 import { installRequestQueueSchedule } from './kafkajs-request-queue.js';
@@ -36,6 +37,12 @@ export function hardenKafkajs(): {
     grouping: producerGrouping(),
     records: installRecordEncoder(),
   };
+}
+
+/** Bounds this process's decoding by its memory budget: one batch's decoded size, one fetch's. */
+export function applyDecodeBudget(memory: MemoryBudget): void {
+  setMaxDecompressedBatchBytes(memory.maxBatchBytes);
+  setFetchDecodeBytes(memory.fetchDecodeBytes);
 }
 
 export function createKafka(settings: KafkaSettings, log: Logger): Kafka {

@@ -6,13 +6,21 @@
  *
  * Registered process-wide through kafkajs's public `CompressionCodecs`, by createKafka() and every
  * other place that builds a client, before the first fetch.
+ *
+ * Every decompressor is bounded (hostile world, finding 4): a batch that would inflate past
+ * maxDecompressedBatchBytes() throws DecompressionLimitError as soon as its output passes the bound,
+ * never holding more than the bound, and the tolerant batch decoder (kafkajs-decoders.ts) turns it
+ * into an undecodable batch that is dead-lettered by its offsets. gzip (kafkajs's own codec inflates
+ * without limit) and zstd stop through zlib's maxOutputLength; an LZ4 frame is checked against the
+ * size its header declares or decoded block by block; snappy's blocks declare their length up front.
  */
 // Before kafkajs: it binds its producers' grouping when it loads (kafkajs-producer-grouping.ts).
 import './kafkajs-producer-grouping.js';
 import { CompressionTypes } from 'kafkajs';
 import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
-import { decompress as fzstdDecompress } from 'fzstd';
+import { Decompress as FzstdStream } from 'fzstd';
+import { promisify } from 'node:util';
 
 const require = createRequire(import.meta.url);
 const lz4 = require('lz4js') as {
@@ -29,6 +37,9 @@ const lz4 = require('lz4js') as {
 };
 const xxh32 = require('lz4js/xxh32.js') as {
   hash(seed: number, src: Uint8Array, index: number, length: number): number;
+};
+const lz4Block = lz4 as unknown as {
+  decompressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, dIndex: number): number;
 };
 const snappy = require('snappyjs') as {
   compress(src: Uint8Array): Uint8Array;
@@ -52,6 +63,45 @@ export type ProducerCodec = (typeof PRODUCER_CODECS)[number];
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /**
+ * Default bound of one record batch's decompressed bytes, for processes that set none (tools, tests);
+ * the bridge and the worker derive theirs from their memory limit (memory-budget.ts).
+ */
+export const DEFAULT_MAX_DECOMPRESSED_BATCH_BYTES = 64 * 1024 * 1024;
+let maxBatchBytes = DEFAULT_MAX_DECOMPRESSED_BATCH_BYTES;
+
+/** Sets this process's bound of one record batch's decompressed bytes. */
+export function setMaxDecompressedBatchBytes(bytes: number): void {
+  if (!Number.isSafeInteger(bytes) || bytes < 1)
+    throw new RangeError(`decompression bound ${bytes}: expected bytes >= 1`);
+  maxBatchBytes = bytes;
+}
+
+export function maxDecompressedBatchBytes(): number {
+  return maxBatchBytes;
+}
+
+/** A batch that would inflate past the bound: it is dead-lettered as undecodable, never inflated. */
+export class DecompressionLimitError extends Error {
+  override name = 'DecompressionLimitError';
+  constructor(codec: string, limit: number, detail = '') {
+    super(`${codec} batch inflates past the ${limit}-byte decompression bound${detail}`);
+  }
+}
+
+function checkBound(codec: string, bytes: number, limit: number, detail = ''): void {
+  if (bytes > limit) throw new DecompressionLimitError(codec, limit, detail);
+}
+
+/** zlib's convenience methods fail with ERR_BUFFER_TOO_LARGE once the output passes maxOutputLength. */
+function zlibLimit(codec: string, limit: number): (err: unknown) => never {
+  return (err) => {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new DecompressionLimitError(codec, limit);
+    throw err;
+  };
+}
+
+/**
  * Java's producer frames snappy the xerial way (a 16-byte header, then length-prefixed raw blocks);
  * librdkafka writes one raw block. Both are read; this pipeline writes the xerial framing, which
  * every Kafka client reads.
@@ -60,16 +110,34 @@ const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00
 const XERIAL_HEADER_BYTES = 16;
 const XERIAL_BLOCK_BYTES = 32 * 1024;
 
-export function snappyDecompress(buffer: Buffer): Buffer {
-  if (buffer.length < XERIAL_HEADER_BYTES || !buffer.subarray(0, 8).equals(XERIAL_MAGIC))
+/** The uncompressed length a raw snappy block declares: a little-endian base-128 varint up front. */
+export function snappyDeclaredLength(block: Uint8Array): number {
+  let length = 0;
+  for (let i = 0, scale = 1; i < 5; i++, scale *= 128) {
+    const byte = block[i];
+    if (byte === undefined) break;
+    length += (byte & 0x7f) * scale;
+    if (byte < 0x80) return length;
+  }
+  throw new Error('snappy: malformed uncompressed length');
+}
+
+export function snappyDecompress(buffer: Buffer, limit = maxBatchBytes): Buffer {
+  if (buffer.length < XERIAL_HEADER_BYTES || !buffer.subarray(0, 8).equals(XERIAL_MAGIC)) {
+    checkBound('snappy', snappyDeclaredLength(buffer), limit);
     return asBuffer(snappy.uncompress(buffer));
+  }
   const blocks: Buffer[] = [];
+  let total = 0;
   for (let at = XERIAL_HEADER_BYTES; at < buffer.length;) {
     if (at + 4 > buffer.length) throw new Error('snappy: truncated xerial block length');
     const size = buffer.readUInt32BE(at);
     at += 4;
     if (at + size > buffer.length) throw new Error(`snappy: xerial block of ${size} bytes runs past the end`);
-    blocks.push(asBuffer(snappy.uncompress(buffer.subarray(at, at + size))));
+    const block = buffer.subarray(at, at + size);
+    total += snappyDeclaredLength(block);
+    checkBound('snappy', total, limit);
+    blocks.push(asBuffer(snappy.uncompress(block)));
     at += size;
   }
   return Buffer.concat(blocks);
@@ -142,26 +210,94 @@ export function lz4Compress(buffer: Buffer): Buffer {
  * some producers still do) leave most of it unused: the records are copied out then, so that each
  * batch's records do not hold 4 MiB alive.
  */
-export function lz4Decompress(buffer: Buffer): Buffer {
+const LZ4_BLOCK_SIZES: Record<number, number> = { 4: 64 << 10, 5: 256 << 10, 6: 1 << 20, 7: 4 << 20 };
+const LZ4_CONTENT_SIZE = 0x08;
+const LZ4_BLOCK_CHECKSUM = 0x10;
+
+export function lz4Decompress(buffer: Buffer, limit = maxBatchBytes): Buffer {
+  // lz4js reads a declared content size as 32 bits (a lie or 4 GiB reads as anything): block by block.
+  if (buffer.length > 4 && buffer[4]! & LZ4_CONTENT_SIZE) return lz4DecompressBlocks(buffer, limit);
+  // The block size the frame declares, per block.
   const bound = lz4.decompressBound(buffer);
+  if (bound > limit) return lz4DecompressBlocks(buffer, limit);
   const out = Buffer.allocUnsafe(bound);
   const size = lz4.decompressFrame(buffer, out);
   return size * 2 < bound ? Buffer.from(out.subarray(0, size)) : out.subarray(0, size);
 }
 
+/**
+ * An LZ4 frame whose declared bound passes the limit (a bomb, or many blocks declared larger than
+ * they are): decoded one block at a time, stopping as soon as the output passes the limit.
+ */
+function lz4DecompressBlocks(buffer: Buffer, limit: number): Buffer {
+  if (buffer.length < 7 || buffer.readUInt32LE(0) !== LZ4_MAGIC) throw new Error('lz4: invalid frame');
+  const flags = buffer[4]!;
+  const blockMax = LZ4_BLOCK_SIZES[(buffer[5]! >> 4) & 7];
+  if (blockMax === undefined) throw new Error('lz4: invalid block size');
+  let at = 6;
+  if (flags & LZ4_CONTENT_SIZE) {
+    const declared = Number(buffer.readBigUInt64LE(at));
+    checkBound('lz4', declared, limit, ` (the frame declares ${declared} bytes)`);
+    at += 8;
+  }
+  at += 1; // header checksum
+  const scratch = Buffer.allocUnsafe(blockMax);
+  const parts: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    if (at + 4 > buffer.length) throw new Error('lz4: truncated block length');
+    const word = buffer.readUInt32LE(at);
+    at += 4;
+    if (word === 0) break;
+    const size = word & ~LZ4_UNCOMPRESSED;
+    if (at + size > buffer.length) throw new Error('lz4: block runs past the end of the frame');
+    let block: Buffer;
+    if (word & LZ4_UNCOMPRESSED) block = buffer.subarray(at, at + size);
+    else block = scratch.subarray(0, lz4Block.decompressBlock(buffer, scratch, at, size, 0));
+    total += block.length;
+    checkBound('lz4', total, limit);
+    parts.push(Buffer.from(block));
+    at += size + (flags & LZ4_BLOCK_CHECKSUM ? 4 : 0);
+  }
+  return Buffer.concat(parts, total);
+}
+
 type ZstdZlib = {
   zstdCompressSync?: (b: Buffer) => Buffer;
-  zstdDecompressSync?: (b: Buffer) => Buffer;
+  zstdDecompress?: (b: Buffer, o: zlib.ZlibOptions, cb: (err: Error | null, out: Buffer) => void) => void;
 };
 const zstdZlib = zlib as unknown as ZstdZlib;
 
 /** Whether this runtime can write zstd (reading works everywhere). */
 export const zstdCompressionAvailable = typeof zstdZlib.zstdCompressSync === 'function';
 
-export function zstdDecompress(buffer: Buffer): Buffer {
-  if (zstdZlib.zstdDecompressSync) return zstdZlib.zstdDecompressSync(buffer);
-  return asBuffer(fzstdDecompress(buffer));
+export async function zstdDecompress(buffer: Buffer, limit = maxBatchBytes): Promise<Buffer> {
+  const zstd = zstdZlib.zstdDecompress;
+  if (zstd) {
+    return new Promise<Buffer>((resolve, reject) =>
+      zstd(buffer, { maxOutputLength: limit }, (err, out) => (err ? reject(err) : resolve(out))),
+    ).catch(zlibLimit('zstd', limit));
+  }
+  // Runtimes without zstd in zlib: fzstd's stream, stopped as soon as its output passes the bound.
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const stream = new FzstdStream((chunk) => {
+    total += chunk.length;
+    checkBound('zstd', total, limit);
+    parts.push(chunk.slice());
+  });
+  stream.push(buffer, true);
+  return Buffer.concat(parts, total);
 }
+
+const gunzip = promisify(zlib.unzip);
+
+/** gzip (or zlib-wrapped deflate, which kafkajs's own codec also accepts), bounded. */
+export function gzipDecompress(buffer: Buffer, limit = maxBatchBytes): Promise<Buffer> {
+  return gunzip(buffer, { maxOutputLength: limit }).catch(zlibLimit('gzip', limit));
+}
+
+const gzip = promisify(zlib.gzip);
 
 function zstdCompress(buffer: Buffer): Buffer {
   if (!zstdZlib.zstdCompressSync)
@@ -169,7 +305,10 @@ function zstdCompress(buffer: Buffer): Buffer {
   return zstdZlib.zstdCompressSync(buffer);
 }
 
-function codec(compress: (b: Buffer) => Buffer, decompress: (b: Buffer) => Buffer): () => KafkajsCodec {
+function codec(
+  compress: (b: Buffer) => Buffer | Promise<Buffer>,
+  decompress: (b: Buffer) => Buffer | Promise<Buffer>,
+): () => KafkajsCodec {
   const instance: KafkajsCodec = {
     compress: async (encoder) => compress(encoder.buffer),
     decompress: async (buffer) => decompress(buffer),
@@ -179,15 +318,19 @@ function codec(compress: (b: Buffer) => Buffer, decompress: (b: Buffer) => Buffe
 
 let registered = false;
 
-/** Registers snappy, lz4 and zstd with kafkajs for this process; idempotent. */
+/** Registers snappy, lz4 and zstd with kafkajs for this process, and a bounded gzip; idempotent. */
 export function registerKafkaCodecs(): void {
   if (registered) return;
   // kafkajs is CommonJS and its lexer-visible exports miss CompressionCodecs: take the same object.
   const codecs = (require('kafkajs') as { CompressionCodecs: Record<number, () => KafkajsCodec> })
     .CompressionCodecs;
-  codecs[CompressionTypes.Snappy] = codec(snappyCompress, snappyDecompress);
-  codecs[CompressionTypes.LZ4] = codec(lz4Compress, lz4Decompress);
-  codecs[CompressionTypes.ZSTD] = codec(zstdCompress, zstdDecompress);
+  codecs[CompressionTypes.GZIP] = codec(
+    (b) => gzip(b),
+    (b) => gzipDecompress(b),
+  );
+  codecs[CompressionTypes.Snappy] = codec(snappyCompress, (b) => snappyDecompress(b));
+  codecs[CompressionTypes.LZ4] = codec(lz4Compress, (b) => lz4Decompress(b));
+  codecs[CompressionTypes.ZSTD] = codec(zstdCompress, (b) => zstdDecompress(b));
   registered = true;
 }
 

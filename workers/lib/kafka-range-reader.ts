@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IHeaders, Kafka } from 'kafkajs';
 import type { BatchRange } from '../shared/temporal.js';
-import { undecodableReason } from './kafkajs-decoders.js';
+import { undecodableReason, withDecodeScope } from './kafkajs-decoders.js';
 
 const require = createRequire(import.meta.url);
 const SUPPORTED_VERSION = '2.2.4';
@@ -262,7 +262,9 @@ export class KafkaRangeReader {
         },
       ],
     };
-    const response = await this.fetchVia(nodeId, broker, request);
+    // Only the range's records are materialized: a producer's batch may hold tens of thousands more.
+    const offsets = { from: offset, to: BigInt(range.lastOffset) };
+    const response = await withDecodeScope({ offsets }, () => this.fetchVia(nodeId, broker, request));
     const found = response.responses
       .find((r) => r.topicName === range.topic)
       ?.partitions.find((p) => p.partition === range.partition);

@@ -16,8 +16,20 @@
  *    (undecodableReason()), so the consumer dead-letters the offsets and moves on. Aborted
  *    transactions and control batches are filtered by kafkajs as before (read committed): the
  *    placeholders keep the batch's producer and control flags.
+ * 3. Decoding within a memory budget (invariant 7, hostile world finding 3). A fetch response holds
+ *    compressed bytes up to its maxBytes, but decoded they are several times more, and every record
+ *    is an object of its own: a 32 MiB lz4 fetch decoded to about a million records, 1.7 GiB. Each
+ *    fetch has a decode budget (decoded bytes plus DECODED_RECORD_OVERHEAD_BYTES per record) shared
+ *    by its partitions: past its share a partition's next batch is left for the next fetch, as kafkajs
+ *    leaves a batch cut at maxBytes (each partition decodes at least one batch, so it progresses). A
+ *    batch that alone would cost more than the per-batch bound is undecodable (a decompression bomb,
+ *    the codecs in kafka-codecs.ts stop inflating it at that bound). A reader of an exact range
+ *    (withDecodeScope) materializes only the records of its range.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
+import { maxDecompressedBatchBytes } from './kafka-codecs.js';
+import { MemoryGate } from './memory-budget.js';
 
 const require = createRequire(import.meta.url);
 
@@ -183,6 +195,57 @@ interface Codec {
   decompress(buffer: Buffer): Promise<Buffer>;
 }
 
+/**
+ * Heap bytes one decoded record costs beyond its key and value bytes: kafkajs's message object, the
+ * key and value views, offset and timestamp strings, headers (about 360 B, measured with a range
+ * read), and what a consumer builds per record (the bridge's PartitionRecord, about 430 B).
+ */
+export const DECODED_RECORD_OVERHEAD_BYTES = 1024;
+
+/** What one fetch may decode; set for a fetch by withDecodeScope, or per fetch from the process default. */
+export interface DecodeScope {
+  /**
+   * Decode budget of each partition of the fetch: decoded bytes + DECODED_RECORD_OVERHEAD_BYTES per
+   * record. Unset: the process's fetch budget (setFetchDecodeBytes).
+   */
+  readonly partitionBytes?: number;
+  /** Only records with offsets in [from, to] are materialized, and the first one after `to`. */
+  readonly offsets?: { readonly from: bigint; readonly to: bigint };
+}
+
+const DEFAULT_FETCH_DECODE_BYTES = 64 * 1024 * 1024;
+let fetchDecodeBytes = DEFAULT_FETCH_DECODE_BYTES;
+
+/** Sets this process's decode budget of one fetch response, shared by the partitions it holds. */
+export function setFetchDecodeBytes(bytes: number): void {
+  if (!Number.isSafeInteger(bytes) || bytes < 1)
+    throw new RangeError(`fetch decode budget ${bytes}: expected bytes >= 1`);
+  fetchDecodeBytes = bytes;
+}
+
+const decodeScopes = new AsyncLocalStorage<DecodeScope>();
+
+/** Runs `fetch` (a broker fetch) with this decode scope instead of the process default. */
+export function withDecodeScope<T>(scope: DecodeScope, fetch: () => Promise<T>): Promise<T> {
+  return decodeScopes.run(scope, fetch);
+}
+
+/** Per partition record set of a fetch response (its decoder): what its batches cost so far. */
+const spentBySet = new WeakMap<object, { batches: number; bytes: number }>();
+
+/** The zig-zag varint offset delta of a record's bytes (attributes, timestamp delta, offset delta). */
+function recordOffsetDelta(record: Buffer): number {
+  let at = 1; // attributes
+  while ((record[at++] ?? 0) >= 0x80); // timestamp delta, skipped
+  let value = 0;
+  for (let shift = 0; shift < 35; shift += 7) {
+    const byte = record[at++] ?? 0;
+    value |= (byte & 0x7f) << shift;
+    if (byte < 0x80) break;
+  }
+  return (value >>> 1) ^ -(value & 1);
+}
+
 /** Marks a placeholder record of a batch that could not be decoded (see the file comment). */
 const UNDECODABLE = Symbol.for('sensor-pipeline.undecodable-batch');
 
@@ -210,6 +273,32 @@ function tolerantBatchDecoder(recordDecoder: (d: WireDecoder, ctx: BatchContext)
   };
   const decodeRecord = (d: FetchDecoder, ctx: BatchContext) =>
     recordDecoder(new Decoder(d.readVarIntBytes() ?? Buffer.alloc(0)) as unknown as WireDecoder, ctx);
+  /**
+   * The batch's records in the scope's offsets (all without a scope): the others are skipped by their
+   * length, never materialized. The first record after the range is kept, so that the reader sees
+   * where the batch went on.
+   */
+  const decodeRecords = (
+    d: FetchDecoder,
+    count: number,
+    ctx: BatchContext,
+    scope: DecodeScope | undefined,
+  ) => {
+    const records: unknown[] = [];
+    const base = scope?.offsets ? BigInt(ctx.firstOffset ?? '0') : 0n;
+    for (let i = 0; i < count; i++) {
+      if (!scope?.offsets) {
+        records.push(decodeRecord(d, ctx));
+        continue;
+      }
+      const bytes = d.readVarIntBytes() ?? Buffer.alloc(0);
+      const offset = base + BigInt(recordOffsetDelta(bytes));
+      if (offset < scope.offsets.from) continue;
+      records.push(recordDecoder(new Decoder(bytes) as unknown as WireDecoder, ctx));
+      if (offset > scope.offsets.to) break;
+    }
+    return records;
+  };
 
   // Same layout as kafkajs's recordBatch/v0/decoder.js: header fields first, then the records.
   return async (fetchDecoder: FetchDecoder) => {
@@ -251,21 +340,42 @@ function tolerantBatchDecoder(recordDecoder: (d: WireDecoder, ctx: BatchContext)
           : TimestampTypes.CREATE_TIME,
     };
     const recordContext = { ...context, magicByte };
+    const scope = decodeScopes.getStore();
+    let spent = spentBySet.get(fetchDecoder);
+    if (!spent) spentBySet.set(fetchDecoder, (spent = { batches: 0, bytes: 0 }));
+    // This partition's share of the fetch is decoded: the rest waits for the next fetch.
+    if (scope && spent.batches > 0 && spent.bytes >= (scope.partitionBytes ?? fetchDecodeBytes))
+      throw new KafkaJSPartialMessageError('the decode budget of this fetch is spent');
+    spent.batches++;
+    const bound = maxDecompressedBatchBytes();
     try {
       const codec = lookupCodecByAttributes(attributes);
+      const count = decoder.readInt32();
+      checkBatchCost(count, 0, bound);
       let records: unknown[];
+      let bytes: number;
       if (!codec) {
-        records = decoder.readArray((d) => decodeRecord(d as unknown as FetchDecoder, recordContext));
+        bytes = length;
+        records = decodeRecords(decoder, count, recordContext, scope);
       } else {
-        const count = decoder.readInt32();
-        const plain = count <= 0 ? undefined : new Decoder(await codec.decompress(decoder.readAll()));
-        records = Array.from({ length: Math.max(0, count) }, () => decodeRecord(plain!, recordContext));
+        const plain = count <= 0 ? Buffer.alloc(0) : await inflate(codec, decoder.readAll(), bound);
+        bytes = plain.length;
+        checkBatchCost(count, bytes, bound);
+        records = decodeRecords(new Decoder(plain), Math.max(0, count), recordContext, scope);
       }
+      spent.bytes += bytes + records.length * DECODED_RECORD_OVERHEAD_BYTES;
       return { ...context, records };
     } catch (err) {
       if (err instanceof KafkaJSPartialMessageError) throw err;
       const reason = `record batch at offsets ${firstOffset}-${Long.fromValue(firstOffset).add(lastOffsetDelta).toString()} cannot be decoded: ${(err as Error).message}`;
-      const records = Array.from({ length: lastOffsetDelta + 1 }, (_, delta) => ({
+      const inScope = (delta: number) => {
+        if (!scope?.offsets) return true;
+        const offset = BigInt(firstOffset) + BigInt(delta);
+        return offset >= scope.offsets.from && offset <= scope.offsets.to + 1n;
+      };
+      const deltas = Array.from({ length: lastOffsetDelta + 1 }, (_, delta) => delta).filter(inScope);
+      spent.bytes += deltas.length * DECODED_RECORD_OVERHEAD_BYTES;
+      const records = deltas.map((delta) => ({
         magicByte,
         attributes: 0,
         timestamp: firstTimestamp,
@@ -279,6 +389,50 @@ function tolerantBatchDecoder(recordDecoder: (d: WireDecoder, ctx: BatchContext)
       }));
       return { ...context, records };
     }
+  };
+}
+
+/**
+ * Inflations in flight at once, each reserving the bound: a bomb may hold up to the bound until it is
+ * refused, and a worker reads several ranges at once. Two at a time: lz4 and snappy inflate on the
+ * event loop one at a time anyway, gzip and zstd on zlib's threads.
+ */
+let inflations: { gate: MemoryGate; bound: number } | undefined;
+
+async function inflate(codec: Codec, compressed: Buffer, bound: number): Promise<Buffer> {
+  if (inflations?.bound !== bound) inflations = { gate: new MemoryGate(2 * bound), bound };
+  const release = await inflations.gate.acquire(bound);
+  try {
+    return await codec.decompress(compressed);
+  } finally {
+    release();
+  }
+}
+
+/** A batch that would cost more than the bound to hold decoded is undecodable. */
+function checkBatchCost(count: number, bytes: number, bound: number): void {
+  const cost = bytes + Math.max(0, count) * DECODED_RECORD_OVERHEAD_BYTES;
+  if (cost > bound)
+    throw new Error(
+      `${count} records${bytes > 0 ? ` of ${bytes} bytes` : ''} would take ${cost} bytes decoded, past the ${bound}-byte bound of a batch`,
+    );
+}
+
+/**
+ * Gives every broker fetch that runs without a scope of its own (the consumers') the process's
+ * decode budget, split between the partitions it asks for.
+ */
+function installFetchDecodeScope(): void {
+  const Broker = require('kafkajs/src/broker/index.js') as {
+    prototype: { fetch(this: unknown, args: { topics?: { partitions: unknown[] }[] }): Promise<unknown> };
+  };
+  const fetch = Broker.prototype.fetch;
+  Broker.prototype.fetch = function (this: unknown, args) {
+    if (decodeScopes.getStore()) return fetch.call(this, args);
+    const partitions = Math.max(1, args.topics?.reduce((n, t) => n + t.partitions.length, 0) ?? 1);
+    return decodeScopes.run({ partitionBytes: Math.ceil(fetchDecodeBytes / partitions) }, () =>
+      fetch.call(this, args),
+    );
   };
 }
 
@@ -308,6 +462,7 @@ export function installKafkajsDecoders(): DecoderInstall {
   const linear = linearRecordDecoder();
   installedRecord = linear;
   installedBatch = tolerantBatchDecoder(linear as (d: WireDecoder, ctx: BatchContext) => unknown);
+  installFetchDecodeScope();
   require.cache[recordPath]!.exports = installedRecord;
   require.cache[batchPath]!.exports = installedBatch;
   return 'installed';

@@ -1,7 +1,7 @@
 /** Entry point of the sensor worker deployment (charts/sensor-worker). SIGTERM drains in-flight tasks. */
 import { loadWorkerConfig } from '../config.js';
 import { startProbeServer } from '../lib/http-server.js';
-import { createKafka } from '../lib/kafka-client.js';
+import { applyDecodeBudget, createKafka } from '../lib/kafka-client.js';
 import { createLogger, errorFields } from '../lib/logger.js';
 import { connectTemporal } from '../lib/temporal-client.js';
 import { startSensorWorker } from './sensor-worker.js';
@@ -13,6 +13,7 @@ let log = createLogger('sensor-worker');
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
   log = createLogger('sensor-worker', config.logLevel);
+  applyDecodeBudget(config.memory);
   const metrics = createWorkerMetrics();
   const { connection, client } = await connectTemporal(config.temporal);
   const running = await startSensorWorker({

@@ -18,6 +18,7 @@ import type { WorkerConfig } from '../config.js';
 import { createActivities } from '../activities/index.js';
 import { migrate } from '../db/migrate.js';
 import { KafkaRangeReader } from '../lib/kafka-range-reader.js';
+import { MemoryGate } from '../lib/memory-budget.js';
 import { dataConverter } from '../lib/payload-codec.js';
 import { temporalTls } from '../lib/temporal-client.js';
 import type { Logger } from '../lib/logger.js';
@@ -106,6 +107,7 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
     taskQueue: config.temporal.taskQueue,
     topics: config.topics,
     escalation: config.escalation,
+    rangeMemory: new MemoryGate(config.memory.rangesInFlightBytes),
     processedPartitions: async () => {
       if (processedPartitions === undefined) {
         const meta = await admin.fetchTopicMetadata({ topics: [config.topics.processed] });

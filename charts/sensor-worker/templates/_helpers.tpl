@@ -77,3 +77,24 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail (printf "podDisruptionBudget.maxUnavailable (%v) must be < replicaCount (%v), or disable the PDB" .Values.podDisruptionBudget.maxUnavailable .Values.replicaCount) }}
 {{- end }}
 {{- end }}
+
+{{/*
+Node's old-space limit in MiB: half the container's memory limit, the share workers/lib/memory-budget.ts
+plans with (the rest is the young generation, code, native memory and Buffers). The limit must be in Mi
+or Gi.
+*/}}
+{{- define "sensor-worker.heapMiB" -}}
+{{- $limit := toString (required "resources.limits.memory is required: the process derives its fetch sizes, batch bounds and heap from it" .Values.resources.limits.memory) -}}
+{{- $mib := 0 -}}
+{{- if regexMatch "^[0-9]+Gi$" $limit -}}
+{{- $mib = mul (trimSuffix "Gi" $limit | atoi) 1024 -}}
+{{- else if regexMatch "^[0-9]+Mi$" $limit -}}
+{{- $mib = trimSuffix "Mi" $limit | atoi -}}
+{{- else -}}
+{{- fail (printf "resources.limits.memory (%s) must be a whole number of Mi or Gi: Node's heap is derived from it" $limit) -}}
+{{- end -}}
+{{- if lt $mib 256 -}}
+{{- fail (printf "resources.limits.memory (%s) must be at least 256Mi: below that the process cannot hold its clients" $limit) -}}
+{{- end -}}
+{{- div $mib 2 -}}
+{{- end -}}

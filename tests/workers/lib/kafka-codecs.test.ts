@@ -1,4 +1,5 @@
 /**
+ * The codecs' bounds (hostile world, finding 4): no codec inflates a batch past the bound.
  * The LZ4 frames this pipeline writes and reads. Written frames declare 64 KiB blocks (a reader sizes
  * its output by that), and reading a frame with 4 MiB blocks hands back records that do not keep a
  * 4 MiB buffer alive. That the broker accepts the frames is shown where they are produced
@@ -7,10 +8,20 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { lz4Compress, lz4Decompress } from '../../../workers/lib/kafka-codecs.js';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
+import {
+  DecompressionLimitError,
+  gzipDecompress,
+  lz4Compress,
+  lz4Decompress,
+  snappyCompress,
+  snappyDecompress,
+  zstdDecompress,
+} from '../../../workers/lib/kafka-codecs.js';
 
 const require = createRequire(import.meta.url);
 const lz4js = require('lz4js') as { compress(src: Uint8Array): Uint8Array };
+const snappyjs = require('snappyjs') as { compress(src: Uint8Array): Uint8Array };
 
 function sample(bytes: number): Buffer {
   const text = Array.from(
@@ -37,4 +48,53 @@ test('a frame with 4 MiB blocks decodes into a buffer of its own size', () => {
   const out = lz4Decompress(frame);
   assert.deepEqual(out, input);
   assert.ok(out.buffer.byteLength < 1 << 20, `backing store ${out.buffer.byteLength} bytes`);
+});
+
+/** Bytes that compress to almost nothing: a decompression bomb of `bytes`. */
+function zeros(bytes: number): Buffer {
+  return Buffer.alloc(bytes);
+}
+
+test('every codec stops inflating a batch at the bound: DecompressionLimitError, never the inflated bytes', async () => {
+  const bound = 1 << 20;
+  const bomb = zeros(8 << 20);
+  const cases: [string, () => Promise<Buffer> | Buffer][] = [
+    ['gzip', () => gzipDecompress(gzipSync(bomb), bound)],
+    ['zstd', () => zstdDecompress(zstdCompressSync(bomb), bound)],
+    ['lz4', () => lz4Decompress(lz4Compress(bomb), bound)],
+    ['lz4', () => lz4Decompress(Buffer.from(lz4js.compress(bomb)), bound)], // 4 MiB blocks
+    ['snappy', () => snappyDecompress(snappyCompress(bomb), bound)], // xerial
+    ['snappy', () => snappyDecompress(Buffer.from(snappyjs.compress(bomb)), bound)], // raw
+  ];
+  for (const [codec, inflate] of cases) {
+    await assert.rejects(
+      async () => inflate(),
+      (err: Error) =>
+        err instanceof DecompressionLimitError &&
+        err.message.startsWith(`${codec} batch inflates past the ${bound}-byte decompression bound`),
+      codec,
+    );
+  }
+});
+
+test('below the bound every codec inflates as before', async () => {
+  const input = sample(300_000);
+  const bound = input.length;
+  assert.deepEqual(await gzipDecompress(gzipSync(input), bound), input);
+  assert.deepEqual(await zstdDecompress(zstdCompressSync(input), bound), input);
+  assert.deepEqual(lz4Decompress(lz4Compress(input), bound), input);
+  assert.deepEqual(lz4Decompress(Buffer.from(lz4js.compress(input)), bound), input); // block by block
+  assert.deepEqual(snappyDecompress(snappyCompress(input), bound), input);
+  assert.deepEqual(snappyDecompress(Buffer.from(snappyjs.compress(input)), bound), input);
+});
+
+test('an LZ4 frame that declares a content size past the bound is refused before any block is read', () => {
+  const frame = lz4Compress(sample(1000));
+  // The same frame with the content-size flag and a declared 1 TiB: the header alone refuses it.
+  const header = Buffer.from(frame.subarray(0, 6));
+  header[4] = header[4]! | 0x08;
+  const size = Buffer.alloc(8);
+  size.writeBigUInt64LE(1n << 40n);
+  const withSize = Buffer.concat([header, size, Buffer.from([0]), frame.subarray(7)]);
+  assert.throws(() => lz4Decompress(withSize, 1 << 20), /the frame declares 1099511627776 bytes/);
 });
