@@ -7,6 +7,7 @@
  */
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
+import { hardenKafkajs } from '../lib/kafka-client.js';
 import type { SensorDataProcessed } from '../shared/events.js';
 import { DEDUP_TABLE_SQL, claimKeys, idempotencyKey } from './dedup.js';
 
@@ -27,6 +28,8 @@ export async function runExampleConsumer(
   groupId = EXAMPLE_CONSUMER,
 ): Promise<Consumer> {
   await ensureExampleTables(pool);
+  // Whatever client it is given, it reads every codec and inflates no batch past the bound.
+  hardenKafkajs();
   const consumer = kafka.consumer({ groupId });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
