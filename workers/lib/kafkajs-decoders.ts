@@ -393,14 +393,14 @@ function tolerantBatchDecoder(recordDecoder: (d: WireDecoder, ctx: BatchContext)
 }
 
 /**
- * Inflations in flight at once, each reserving the bound: a bomb may hold up to the bound until it is
- * refused, and a worker reads several ranges at once. Two at a time: lz4 and snappy inflate on the
- * event loop one at a time anyway, gzip and zstd on zlib's threads.
+ * One inflation at a time, each reserving the bound: a bomb may hold up to the bound until it is
+ * refused, and a worker reads several ranges at once (two bombs inflating together took a worker
+ * within 40 MiB of its limit). lz4 and snappy inflate on the event loop one at a time anyway.
  */
 let inflations: { gate: MemoryGate; bound: number } | undefined;
 
 async function inflate(codec: Codec, compressed: Buffer, bound: number): Promise<Buffer> {
-  if (inflations?.bound !== bound) inflations = { gate: new MemoryGate(2 * bound), bound };
+  if (inflations?.bound !== bound) inflations = { gate: new MemoryGate(bound), bound };
   const release = await inflations.gate.acquire(bound);
   try {
     return await codec.decompress(compressed);
