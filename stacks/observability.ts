@@ -37,6 +37,7 @@ export class ObservabilityStack extends TerraformStack {
         dlqRate: config.observability.dlqRateAlert,
         scheduleToStartSeconds: config.observability.scheduleToStartAlertSeconds,
         rangeReadAgeSeconds: ((config.kafka.topics.sensorData?.retentionHours ?? 24) * 3600) / 4,
+        bridgeBacklogAgeSeconds: ((config.kafka.topics.sensorData?.retentionHours ?? 24) * 3600) / 2,
       }),
     });
 

@@ -49,8 +49,9 @@ export class PipelineStack extends TerraformStack {
       acls: [
         // Offsets and record sizes only: the worker parses and dead-letters (claim check, 0008).
         topic(TOPICS.sensorData, ['Read', 'Describe']),
-        // npm run redrive runs as the bridge: it consumes the parking topic in its own group.
-        topic(TOPICS.parking, ['Read', 'Describe']),
+        // npm run redrive runs as the bridge: it consumes the parking topic in its own group. The
+        // bridge writes a note there for records retention deleted before it consumed them.
+        topic(TOPICS.parking, ['Read', 'Write', 'Describe']),
         { resource: { type: 'group', name: BRIDGE_CONSUMER_GROUP }, operations: ['Read'] },
         { resource: { type: 'group', name: `${BRIDGE_CONSUMER_GROUP}-redrive` }, operations: ['Read'] },
       ],

@@ -39,9 +39,20 @@ export interface SizingInputs {
     /** Floor of every replica count: 2 where one pod's loss must not stop a service. */
     readonly minReplicas: number;
   };
+  /**
+   * The event window (MAX_EVENT_AGE_MS): readings older than this are refused, so sensor-data need not
+   * keep a record longer; the ledger must outlast it (`retention.ledgerDays`, decision 0007).
+   */
+  readonly maxEventAgeHours: number;
   readonly retention: {
-    /** Retention of the two high-volume topics, sensor-data and sensor-data-processed. */
+    /** Retention of sensor-data-processed, and the least that sensor-data keeps. */
     readonly kafkaHours: number;
+    /**
+     * The longest outage of the bridge or the workers the environment plans to ride out without
+     * losing a record: sensor-data keeps records this long, or for the event window if that is
+     * shorter. Past it, retention deletes records the bridge has not consumed (a retention gap).
+     */
+    readonly longestOutageHours: number;
     /** Temporal's retention of closed workflows. */
     readonly temporalDays: number;
     /** Days of the processed_events ledger kept (LEDGER_RETENTION_MS): more than the event age limit. */
@@ -155,7 +166,12 @@ export interface Sizing {
     readonly poolerInstances: Sized<number>;
     readonly maxConnections: Sized<number>;
   };
-  readonly kafka: { readonly brokers: Sized<number>; readonly storageSize: Sized<string> };
+  readonly kafka: {
+    readonly brokers: Sized<number>;
+    readonly storageSize: Sized<string>;
+    /** Retention of sensor-data, hours: the planned outage within the event window. */
+    readonly sensorDataRetentionHours: Sized<number>;
+  };
   /** Conditions the numbers cannot fix on their own (a shard migration, a primary beyond one node). */
   readonly warnings: readonly string[];
 }
@@ -443,11 +459,25 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
     },
   };
 
+  // sensor-data keeps a record as long as the bridge may be down or behind (the planned outage; at
+  // most the event window, past which the reading is refused anyway), so retention never overtakes it.
+  const sensorDataHours = Math.max(
+    retention.kafkaHours,
+    Math.min(inputs.maxEventAgeHours, retention.longestOutageHours),
+  );
+  const sensorDataRetentionHours: Sized<number> = {
+    value: sensorDataHours,
+    steps: [
+      `min(event window ${inputs.maxEventAgeHours} h, longest outage ${retention.longestOutageHours} h), at least retention.kafkaHours ${retention.kafkaHours} h = ${sensorDataHours} h`,
+    ],
+  };
+
   // Kafka: brokers for CPU (x replication factor) or for disk, whichever needs more.
   const rf = topo.replicationFactor;
   const brokerCores = cores(inputs.pods.brokerCpu, 'pods.brokerCpu');
   const kafkaCores = (design / perCore.kafka) * rf;
-  const bytesStored = (rate / 60) * measured.avgEventBytes * retention.kafkaHours * 3600 * rf * 2;
+  const retainedHours = sensorDataHours + retention.kafkaHours;
+  const bytesStored = (rate / 60) * measured.avgEventBytes * retainedHours * 3600 * rf;
   const diskNeeded = bytesStored / A.kafkaDiskFill;
   const maxVolume = parseQuantity(inputs.pods.brokerMaxStorage);
   if (maxVolume === undefined || maxVolume <= 0) {
@@ -476,7 +506,7 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
     storageSize: {
       value: brokerStorage,
       steps: [
-        `stored = ${n(rate)} / 60 x ${measured.avgEventBytes} B x ${retention.kafkaHours} h x 3,600 x RF ${rf} x 2 topics = ${n(bytesStored / GIB)} GiB`,
+        `stored = ${n(rate)} / 60 x ${measured.avgEventBytes} B x (sensor-data ${sensorDataHours} h + processed ${retention.kafkaHours} h) x 3,600 x RF ${rf} = ${n(bytesStored / GIB)} GiB`,
         `active segments per broker = ${totalPartitions} partitions x RF ${rf} / ${brokers} brokers = ${segmentsPerBroker} x ${A.kafkaSegmentBytes / GIB} GiB`,
         `per broker = max(${n(bytesStored / GIB)} GiB / fill ${A.kafkaDiskFill} / ${brokers} brokers, ${n(segmentFloor / GIB)} GiB of segments), rounded up to 100Gi = ${brokerStorage}`,
       ],
@@ -492,7 +522,7 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
     worker,
     temporal,
     postgres,
-    kafka,
+    kafka: { ...kafka, sensorDataRetentionHours },
     warnings,
   };
 }
@@ -506,7 +536,7 @@ export function sizedFields(s: Sizing): Readonly<Record<string, number | string>
   return {
     'kafka.topics.sensorData.partitions': s.partitions.value,
     'kafka.topics.processed.partitions': s.partitions.value,
-    'kafka.topics.sensorData.retentionHours': i.retention.kafkaHours,
+    'kafka.topics.sensorData.retentionHours': s.kafka.sensorDataRetentionHours.value,
     'kafka.topics.processed.retentionHours': i.retention.kafkaHours,
     ...Object.fromEntries(
       Object.entries(i.otherTopics).flatMap(([key, t]) => [
@@ -522,7 +552,9 @@ export function sizedFields(s: Sizing): Readonly<Record<string, number | string>
     'pipeline.bridge.maxReplicas': s.bridge.maxReplicas.value,
     'pipeline.bridge.cpu': i.pods.bridgeCpu,
     'pipeline.bridge.memory': s.bridge.memory.value,
+    'pipeline.eventWindow.maxEventAgeHours': i.maxEventAgeHours,
     'pipeline.eventWindow.ledgerRetentionHours': i.retention.ledgerDays * 24,
+    'pipeline.longestOutageHours': i.retention.longestOutageHours,
     'pipeline.worker.minReplicas': s.worker.minReplicas.value,
     'pipeline.worker.maxReplicas': s.worker.maxReplicas.value,
     'pipeline.worker.cpu': i.pods.workerCpu,

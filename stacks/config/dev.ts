@@ -26,7 +26,8 @@ export const devSizing: SizingInputs = {
     minPoolerInstances: 1,
     minReplicas: 1,
   },
-  retention: { kafkaHours: 24, temporalDays: 1, ledgerDays: 2 },
+  maxEventAgeHours: 24,
+  retention: { kafkaHours: 24, longestOutageHours: 24, temporalDays: 1, ledgerDays: 2 },
   connections: {
     temporalMaxConns: 10,
     workerDatabasePoolSize: 5,
@@ -66,7 +67,6 @@ export const dev: EnvironmentConfig = buildEnvironment(devSizing, {
   },
   temporal: { version: '1.31.2', webReplicas: 1 },
   pipeline: {
-    eventWindow: { maxEventAgeHours: 24 },
     release: 'dev',
     bridge: { lagThreshold: 5000 },
     worker: { targetQueueSize: 10 },

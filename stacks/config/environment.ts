@@ -46,7 +46,6 @@ export interface EnvironmentChoices {
   };
   readonly temporal: { readonly version: string; readonly webReplicas: number };
   readonly pipeline: {
-    readonly eventWindow: { readonly maxEventAgeHours: number };
     /** Tag of the workers image, and the worker deployment's build ID. */
     readonly release: string;
     /** KEDA kafka lag per bridge replica. */
@@ -80,7 +79,10 @@ export function buildEnvironment(sizing: SizingInputs, choices: EnvironmentChoic
       replicationFactor: topology.replicationFactor,
       minInsyncReplicas: kafka.minInsyncReplicas,
       topics: {
-        sensorData: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
+        sensorData: {
+          partitions: sized.partitions.value,
+          retentionHours: sized.kafka.sensorDataRetentionHours.value,
+        },
         processed: { partitions: sized.partitions.value, retentionHours: retention.kafkaHours },
         ...otherTopics,
       },
@@ -124,9 +126,10 @@ export function buildEnvironment(sizing: SizingInputs, choices: EnvironmentChoic
     },
     pipeline: {
       eventWindow: {
-        maxEventAgeHours: pipeline.eventWindow.maxEventAgeHours,
+        maxEventAgeHours: sizing.maxEventAgeHours,
         ledgerRetentionHours: retention.ledgerDays * 24,
       },
+      longestOutageHours: retention.longestOutageHours,
       image: { repository: WORKERS_IMAGE, tag: pipeline.release },
       bridge: {
         minReplicas: sized.bridge.minReplicas.value,

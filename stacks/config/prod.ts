@@ -20,7 +20,10 @@ export const prodSizing: SizingInputs = {
     minPoolerInstances: 3,
     minReplicas: 2,
   },
-  retention: { kafkaHours: 24, temporalDays: 7, ledgerDays: 8 },
+  maxEventAgeHours: 168,
+  // Readings a week old are accepted, so a bridge outage must not cost them: sensor-data keeps records
+  // for the outage planned for (a long weekend), which the model sizes into its retention (72 h).
+  retention: { kafkaHours: 24, longestOutageHours: 72, temporalDays: 7, ledgerDays: 8 },
   connections: {
     temporalMaxConns: 20,
     workerDatabasePoolSize: 10,
@@ -65,7 +68,6 @@ export const prod: EnvironmentConfig = buildEnvironment(prodSizing, {
   },
   temporal: { version: '1.31.2', webReplicas: 2 },
   pipeline: {
-    eventWindow: { maxEventAgeHours: 168 },
     release: '0.1.0',
     bridge: { lagThreshold: 200_000 },
     worker: { targetQueueSize: 50 },

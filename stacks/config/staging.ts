@@ -20,7 +20,8 @@ export const stagingSizing: SizingInputs = {
     minPoolerInstances: 2,
     minReplicas: 2,
   },
-  retention: { kafkaHours: 24, temporalDays: 3, ledgerDays: 2 },
+  maxEventAgeHours: 24,
+  retention: { kafkaHours: 24, longestOutageHours: 72, temporalDays: 3, ledgerDays: 2 },
   connections: {
     temporalMaxConns: 20,
     workerDatabasePoolSize: 10,
@@ -58,7 +59,6 @@ export const staging: EnvironmentConfig = buildEnvironment(stagingSizing, {
   },
   temporal: { version: '1.31.2', webReplicas: 1 },
   pipeline: {
-    eventWindow: { maxEventAgeHours: 24 },
     release: 'staging',
     bridge: { lagThreshold: 20_000 },
     worker: { targetQueueSize: 20 },

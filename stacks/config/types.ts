@@ -190,6 +190,12 @@ export interface PipelineConfig {
    * `ledgerRetentionHours` (its duplicate window), which must cover the age limit (decision 0007).
    */
   readonly eventWindow: EventWindow;
+  /**
+   * The longest outage of the bridge or the workers this environment plans to ride out (the capacity
+   * model's `retention.longestOutageHours`): `kafka.topics.sensorData.retentionHours` must cover it,
+   * or the event window if that is shorter, or retention deletes records the bridge has not consumed.
+   */
+  readonly longestOutageHours: number;
   readonly bridge: ScaledServiceConfig & {
     /** KEDA kafka scaler `lagThreshold`: messages of lag per replica. */
     readonly lagThreshold: number;

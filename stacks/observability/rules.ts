@@ -2,7 +2,8 @@
  * Alerting rules as data, so tests can write them out for `promtool check rules` and the
  * PrometheusRules construct can apply them. Our own metric names come from workers/shared/metrics.ts;
  * exporter metrics are those the pinned exporters emit:
- * - Kafka Exporter (Strimzi 1.2.0): kafka_consumergroup_lag, kafka_topic_partition_under_replicated_partition
+ * - Kafka Exporter (Strimzi 1.2.0): kafka_consumergroup_lag, kafka_topic_partition_current_offset,
+ *   kafka_topic_partition_under_replicated_partition
  * - CloudNativePG 1.30 default queries: cnpg_pg_replication_lag (seconds), cnpg_collector_up
  * - Temporal server 1.31: workflow_failed, workflow_timeout (counters, no _total suffix; label temporal_namespace)
  * - Temporal Core SDK (TypeScript worker): temporal_workflow_task_schedule_to_start_latency (histogram, ms)
@@ -26,6 +27,13 @@ export interface RuleThresholds {
    * retention, so that the alert fires long before ranges expire (claim check, decision 0008).
    */
   readonly rangeReadAgeSeconds: number;
+  /**
+   * Estimated age of the oldest sensor-data record the bridge has not committed, seconds: half of the
+   * topic's retention, so that the alert leaves half the retention to act before records are deleted
+   * under the bridge (a retention gap). Estimated from Kafka Exporter's lag and input rate, so it also
+   * fires while no bridge runs (issue 23, finding 6).
+   */
+  readonly bridgeBacklogAgeSeconds: number;
 }
 
 export const DEFAULT_THRESHOLDS: RuleThresholds = {
@@ -34,9 +42,18 @@ export const DEFAULT_THRESHOLDS: RuleThresholds = {
   scheduleToStartSeconds: 1,
   replicationLagSeconds: 30,
   rangeReadAgeSeconds: 6 * 3600,
+  bridgeBacklogAgeSeconds: 12 * 3600,
 };
 
 const lagSelector = `consumergroup="${BRIDGE_CONSUMER_GROUP}",topic="${TOPICS.sensorData}"`;
+
+/**
+ * Seconds of input the bridge's group is behind, per partition: its lag over the partition's input
+ * rate in the last hour (at a steady rate, the age of the oldest record it has not committed). A
+ * partition without input in that hour counts a message per 1,000 s, so a lag that input stopped
+ * feeding still ages into the alert.
+ */
+const backlogSeconds = `kafka_consumergroup_lag{${lagSelector}} / on (topic, partition) group_left clamp_min(rate(kafka_topic_partition_current_offset{topic="${TOPICS.sensorData}"}[1h]), 0.001)`;
 
 /** Every alerting rule group of the pipeline. */
 export function ruleGroups(t: RuleThresholds = DEFAULT_THRESHOLDS): RuleGroup[] {
@@ -84,6 +101,28 @@ export function ruleGroups(t: RuleThresholds = DEFAULT_THRESHOLDS): RuleGroup[] 
             summary: 'Batches run so late that their records near sensor-data retention',
             description:
               'Workers read ranges whose first record is {{ $value | humanizeDuration }} old. Batch workflows name their records on sensor-data; once retention deletes them the batch is parked as range-expired. Add workers or fix what blocks them.',
+          },
+        },
+        {
+          alert: 'SensorBridgeBacklogNearRetention',
+          expr: `max by (partition) (${backlogSeconds}) > ${t.bridgeBacklogAgeSeconds}`,
+          for: '15m',
+          labels: { severity: 'critical' },
+          annotations: {
+            summary: 'sensor-data partition {{ $labels.partition }}: the bridge is half the retention behind',
+            description:
+              'The oldest record the bridge has not committed is about {{ $value | humanizeDuration }} old (lag over the input rate). Past the retention Kafka deletes it and the bridge skips the gap (SensorBridgeRetentionGap). Get the bridge consuming, or raise kafka.topics.sensorData.retentionHours now (docs/operations.md).',
+          },
+        },
+        {
+          alert: 'SensorBridgeRetentionGap',
+          expr: `sum(increase(${BRIDGE_METRICS.retentionGapRecords}[1h])) > 0`,
+          for: '0m',
+          labels: { severity: 'critical' },
+          annotations: {
+            summary: 'Records of sensor-data were deleted before the bridge consumed them',
+            description:
+              'About {{ $value | humanize }} records in the last hour: retention overtook the bridge (or records were deleted by hand). Each lost span is a ParkedRange note with reason retention-gap on the parking topic, naming its partition and offsets; its readings were never applied (docs/operations.md).',
           },
         },
         {

@@ -11,7 +11,9 @@ import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
 import { run } from '../../local/lib/proc.js';
 import { ensureGoTool } from '../../local/tools/go.js';
-import { ruleGroups } from '../../stacks/observability/rules.js';
+import { DEFAULT_THRESHOLDS, ruleGroups } from '../../stacks/observability/rules.js';
+import { BRIDGE_METRICS } from '../../workers/shared/metrics.js';
+import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
 import { ENVIRONMENTS, synthToTemp, type Synthesized } from './lib/synth.js';
 import { extractObjects } from './lib/tf-to-kube.js';
 
@@ -76,4 +78,57 @@ void test('the PrometheusRule of every environment carries the checked groups', 
   } finally {
     synth.cleanup();
   }
+});
+
+/**
+ * `promtool test rules` on the retention alerts (issue 23, finding 6), with sensor-data kept 24 h: a
+ * bridge stopped at offset 0 while 10 records/s arrive. The near-retention alert must fire with hours
+ * to spare before a record can be deleted under the bridge (24 h), and a counted gap must fire the gap
+ * alert. Annotations are left out of the file: promtool compares them verbatim, the labels are the point.
+ */
+void test('promtool unit test: the backlog alert fires long before a retention gap, a gap fires at once', async () => {
+  const retentionSeconds = 24 * 3600;
+  const groups = ruleGroups({ ...DEFAULT_THRESHOLDS, bridgeBacklogAgeSeconds: retentionSeconds / 2 }).map(
+    (g) => ({ ...g, rules: g.rules.map(({ annotations: _annotations, ...rule }) => rule) }),
+  );
+  const rulesFile = join(dir, 'retention-rules.yaml');
+  writeFileSync(rulesFile, stringify({ groups }));
+  const lag = `kafka_consumergroup_lag{consumergroup="${BRIDGE_CONSUMER_GROUP}",topic="${TOPICS.sensorData}",partition="0"}`;
+  const alert = (name: string, labels: Record<string, string>) => ({
+    alertname: name,
+    exp_alerts: [{ exp_labels: { severity: 'critical', ...labels } }],
+  });
+  const tests = {
+    rule_files: [rulesFile],
+    evaluation_interval: '1m',
+    tests: [
+      {
+        // Scraped every minute: an instant selector sees a sample up to 5 minutes old.
+        interval: '1m',
+        input_series: [
+          // 10 records/s = 600 a minute; the stopped bridge's lag grows as fast.
+          {
+            series: `kafka_topic_partition_current_offset{topic="${TOPICS.sensorData}",partition="0"}`,
+            values: '0+600x1800',
+          },
+          { series: lag, values: '0+600x1800' },
+          { series: BRIDGE_METRICS.retentionGapRecords, values: '0x1500 25x300' },
+        ],
+        alert_rule_test: [
+          // 11 h behind: nothing yet.
+          { eval_time: '11h', alertname: 'SensorBridgeBacklogNearRetention', exp_alerts: [] },
+          // Past half the retention (12 h) for 15 minutes: firing, with 11 h left before deletion.
+          { eval_time: '13h', ...alert('SensorBridgeBacklogNearRetention', { partition: '0' }) },
+          { eval_time: '24h', ...alert('SensorBridgeBacklogNearRetention', { partition: '0' }) },
+          { eval_time: '24h', alertname: 'SensorBridgeRetentionGap', exp_alerts: [] },
+          // The bridge counted a gap (at 25 h): the gap alert fires.
+          { eval_time: '25h30m', ...alert('SensorBridgeRetentionGap', {}) },
+        ],
+      },
+    ],
+  };
+  const testFile = join(dir, 'retention-rules.test.yaml');
+  writeFileSync(testFile, stringify(tests));
+  const output = await run(promtool, ['test', 'rules', testFile]).catch((err: Error) => err.message);
+  assert.match(output, /SUCCESS/, output);
 });

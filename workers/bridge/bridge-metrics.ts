@@ -28,6 +28,12 @@ export function createBridgeMetrics() {
       help: 'Times the bridge was evicted from its consumer group and joined again as a new member',
       registers: [registry],
     }),
+    // Unlabelled, so that it is exported as 0 from the start and increase() sees the first gap.
+    retentionGapRecords: new Counter({
+      name: BRIDGE_METRICS.retentionGapRecords,
+      help: 'Records of sensor-data deleted (retention) before the bridge consumed them; each gap is a ParkedRange note on the parking topic',
+      registers: [registry],
+    }),
     inFlightBatches: new Gauge({
       name: BRIDGE_METRICS.inFlightBatches,
       help: 'Open batch workflows (Temporal visibility count)',

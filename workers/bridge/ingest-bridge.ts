@@ -5,6 +5,8 @@
  *   1. start batch workflows covering every offset (batch-starter.ts), retrying until Temporal acks;
  *   2. only then commit the offsets (invariant 2: a committed offset always has its workflow).
  * A crash between 1 and 2 redelivers the records; their starts collide and nothing runs twice.
+ * Records deleted before the bridge consumed them (retention overtook it) are noted on the parking
+ * topic and counted before anything past them is committed (retention-gap.ts).
  */
 import type { Client } from '@temporalio/client';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
@@ -15,6 +17,7 @@ import { recordFingerprint } from '../lib/record-fingerprint.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import { Backpressure } from './backpressure.js';
 import { startBatches, type PartitionRecord } from './batch-starter.js';
+import { RetentionGuard } from './retention-gap.js';
 
 export interface IngestBridgeDeps {
   readonly config: BridgeConfig;
@@ -45,6 +48,11 @@ function evicted(err: Error): boolean {
 export class IngestBridge {
   private consumer: Consumer;
   private readonly backpressure: Backpressure;
+  private readonly retention: RetentionGuard;
+  /** Counts assignments: a retention check that a newer assignment overtook stops. */
+  private assignment = 0;
+  /** While the retention check of an assignment runs, consumption stays paused whatever backpressure says. */
+  private checkingAssignment = false;
   /** Per partition: highest offset known to be covered by a batch workflow (skip at or below it). */
   private readonly covered = new Map<number, bigint>();
   private joined = false;
@@ -56,6 +64,14 @@ export class IngestBridge {
     const { config } = deps;
     this.heartbeatMs = Math.floor(config.sessionTimeoutMs / HEARTBEATS_PER_SESSION);
     this.consumer = this.newConsumer();
+    this.retention = new RetentionGuard({
+      kafka: deps.kafka,
+      topic: config.topics.sensorData,
+      parkingTopic: config.topics.parking,
+      consumerGroup: config.consumerGroup,
+      log: deps.log,
+      metrics: deps.metrics,
+    });
     this.backpressure = new Backpressure({
       client: deps.client,
       taskQueue: config.temporal.taskQueue,
@@ -72,7 +88,7 @@ export class IngestBridge {
           this.consumer.pause(topics);
         } else {
           deps.log.info('backpressure: resuming consumption', { openBatches: open });
-          this.consumer.resume(topics);
+          if (!this.checkingAssignment) this.consumer.resume(topics);
         }
       },
       onError: (err) => deps.log.warn('backpressure: cannot count open batches', errorFields(err)),
@@ -124,6 +140,8 @@ export class IngestBridge {
         memberId: e.payload.memberId,
         assigned: e.payload.memberAssignment,
       });
+      // Synchronously, before kafkajs fetches for the new assignment (it emits this event first).
+      this.checkAssignment(consumer, e.payload.memberAssignment[config.topics.sensorData] ?? []);
     });
     consumer.on(consumer.events.CRASH, (e) => {
       this.joined = false;
@@ -167,12 +185,49 @@ export class IngestBridge {
     }
   }
 
+  /**
+   * Holds consumption of a new assignment until its retention check is done: a committed position
+   * below the log start would otherwise make kafkajs reset it to the log start, and the position, the
+   * only record of where the lost span begins, would be gone. Retries until it succeeds or a newer
+   * assignment or the shutdown overtakes it.
+   */
+  private checkAssignment(consumer: Consumer, partitions: number[]): void {
+    const { config, log } = this.deps;
+    const topics = [{ topic: config.topics.sensorData }];
+    const assignment = ++this.assignment;
+    const current = () => assignment === this.assignment && consumer === this.consumer && !this.stopping;
+    this.checkingAssignment = true;
+    consumer.pause(topics);
+    void (async () => {
+      for (let attempt = 1; current(); attempt++) {
+        try {
+          const toCommit = await this.retention.checkAssignment(partitions);
+          if (toCommit.length > 0 && current())
+            await consumer.commitOffsets(toCommit.map((c) => ({ topic: config.topics.sensorData, ...c })));
+          break;
+        } catch (err) {
+          const delayMs = Math.min(5_000, 250 * 2 ** Math.min(attempt, 7));
+          log.warn('retention check of the assignment failed; retrying', {
+            attempt,
+            delayMs,
+            ...errorFields(err),
+          });
+          await sleep(delayMs);
+        }
+      }
+      if (!current()) return;
+      this.checkingAssignment = false;
+      if (!this.backpressure.isPaused) consumer.resume(topics);
+    })();
+  }
+
   /** SIGTERM path: stop fetching, let in-flight starts finish and commit, then leave the group. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.backpressure.stop();
     await this.consumer.disconnect();
+    await this.retention.close();
   }
 
   private async handleBatch({
@@ -192,6 +247,12 @@ export class IngestBridge {
       fingerprint: () => recordFingerprint(m.timestamp, m.key, m.value),
     }));
     metrics.eventsConsumed.inc({ partition: String(partition) }, batch.messages.length);
+    // A fetch past the expected offset may follow records deleted under the bridge: note them first.
+    const firstOffset = BigInt(batch.firstOffset() ?? batch.messages[0]!.offset);
+    const noted = await this.untilDone('check for a retention gap', isRunning, isStale, heartbeat, () =>
+      this.retention.beforeBatch(partition, firstOffset),
+    );
+    if (noted === undefined) return;
 
     const covered = await this.untilDone('start batches', isRunning, isStale, heartbeat, async () => {
       const started = Date.now();
@@ -233,6 +294,7 @@ export class IngestBridge {
     // Only what is covered: records left unstarted (shutdown or rebalance while waiting) are refetched.
     resolveOffset(covered < BigInt(batch.lastOffset()) ? covered.toString() : batch.lastOffset());
     await this.consumer.commitOffsets([{ topic, partition, offset: (covered + 1n).toString() }]);
+    this.retention.committed(partition, covered + 1n);
     metrics.consumerLag.set(
       { partition: String(partition) },
       Math.max(0, Number(BigInt(batch.highWatermark) - covered - 1n)),

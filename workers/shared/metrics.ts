@@ -9,6 +9,8 @@ export const BRIDGE_METRICS = {
   batchesStarted: 'sensor_bridge_batches_started_total',
   batchStartDuplicates: 'sensor_bridge_batch_start_duplicates_total',
   rejoins: 'sensor_bridge_group_rejoins_total',
+  /** Offsets of sensor-data deleted before the bridge consumed them (a retention gap; one parking note each). */
+  retentionGapRecords: 'sensor_bridge_retention_gap_records_total',
   inFlightBatches: 'sensor_bridge_in_flight_batches',
   pausedPartitions: 'sensor_bridge_paused_partitions',
   startLatency: 'sensor_bridge_workflow_start_seconds',

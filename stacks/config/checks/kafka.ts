@@ -143,6 +143,19 @@ export function checkKafka(c: Checker, config: EnvironmentConfig, deployed: Depl
       `'kafka.brokers.storageSize' (${k.brokers.storageSize}) is too small: ${partitionCount} partitions x RF ${k.replicationFactor} / ${k.brokers.replicas} brokers = ${segments} active 1 GiB segments per broker, which retention cannot delete (docs/capacity.md)`,
     );
   }
+  // Retention must not overtake a bridge or workers down for the planned outage: their records would
+  // be deleted unread (a retention gap, issue 23 finding 6). Beyond the event window a record would be
+  // refused as too old anyway.
+  const sensorData = k.topics.sensorData?.retentionHours;
+  const { eventWindow, longestOutageHours } = config.pipeline;
+  c.int('pipeline.longestOutageHours', longestOutageHours, 1, 24 * 366);
+  if (typeof sensorData === 'number' && typeof longestOutageHours === 'number') {
+    const needed = Math.min(eventWindow.maxEventAgeHours, longestOutageHours);
+    c.rule(
+      sensorData >= needed,
+      `'kafka.topics.sensorData.retentionHours' (${sensorData}) must be >= ${needed}, the shorter of 'pipeline.longestOutageHours' (${longestOutageHours}) and 'pipeline.eventWindow.maxEventAgeHours' (${eventWindow.maxEventAgeHours}): records of a bridge or workers down for the planned outage would be deleted before they are consumed (a retention gap: the readings are lost, a note on the parking topic says which)`,
+    );
+  }
   // What the bridge rejects must outlive its source, so it can be inspected and re-driven later.
   for (const key of ['deadLetter', 'parking'] as const) {
     const kept = k.topics[key]?.retentionHours;

@@ -379,6 +379,24 @@ const RULES: readonly [string, EnvironmentConfig, unknown, RegExp][] = [
     /'kafka\.topics\.parking\.retentionHours' \(0\) must be an integer between 1 and 8760/,
   ],
   [
+    'sensor-data retention below the planned outage (issue 23, finding 6)',
+    prod,
+    { kafka: { topics: { sensorData: { retentionHours: 24 } } } },
+    /'kafka\.topics\.sensorData\.retentionHours' \(24\) must be >= 72, the shorter of 'pipeline\.longestOutageHours' \(72\) and 'pipeline\.eventWindow\.maxEventAgeHours' \(168\): records of a bridge or workers down for the planned outage would be deleted/,
+  ],
+  [
+    'sensor-data retention below the event window when that is shorter',
+    staging,
+    { kafka: { topics: { sensorData: { retentionHours: 12 } } } },
+    /'kafka\.topics\.sensorData\.retentionHours' \(12\) must be >= 24, the shorter of 'pipeline\.longestOutageHours' \(72\) and 'pipeline\.eventWindow\.maxEventAgeHours' \(24\)/,
+  ],
+  [
+    'planned outage',
+    dev,
+    { pipeline: { longestOutageHours: 0 } },
+    /'pipeline\.longestOutageHours' \(0\) must be an integer between 1 and 8784/,
+  ],
+  [
     'missing topic',
     dev,
     { kafka: { topics: { parking: null } } },
