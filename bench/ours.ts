@@ -16,7 +16,7 @@ import type { Check } from '../local/run-verification.js';
 import { ensureTopics, pipelineTopicSpecs } from '../local/topics.js';
 import type { TopicNames } from '../workers/config.js';
 import { BRIDGE_METRICS } from '../workers/shared/metrics.js';
-import { ledgerRetentionScheduleId, WORKFLOW_TYPES } from '../workers/shared/temporal.js';
+import { alertTaskQueue, ledgerRetentionScheduleId, WORKFLOW_TYPES } from '../workers/shared/temporal.js';
 import { runPhase, type PhaseEnv, type PhasePlan, type PhaseResult } from './phase.js';
 import { percentiles, type Percentiles } from './stats.js';
 export interface OursOptions {
@@ -191,12 +191,13 @@ export class PipelineUnderTest {
   async temporalCost(phase: OursPhase, sampleLimit = 5000): Promise<TemporalCost> {
     const client = this.pipeline.temporal;
     const iso = (ms: number) => new Date(ms).toISOString();
-    const inWindow = `TaskQueue = '${this.taskQueue}' AND StartTime >= '${iso(phase.windowStart)}' AND StartTime < '${iso(phase.windowEnd)}'`;
+    const window = `StartTime >= '${iso(phase.windowStart)}' AND StartTime < '${iso(phase.windowEnd)}'`;
+    const inWindow = `TaskQueue = '${this.taskQueue}' AND ${window}`;
     const batches = await client.workflow.count(
       `${inWindow} AND WorkflowType = '${WORKFLOW_TYPES.processSensorBatch}'`,
     );
     const alerts = await client.workflow.count(
-      `${inWindow} AND WorkflowType = '${WORKFLOW_TYPES.deviceAlert}'`,
+      `TaskQueue = '${alertTaskQueue(this.taskQueue)}' AND ${window} AND WorkflowType = '${WORKFLOW_TYPES.deviceAlert}'`,
     );
     let sampled = 0;
     let historySum = 0;
@@ -235,7 +236,7 @@ export class PipelineUnderTest {
           .catch(() => undefined);
         // Alert workflows wait for an operator; nobody will come for a bench run's devices.
         for await (const wf of run.temporal.workflow.list({
-          query: `TaskQueue = '${this.taskQueue}' AND ExecutionStatus = 'Running'`,
+          query: `TaskQueue IN ('${this.taskQueue}', '${alertTaskQueue(this.taskQueue)}') AND ExecutionStatus = 'Running'`,
         })) {
           await run.temporal.workflow
             .getHandle(wf.workflowId, wf.runId)

@@ -22,9 +22,11 @@ npx prettier --check . > /dev/null || { npx prettier --check . ; exit 1; }
 
 # Servers and tools are built once into the cache, one after the other here rather than by parallel
 # test files competing for the two cores.
-was_up=$(npx tsx local/stack-cli.ts status | grep -c running || true)
+stack_status=$(npx tsx local/stack-cli.ts status)
+was_up=$(grep -c running <<< "${stack_status}" || true)
+parts=$(grep -c . <<< "${stack_status}" || true)
 cleanup() {
-  if [ "${was_up}" != "3" ] && [ "${KEEP_STACK:-}" != "1" ]; then
+  if [ "${was_up}" != "${parts}" ] && [ "${KEEP_STACK:-}" != "1" ]; then
     step "stopping the local servers (KEEP_STACK=1 keeps them)"
     npx tsx local/kube/cli.ts down || true
     npx tsx local/stack-cli.ts down || true

@@ -110,6 +110,16 @@ export interface WorkerConfig extends CommonConfig {
   readonly maxConcurrentWorkflowTasks: number;
   readonly maxConcurrentLocalActivities: number;
   /**
+   * Alert signals in flight at once in this process, shared by every batch (ALERT_SIGNAL_CONCURRENCY).
+   * Unset: DEFAULT_ALERT_SIGNAL_CONCURRENCY.
+   */
+  readonly alertSignalConcurrency?: number;
+  /**
+   * Workflow tasks, and local activities, in flight at once on the alert task queue
+   * (ALERT_WORKER_SLOTS): the share of the worker an alert storm can take. Unset: DEFAULT_ALERT_WORKER_SLOTS.
+   */
+  readonly alertWorkerSlots?: number;
+  /**
    * How long a batch's range read waits for a log that ends before the range's last offset (a new
    * partition leader's high watermark behind what the bridge saw) before the claim is judged, ms
    * (RANGE_READ_WAIT_MS). Unset: the reader's default, 30 s.
@@ -120,6 +130,14 @@ export interface WorkerConfig extends CommonConfig {
   /** Worker versioning: the build that this process runs (see charts/sensor-worker). */
   readonly buildId?: string;
   readonly deploymentName?: string;
+  /**
+   * How an alert workflow meets a new build (WORKER_ALERT_VERSIONING): PINNED keeps it on the build
+   * that started it, which needs the old build's workers kept until its alerts end; AUTO_UPGRADE moves
+   * it at its next task (docs/decisions/0012-worker-versioning.md). Unset: AUTO_UPGRADE.
+   */
+  readonly alertVersioning: 'PINNED' | 'AUTO_UPGRADE';
+  /** A versioned worker makes its build current once it polls (WORKER_PROMOTE_ON_START). Unset: false. */
+  readonly promoteOnStart: boolean;
 }
 
 type Env = NodeJS.ProcessEnv;
@@ -284,6 +302,14 @@ function common(env: Env, clientId: string, defaultMetricsPort: number): CommonC
   };
 }
 
+/** One of `allowed`, the first when unset. */
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly [T, ...T[]]): T {
+  const value = str(env, name, allowed[0]);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new ConfigError(`${name}=${value}: expected ${allowed.join(' or ')}`);
+  return value as T;
+}
+
 function logLevel(env: Env): Level {
   const value = str(env, 'LOG_LEVEL', 'info') as Level;
   if (!LOG_LEVELS.includes(value))
@@ -346,6 +372,10 @@ function ledgerRetention(env: Env): LedgerRetention | undefined {
   };
 }
 
+/** Alert fan-out and alert workflows: bounded so that a storm leaves the batches room (docs/reliability.md). */
+export const DEFAULT_ALERT_SIGNAL_CONCURRENCY = 16;
+export const DEFAULT_ALERT_WORKER_SLOTS = 4;
+
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   return {
     ...common(env, 'sensor-worker', METRICS_PORTS.worker),
@@ -357,6 +387,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     // waits; dozens on a starved CPU only time out and re-run their local activities (bench).
     maxConcurrentWorkflowTasks: int(env, 'WORKER_MAX_WORKFLOW_TASKS', 16, 1, 10_000),
     maxConcurrentLocalActivities: int(env, 'WORKER_MAX_LOCAL_ACTIVITIES', 8, 1, 10_000),
+    alertSignalConcurrency: int(env, 'ALERT_SIGNAL_CONCURRENCY', DEFAULT_ALERT_SIGNAL_CONCURRENCY, 1, 1000),
+    alertWorkerSlots: int(env, 'ALERT_WORKER_SLOTS', DEFAULT_ALERT_WORKER_SLOTS, 1, 1000),
     // Below the batch workflow's 120 s local-activity timeout, with room for the rest of the batch.
     rangeReadWaitMs: int(env, 'RANGE_READ_WAIT_MS', 30_000, 0, 60_000),
     sdkMetricsPort: env.TEMPORAL_SDK_METRICS_PORT
@@ -364,5 +396,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       : undefined,
     buildId: env.WORKER_BUILD_ID || undefined,
     deploymentName: env.WORKER_DEPLOYMENT_NAME || undefined,
+    alertVersioning: oneOf(env, 'WORKER_ALERT_VERSIONING', ['AUTO_UPGRADE', 'PINNED'] as const),
+    promoteOnStart: oneOf(env, 'WORKER_PROMOTE_ON_START', ['false', 'true'] as const) === 'true',
   };
 }

@@ -146,6 +146,8 @@ export function testWorkerConfig(
     escalation: { tiersMs: [60_000] },
     maxConcurrentWorkflowTasks: 20,
     maxConcurrentLocalActivities: 10,
+    alertVersioning: 'AUTO_UPGRADE',
+    promoteOnStart: false,
     ...overrides,
   };
 }

@@ -43,7 +43,20 @@ export function planAlertSignals(
         const key = `${event.deviceId}\u0000${rule.name}`;
         if (breaches.has(key) || open.has(key)) latest(clears, key, event, rule);
       }
-  const signals: AlertSignal[] = [...breaches.values()];
+  // A breach names its device's newest reading of the batch, so that signalAlerts can tell a reading
+  // applied since by another batch (which makes the breach late) from this batch's own.
+  const newest = new Map<string, number>();
+  if (breaches.size > 0) {
+    for (const { deviceId } of breaches.values()) newest.set(deviceId, Number.NEGATIVE_INFINITY);
+    for (const event of events) {
+      const at = newest.get(event.deviceId);
+      if (at !== undefined && event.timestamp > at) newest.set(event.deviceId, event.timestamp);
+    }
+  }
+  const signals: AlertSignal[] = [...breaches.values()].map((b) => ({
+    ...b,
+    newestInBatchAt: newest.get(b.deviceId),
+  }));
   for (const [key, clear] of clears) {
     const breach = breaches.get(key);
     if (breach ? clear.reading.at > breach.reading.at : open.has(key)) signals.push(clear);

@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { KafkaRangeReader } from '../lib/kafka-range-reader.js';
+import { ConcurrencyLimit } from '../lib/concurrency-limit.js';
 import { PROCESSED_RECORD_BYTES, type MemoryGate } from '../lib/memory-budget.js';
 import type { EscalationPolicy } from '../shared/alert-rules.js';
 import type { ParkReason } from '../shared/temporal.js';
@@ -31,6 +32,8 @@ export interface ActivityDeps {
   readonly taskQueue: string;
   readonly topics: ActivityTopics;
   readonly escalation: EscalationPolicy;
+  /** Alert signals in flight at once, over every batch of the process. */
+  readonly alertSignalConcurrency: number;
   /**
    * Admits a batch by the memory its records will hold (PROCESSED_RECORD_BYTES each), so that the
    * ranges in process stay within the worker's budget whatever their size; unset: no bound.
@@ -42,6 +45,7 @@ export interface ActivityDeps {
   readonly onDeadLettered?: (kind: string, count: number) => void;
   readonly onParked?: (reason: ParkReason, events: number) => void;
   readonly onRangeAge?: (seconds: number) => void;
+  readonly onDuplicates?: (count: number) => void;
 }
 
 /** Postgres error classes that no retry can fix: the data, not the moment, is wrong. */
@@ -65,7 +69,11 @@ export function classify(err: unknown): never {
 }
 
 export function createActivities(deps: ActivityDeps): SensorActivities {
-  const alertDeps = { ...deps, alertsTopic: deps.topics.alerts };
+  const alertDeps = {
+    ...deps,
+    alertsTopic: deps.topics.alerts,
+    signalLimit: new ConcurrencyLimit(deps.alertSignalConcurrency),
+  };
   return {
     processRange: async (input) => {
       const release = await deps.rangeMemory?.acquire(input.claim.records * PROCESSED_RECORD_BYTES);

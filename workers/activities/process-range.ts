@@ -49,6 +49,8 @@ export interface ProcessRangeDeps extends PublishDeps {
   readonly onParked?: (reason: ParkReason, events: number) => void;
   /** Age of the range's first record when it was read, seconds. */
   readonly onRangeAge?: (seconds: number) => void;
+  /** A device's exact re-sends, dropped with no effect (in the batch, or applied by another batch). */
+  readonly onDuplicates?: (count: number) => void;
 }
 
 interface Parsed {
@@ -231,6 +233,7 @@ export async function processRange(
   const fresh =
     notApplied.size === 0 ? valid : valid.filter((e) => !notApplied.has(eventKey(e.deviceId, e.eventId)));
   const duplicates = applied.repeats.length - repeatedConflicts + inBatchDuplicates;
+  if (duplicates > 0) deps.onDuplicates?.(duplicates);
   const deadLetteredInAll = deadLettered + afterApply.length;
   try {
     await publishProcessed(deps, ref, fresh, applied.appliedAt).catch(deps.permanent);

@@ -15,6 +15,11 @@ export interface AlertSignal {
   readonly reading: AlertReading;
   /** true: signal-with-start; false: signal only if the alert runs. */
   readonly breach: boolean;
+  /**
+   * Breaches: event time of the device's newest reading in the batch. A newer reading of the device
+   * already applied by another batch makes the breach late: it starts no alert (activities/alerts.ts).
+   */
+  readonly newestInBatchAt?: number;
 }
 
 /** An alert that is open, by device and rule. */

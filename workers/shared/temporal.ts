@@ -52,6 +52,15 @@ export function batchWorkflowId(
   return firstRecordFingerprint === undefined ? id : `${id}:${firstRecordFingerprint}`;
 }
 
+/**
+ * Alert workflows' task queue beside a pipeline's: an alert storm's thousands of tasks wait there, not
+ * in front of the batches, and every worker serves it with slots of its own (docs/reliability.md,
+ * "Alert storm"). Alerts started before it exists finish on the pipeline's queue.
+ */
+export function alertTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-alerts`;
+}
+
 /** One long-running alert per device and rule; repeated breaches signal the same workflow. */
 export function alertWorkflowId(deviceId: string, rule: string): string {
   return `alert:${deviceId}:${rule}`;
@@ -139,8 +148,14 @@ export interface AlertState {
   readonly status: AlertStatus;
   /** 0 before any escalation, then the index of the tier reached + 1. */
   readonly level: number;
+  /** Event time of the breach that raised it, epoch ms. */
   readonly raisedAt: number;
   readonly lastValue: number;
+  /**
+   * Event time of the newest reading applied, epoch ms: older readings are late and change nothing.
+   * Absent in runs that started before readings applied in event-time order.
+   */
+  readonly lastReadingAt?: number;
   readonly acknowledgedBy?: string;
   readonly resolvedAt?: number;
 }

@@ -1,6 +1,7 @@
 /**
- * Builds the Temporal worker with its real dependencies: a pg pool, an idempotent kafkajs producer
- * and a Temporal client for signal-with-start. Used by main.ts, `npm run local` and the tests.
+ * Builds the Temporal workers, one on the pipeline's task queue and one on its alert task queue, with
+ * their real dependencies: a pg pool, an idempotent kafkajs producer and a Temporal client for
+ * signal-with-start. Used by main.ts, `npm run local` and the tests.
  */
 import {
   DefaultLogger,
@@ -14,15 +15,21 @@ import type { Client } from '@temporalio/client';
 import type { Kafka, Producer } from 'kafkajs';
 import pg from 'pg';
 import { createRequire } from 'node:module';
-import type { WorkerConfig } from '../config.js';
+import {
+  DEFAULT_ALERT_SIGNAL_CONCURRENCY,
+  DEFAULT_ALERT_WORKER_SLOTS,
+  type WorkerConfig,
+} from '../config.js';
 import { createActivities } from '../activities/index.js';
 import { migrate } from '../db/migrate.js';
 import { KafkaRangeReader } from '../lib/kafka-range-reader.js';
 import { MemoryGate } from '../lib/memory-budget.js';
 import { dataConverter } from '../lib/payload-codec.js';
 import { temporalTls } from '../lib/temporal-client.js';
+import { alertTaskQueue } from '../shared/temporal.js';
 import type { Logger } from '../lib/logger.js';
 import { keepLedgerRetentionSchedule } from './ledger-retention-schedule.js';
+import { deploymentVersion, setCurrentVersion, versioningOptions } from './versioning.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
 const require = createRequire(import.meta.url);
@@ -46,7 +53,8 @@ function installRuntime(sdkMetricsPort: number | undefined): void {
 }
 
 /** Bundles the workflow code once per process (webpack takes seconds; several workers share it). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+export function workflowBundle(workflowsPath?: string): Promise<WorkflowBundleWithSourceMap> {
+  if (workflowsPath) return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
   bundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows/index.ts'),
     logger: quietBundlerLogger,
@@ -69,6 +77,8 @@ export interface SensorWorkerDeps {
   readonly client: Client;
   readonly log: Logger;
   readonly metrics?: WorkerMetrics;
+  /** Another workflows module than workers/workflows (tests: a build whose workflow code differs). */
+  readonly workflowsPath?: string;
 }
 
 export interface RunningWorker {
@@ -82,6 +92,8 @@ export interface RunningWorker {
 
 export async function startSensorWorker(deps: SensorWorkerDeps): Promise<RunningWorker> {
   const { config, kafka, client, log, metrics } = deps;
+  const versioning = versioningOptions(config);
+  const workflowCode = await workflowBundle(deps.workflowsPath);
   installRuntime(config.sdkMetricsPort);
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolSize });
   pool.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));
@@ -107,6 +119,7 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
     taskQueue: config.temporal.taskQueue,
     topics: config.topics,
     escalation: config.escalation,
+    alertSignalConcurrency: config.alertSignalConcurrency ?? DEFAULT_ALERT_SIGNAL_CONCURRENCY,
     rangeMemory: new MemoryGate(config.memory.rangesInFlightBytes),
     processedPartitions: async () => {
       if (processedPartitions === undefined) {
@@ -128,6 +141,7 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
       log.warn('batch parked', { reason, events });
     },
     onRangeAge: (seconds) => metrics?.rangeReadAge.observe(seconds),
+    onDuplicates: (count) => metrics?.duplicatesSkipped.inc(count),
   });
   const connection = await NativeConnection.connect({
     address: config.temporal.address,
@@ -137,7 +151,8 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: workflowCode,
+    ...versioning,
     activities,
     dataConverter,
     maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTasks,
@@ -145,6 +160,26 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
     maxCachedWorkflows: 2000,
     shutdownGraceTime: '20s',
   });
+  // Alert workflows on their own queue, with slots of their own: a storm of them neither queues in
+  // front of the batches nor takes more of the process than these slots (docs/reliability.md).
+  const alertSlots = config.alertWorkerSlots ?? DEFAULT_ALERT_WORKER_SLOTS;
+  const alertWorker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: alertTaskQueue(config.temporal.taskQueue),
+    workflowBundle: workflowCode,
+    ...versioning,
+    activities,
+    dataConverter,
+    maxConcurrentWorkflowTaskExecutions: alertSlots,
+    maxConcurrentLocalActivityExecutions: alertSlots,
+    maxConcurrentActivityTaskExecutions: alertSlots,
+    maxCachedWorkflows: 2000,
+    shutdownGraceTime: '20s',
+  });
+  const stopBoth = () => {
+    for (const w of [worker, alertWorker]) if (w.getState() === 'RUNNING') w.shutdown();
+  };
   const stopSchedule = new AbortController();
   const schedule = config.ledgerRetention
     ? keepLedgerRetentionSchedule(
@@ -155,22 +190,43 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
         stopSchedule.signal,
       )
     : Promise.resolve();
-  const done = worker.run().finally(async () => {
-    stopSchedule.abort();
-    await schedule;
-    await admin.disconnect().catch(() => undefined);
-    await producer.disconnect().catch(() => undefined);
-    await rangeReader.close().catch(() => undefined);
-    await pool.end().catch(() => undefined);
-    await connection.close().catch(() => undefined);
-  });
+  // Either worker ending (shutdown or a fatal error) ends both, and the process with them.
+  const runs = [worker, alertWorker].map((w) => w.run().finally(stopBoth));
+  const version = deploymentVersion(config);
+  if (version && config.promoteOnStart) {
+    // The chart's one Deployment replaces every pod at a rollout: the newest build started is the
+    // current one (decision 0012). Retried until this build's pollers are seen by the server.
+    void setCurrentVersion(client, version, { waitMs: 300_000, identity: `worker-${version.buildId}` }).then(
+      ({ previousBuildId }) =>
+        log.info('worker version current', { buildId: version.buildId, previousBuildId }),
+      (err: unknown) =>
+        log.error('could not make this worker version current', {
+          buildId: version.buildId,
+          error: (err as Error).message,
+        }),
+    );
+  }
+  const done = Promise.allSettled(runs)
+    .then((results) => {
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    })
+    .finally(async () => {
+      stopSchedule.abort();
+      await schedule;
+      await admin.disconnect().catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+      await rangeReader.close().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+      await connection.close().catch(() => undefined);
+    });
   return {
     worker,
     pool,
     producer,
     done,
     shutdown: async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      stopBoth();
       await done;
     },
   };

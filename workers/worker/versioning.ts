@@ -23,12 +23,12 @@ export function deploymentVersion(
 }
 
 /**
- * The options for `Worker.create`. Workflows without their own behaviour auto-upgrade: a worker must
- * name a default, and a short workflow that has not said otherwise is safe to move (workflows/index.ts
- * sets each type's behaviour explicitly).
+ * The options for `Worker.create`. Batches and prunes name AUTO_UPGRADE themselves; the alert workflow
+ * takes the worker's default, WORKER_ALERT_VERSIONING: PINNED only where the old build's workers stay
+ * up until its alerts end, since a pinned workflow waits for its build's workers.
  */
 export function versioningOptions(
-  config: Pick<WorkerConfig, 'deploymentName' | 'buildId'>,
+  config: Pick<WorkerConfig, 'deploymentName' | 'buildId' | 'alertVersioning'>,
 ): Pick<WorkerOptions, 'workerDeploymentOptions'> {
   const version = deploymentVersion(config);
   if (!version) return {};
@@ -36,7 +36,8 @@ export function versioningOptions(
     workerDeploymentOptions: {
       useWorkerVersioning: true,
       version,
-      defaultVersioningBehavior: 'AUTO_UPGRADE',
+      // Only the alert workflow leaves its behaviour to the worker (workflows/index.ts).
+      defaultVersioningBehavior: config.alertVersioning,
     },
   };
 }

@@ -12,6 +12,11 @@ export function createWorkerMetrics() {
       help: 'Events published as SensorDataProcessed',
       registers: [registry],
     }),
+    duplicatesSkipped: new Counter({
+      name: WORKER_METRICS.duplicatesSkipped,
+      help: "A device's exact re-sends (same deviceId, eventId and reading), dropped with no effect",
+      registers: [registry],
+    }),
     eventsParked: new Counter({
       name: WORKER_METRICS.eventsParked,
       help: 'Events sent to the parking topic after a permanent failure',

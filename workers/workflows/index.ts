@@ -6,10 +6,10 @@ import { deviceAlert } from './device-alert.js';
 import { pruneLedger } from './prune-ledger.js';
 
 // How each type meets a new build when the worker is versioned (docs/decisions/0012-worker-versioning.md).
-// An alert lives hours to days: it stays on the build that started it, so a rollout never replays its
-// history with other code. Batches and prunes last seconds to minutes: they move to the current build
-// at their next task, so the old build drains fast.
-setWorkflowOptions(whenVersioned('PINNED'), deviceAlert);
+// Batches and prunes last seconds to minutes: they move to the current build at their next task, so
+// the old build drains fast. An alert lives hours to days: it takes the worker's default
+// (WORKER_ALERT_VERSIONING), PINNED to stay on the build that started it where that build's workers
+// are kept until its alerts end, AUTO_UPGRADE (patched() discipline, the replay test) where they are not.
 setWorkflowOptions(whenVersioned('AUTO_UPGRADE'), processSensorBatch);
 setWorkflowOptions(whenVersioned('AUTO_UPGRADE'), pruneLedger);
 

@@ -5,7 +5,7 @@
  * range from Kafka, validates, dead-letters, applies the effects and publishes; a second sends the
  * alert signals it planned. A batch of thousands of events is a history of about ten events.
  */
-import { proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { SensorActivities } from '../shared/activity-contract.js';
 import { PERMANENT_FAILURE } from '../shared/activity-contract.js';
 import type { ProcessSensorBatchInput, ProcessSensorBatchResult } from '../shared/temporal.js';
@@ -26,6 +26,16 @@ const effects = proxyLocalActivities<SensorActivities>({
   },
 });
 
+/**
+ * Alert signals per local activity call. An alert storm (every device of a batch breaching) is up to
+ * 20,000 signals: sent in one call, a timeout started them all over again and the batch never ended
+ * (docs/reliability.md, "Alert storm"). Chunk by chunk, each completed call is a marker in history, a
+ * retry repeats one chunk, and 20,000 signals add 40 markers. Batches with fewer signals than this run
+ * one call without the patch marker, as before.
+ */
+export const ALERT_SIGNAL_CHUNK = 500;
+export const ALERT_SIGNAL_CHUNKS_PATCH = 'alert-signals-in-chunks';
+
 export async function processSensorBatch(input: ProcessSensorBatchInput): Promise<ProcessSensorBatchResult> {
   const info = workflowInfo();
   const outcome = await effects.processRange({
@@ -38,7 +48,11 @@ export async function processSensorBatch(input: ProcessSensorBatchInput): Promis
     maxEventAgeMs: input.maxEventAgeMs,
     maxClockSkewMs: input.maxClockSkewMs,
   });
-  if (outcome.signals.length > 0) await effects.signalAlerts(outcome.signals);
+  const { signals } = outcome;
+  if (signals.length > ALERT_SIGNAL_CHUNK && patched(ALERT_SIGNAL_CHUNKS_PATCH)) {
+    for (let i = 0; i < signals.length; i += ALERT_SIGNAL_CHUNK)
+      await effects.signalAlerts(signals.slice(i, i + ALERT_SIGNAL_CHUNK));
+  } else if (signals.length > 0) await effects.signalAlerts(signals);
   return {
     applied: outcome.applied,
     duplicates: outcome.duplicates,

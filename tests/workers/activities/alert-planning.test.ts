@@ -51,3 +51,15 @@ test('below-threshold rules (battery) breach downwards', () => {
     ['battery-low'],
   );
 });
+
+test("a breach names its device's newest reading of the batch (signalAlerts tells late breaches by it)", () => {
+  const signals = planAlertSignals(
+    [ev('a', 5, 85), ev('a', 9, 78), ev('b', 7, 20), ev('a', 2, 60)],
+    DEFAULT_ALERT_RULES,
+    [],
+  );
+  assert.deepEqual(
+    signals.map((s) => [s.deviceId, s.breach, s.reading.at, s.newestInBatchAt]),
+    [['a', true, 1005, 1009]],
+  );
+});

@@ -11,14 +11,16 @@ import { BatchDriver } from '../../../local/testing/batch-driver.js';
 import { sensorData } from '../../../local/testing/events.js';
 import { uniqueId } from '../../../local/testing/test-stack.js';
 import type { BoundedDeadLetterEnvelope } from '../../../workers/lib/dead-letter.js';
+import { createWorkerMetrics } from '../../../workers/worker/worker-metrics.js';
 import { startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('ident');
 let fixture: WorkerFixture | undefined;
 let driver: BatchDriver;
+const metrics = createWorkerMetrics();
 
 before(async () => {
-  fixture = await startWorkerFixture(id);
+  fixture = await startWorkerFixture(id, {}, metrics);
   driver = new BatchDriver(fixture.kafka, fixture.temporal.client, `${id}-queue`, fixture.topics.sensorData);
 });
 after(async () => fixture?.close());
@@ -121,4 +123,18 @@ test('49 records under one key and eventId: one applied, exact re-sends counted,
     [d],
   );
   assert.deepEqual(ledger.rows, [{ temperature: 2 }], 'the first valid reading under the ids');
+});
+
+test("a device's exact re-sends have no effect and are counted where a device team looks", async () => {
+  const d = `${id}-r`;
+  const reading = sensorData(d, 1, { timestamp: Date.now() - 2000 });
+  const before = (await metrics.duplicatesSkipped.get()).values[0]?.value ?? 0;
+  const first = await driver.run(`${id}-none`, [], [reading, reading]);
+  const again = await driver.run(`${id}-none`, [], [reading]);
+  assert.deepEqual(
+    [first.result.applied, first.result.duplicates, again.result.applied, again.result.duplicates],
+    [1, 1, 0, 1],
+  );
+  const after = (await metrics.duplicatesSkipped.get()).values[0]?.value ?? 0;
+  assert.equal(after - before, 2, 'sensor_worker_duplicates_skipped_total counts both re-sends');
 });

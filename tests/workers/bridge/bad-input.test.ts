@@ -182,12 +182,17 @@ test('the corpus three times between valid readings: each bad record in the DLQ 
   const all = copies.flat();
   const deadLetterCases = all.filter((c) => c.expect.outcome === 'dead-letter');
   const acceptedIds = all.flatMap((c) => (c.expect.outcome === 'effect-once' ? c.expect.eventIds : []));
+  const conflicts = all.reduce(
+    (n, c) => n + (c.expect.outcome === 'effect-once' ? (c.expect.conflicts ?? 0) : 0),
+    0,
+  );
   const expectedEffects = valid.length + acceptedIds.length;
 
   await eventually(
-    `${deadLetterCases.length} dead letters`,
+    `${deadLetterCases.length + conflicts} dead letters`,
     async () =>
-      recordsBetween(dlqStart, await topicEndOffsets(kafka, topics.deadLetter)) >= deadLetterCases.length,
+      recordsBetween(dlqStart, await topicEndOffsets(kafka, topics.deadLetter)) >=
+      deadLetterCases.length + conflicts,
     180_000,
   );
   await eventually(
@@ -210,6 +215,7 @@ test('the corpus three times between valid readings: each bad record in the DLQ 
   }
 
   const seen = new Map<CorpusCase, number>();
+  let conflictsSeen = 0;
   for (const { message } of await readRecords(kafka, dlqStart)) {
     const envelope = JSON.parse(message.value!.toString()) as BoundedDeadLetterEnvelope;
     const position = `${envelope.source.partition}/${envelope.source.offset}`;
@@ -221,6 +227,11 @@ test('the corpus three times between valid readings: each bad record in the DLQ 
     const origin = sourceCase.get(position);
     assert.ok(origin, `DLQ record ${position} (${envelope.kind}: ${envelope.reason}) is a corpus message`);
     const { c } = origin;
+    if (c.expect.outcome === 'effect-once' && c.expect.conflicts) {
+      assert.equal(envelope.kind, 'event-id-conflict', `${c.name}: ${envelope.reason}`);
+      conflictsSeen++;
+      continue;
+    }
     assert.equal(c.expect.outcome, 'dead-letter', `${c.name} must not be dead-lettered: ${envelope.reason}`);
     if (c.expect.outcome !== 'dead-letter') continue;
     seen.set(c, (seen.get(c) ?? 0) + 1);
@@ -268,6 +279,7 @@ test('the corpus three times between valid readings: each bad record in the DLQ 
     .filter((c) => seen.get(c) !== 1)
     .map((c) => `${c.name} ×${seen.get(c) ?? 0}`);
   assert.deepEqual(missing, [], 'every bad record is in the DLQ exactly once');
+  assert.equal(conflictsSeen, conflicts, 'every reuse of an eventId for another reading is a conflict');
 
   const effects = await effectCounts(db.pool, `${id}-`);
   assert.equal(effects.ledger, expectedEffects, 'ledger: every valid event once, no bad one');
@@ -286,7 +298,7 @@ test('the corpus three times between valid readings: each bad record in the DLQ 
   assert.equal((await processedTopicCounts(kafka, processedStart, `${id}-`)).uniqueKeys, expectedEffects);
   assert.equal(
     recordsBetween(dlqStart, await topicEndOffsets(kafka, topics.deadLetter)),
-    deadLetterCases.length,
+    deadLetterCases.length + conflicts,
     'nothing else reached the DLQ',
   );
   assert.equal(bridge.child.pid, pid, 'one bridge process throughout');

@@ -57,7 +57,8 @@ test('an alert stays on the build that started it; a new alert runs on the curre
   // An hour per tier: no escalation timer fires during the test, every task is a signal's.
   const config = testWorkerConfig(ep, id, topics, db.url, { escalation: { tiersMs: [3_600_000] } });
   const start = async (version: WorkerDeploymentVersion, workflowsPath?: string): Promise<RunningWorker> => {
-    const versioned: WorkerConfig = { ...config, ...version };
+    // Pinned alerts: the setting for a cluster that keeps each build's workers until its alerts end.
+    const versioned: WorkerConfig = { ...config, ...version, alertVersioning: 'PINNED' };
     const running = await startSensorWorker({
       config: versioned,
       kafka,
