@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { readSince, topicEndOffsets } from '../../../local/run-verification.js';
 import { BatchDriver } from '../../../local/testing/batch-driver.js';
+import { seededRandom } from '../../../local/lib/seeded-random.js';
 import { sensorData } from '../../../local/testing/events.js';
 import { uniqueId } from '../../../local/testing/test-stack.js';
 import type { BoundedDeadLetterEnvelope } from '../../../workers/lib/dead-letter.js';
@@ -29,18 +30,6 @@ before(async () => {
   fixture = await startWorkerFixture(id);
 });
 after(async () => fixture?.close());
-
-/** mulberry32: a small seeded generator, so a failure names the seed that reproduces it. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Expect = 'applied' | 'dead-lettered' | 'either';
 interface Edge {
@@ -121,7 +110,7 @@ function edges(rand: () => number, batch: number, now: number): Edge[] {
 
 test('edge values: each applied or dead-lettered with a reason, and none costs another record', async () => {
   const f = fixture!;
-  const rand = random(SEED);
+  const rand = seededRandom(SEED);
   const driver = new BatchDriver(f.kafka, f.temporal.client, `${id}-queue`, f.topics.sensorData);
   const dlqFrom = await topicEndOffsets(f.kafka, f.topics.deadLetter);
   const parkingFrom = await topicEndOffsets(f.kafka, f.topics.parking);
