@@ -21,21 +21,22 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY workers ./workers
-# Type-check with the repository's settings, then emit the entry points (and the workflows the worker
-# bundles at start) with what they import.
+# Type-check with the repository's settings, then emit the entry points with what they import, and
+# bundle the workflows here: a worker that bundled at start kept ~100 MiB of webpack's memory
+# (workers/worker/workflow-bundle.ts). Migrations are read as SQL files.
 RUN npx tsc --noEmit -p tsconfig.json \
- && npx tsc --ignoreConfig workers/bridge/main.ts workers/worker/main.ts workers/workflows/index.ts \
+ && npx tsc --ignoreConfig workers/bridge/main.ts workers/worker/main.ts \
       --outDir dist --rootDir . --target ES2022 --module NodeNext --moduleResolution NodeNext \
       --esModuleInterop --resolveJsonModule --skipLibCheck --sourceMap --types node \
- # The worker bundles workflows at start from workflows/index.ts (require.resolve), whose imports then
- # resolve to the compiled .js next to it; migrations are read as SQL files.
- && cp workers/workflows/index.ts dist/workers/workflows/ \
+ && npx tsx workers/worker/bundle-workflows.ts dist/workflow-bundle.js \
  && mkdir -p dist/workers/db && cp -r workers/db/migrations dist/workers/db/
 
 FROM ${NODE_IMAGE} AS runtime
 # --max-semi-space-size: PIPELINE_NODE_FLAGS in local/pipeline-processes.ts says why.
+# WORKFLOW_BUNDLE_PATH: the worker loads the workflows bundled at build (the bridge ignores it).
 ENV NODE_ENV=production \
-    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=32"
+    NODE_OPTIONS="--enable-source-maps --max-semi-space-size=32" \
+    WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 WORKDIR /app
 # Numeric non-root user, matching the charts' runAsUser, so `runAsNonRoot` can verify it.
 RUN groupadd --system --gid 10001 app && useradd --system --uid 10001 --gid app --no-create-home app
@@ -43,7 +44,7 @@ COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
 COPY --chown=root:root package.json ./
 # The tree stays root-owned and read-only to the process; the only writable path is /tmp (an emptyDir
-# in the charts), which Temporal's workflow bundler and Node use for scratch files.
+# in the charts), which Node uses for scratch files.
 USER 10001:10001
 EXPOSE 9464 9465
 CMD ["node", "dist/workers/bridge/main.js"]

@@ -10,6 +10,7 @@ import { kafkaSaslEnv, type StackEndpoints } from './config.js';
 import { logDir, repoRoot } from './lib/paths.js';
 import { SHARED_PIPELINE_NAMES } from './pipeline-names.js';
 import { tailFile } from './lib/proc.js';
+import { workflowBundlePath } from './workflow-bundle-cache.js';
 import { DEFAULT_MEMORY_LIMIT_BYTES, nodeMemoryFlags } from '../workers/lib/memory-budget.js';
 
 export type PipelineRole = 'bridge' | 'worker';
@@ -74,6 +75,9 @@ export function startPipelineProcess(
   const limit =
     env.MEMORY_LIMIT_BYTES ?? process.env.MEMORY_LIMIT_BYTES ?? String(DEFAULT_MEMORY_LIMIT_BYTES);
   const memoryFlags = nodeMemoryFlags(Number(limit));
+  // The worker loads a prebuilt workflow bundle, as from the image, unless the caller names one.
+  const bundle =
+    role === 'worker' && !env.WORKFLOW_BUNDLE_PATH ? { WORKFLOW_BUNDLE_PATH: workflowBundlePath() } : {};
   const child = spawn(
     process.execPath,
     [...PIPELINE_NODE_FLAGS, ...memoryFlags, ...nodeArgs, '--import', 'tsx', ENTRY[role]],
@@ -83,6 +87,7 @@ export function startPipelineProcess(
       env: {
         ...process.env,
         ...kafkaSaslEnv(role),
+        ...bundle,
         ...env,
         MEMORY_LIMIT_BYTES: limit,
         METRICS_PORT: String(metricsPort),

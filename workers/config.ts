@@ -127,6 +127,11 @@ export interface WorkerConfig extends CommonConfig {
   readonly rangeReadWaitMs?: number;
   /** Port of the Temporal SDK's Prometheus exporter (schedule-to-start latency etc.); off when unset. */
   readonly sdkMetricsPort?: number;
+  /**
+   * The workflow bundle built with the image (WORKFLOW_BUNDLE_PATH, worker/workflow-bundle.ts). Unset:
+   * the worker bundles its workflows at start, and keeps webpack's memory.
+   */
+  readonly workflowBundlePath?: string;
   /** Worker versioning: the build that this process runs (see charts/sensor-worker). */
   readonly buildId?: string;
   readonly deploymentName?: string;
@@ -394,6 +399,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     sdkMetricsPort: env.TEMPORAL_SDK_METRICS_PORT
       ? int(env, 'TEMPORAL_SDK_METRICS_PORT', 0, 1024, 65535)
       : undefined,
+    workflowBundlePath: env.WORKFLOW_BUNDLE_PATH || undefined,
     buildId: env.WORKER_BUILD_ID || undefined,
     deploymentName: env.WORKER_DEPLOYMENT_NAME || undefined,
     alertVersioning: oneOf(env, 'WORKER_ALERT_VERSIONING', ['AUTO_UPGRADE', 'PINNED'] as const),

@@ -12,7 +12,7 @@
  *   - an eighth for what one fetch response may decode (bytes + a fixed cost per record), and the
  *     same for one record batch: past it the batch is undecodable (a decompression bomb);
  *   - an eighth, in the worker, for the records of the ranges it processes at once: an idle worker
- *     already holds about 340 MiB (the SDK's native core, the workflow bundle), measured.
+ *     already holds about 230 MiB (the SDK's native core, the workflow bundle it loads), measured.
  */
 const MIB = 1024 * 1024;
 

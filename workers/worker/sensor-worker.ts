@@ -3,18 +3,10 @@
  * their real dependencies: a pg pool, an idempotent kafkajs producer and a Temporal client for
  * signal-with-start. Used by main.ts, `npm run local` and the tests.
  */
-import {
-  DefaultLogger,
-  Runtime,
-  NativeConnection,
-  Worker,
-  bundleWorkflowCode,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { DefaultLogger, Runtime, NativeConnection, Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { Kafka, Producer } from 'kafkajs';
 import pg from 'pg';
-import { createRequire } from 'node:module';
 import {
   DEFAULT_ALERT_SIGNAL_CONCURRENCY,
   DEFAULT_ALERT_WORKER_SLOTS,
@@ -31,10 +23,8 @@ import type { Logger } from '../lib/logger.js';
 import { keepLedgerRetentionSchedule } from './ledger-retention-schedule.js';
 import { deploymentVersion, setCurrentVersion, versioningOptions } from './versioning.js';
 import type { WorkerMetrics } from './worker-metrics.js';
+import { workerWorkflowCode } from './workflow-bundle.js';
 
-const require = createRequire(import.meta.url);
-
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 let runtimeInstalled = false;
 
 /**
@@ -51,25 +41,6 @@ function installRuntime(sdkMetricsPort: number | undefined): void {
       : undefined,
   });
 }
-
-/** Bundles the workflow code once per process (webpack takes seconds; several workers share it). */
-export function workflowBundle(workflowsPath?: string): Promise<WorkflowBundleWithSourceMap> {
-  if (workflowsPath) return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows/index.ts'),
-    logger: quietBundlerLogger,
-  });
-  return bundle;
-}
-
-const quietBundlerLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
 
 export interface SensorWorkerDeps {
   readonly config: WorkerConfig;
@@ -93,7 +64,7 @@ export interface RunningWorker {
 export async function startSensorWorker(deps: SensorWorkerDeps): Promise<RunningWorker> {
   const { config, kafka, client, log, metrics } = deps;
   const versioning = versioningOptions(config);
-  const workflowCode = await workflowBundle(deps.workflowsPath);
+  const workflowCode = await workerWorkflowCode(config.workflowBundlePath, deps.workflowsPath);
   installRuntime(config.sdkMetricsPort);
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolSize });
   pool.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));

@@ -22,7 +22,8 @@ import {
   type AlertState,
   type DeviceAlertInput,
 } from '../../../workers/shared/temporal.js';
-import { startSensorWorker, workflowBundle } from '../../../workers/worker/sensor-worker.js';
+import { startSensorWorker } from '../../../workers/worker/sensor-worker.js';
+import { workflowBundle } from '../../../workers/worker/workflow-bundle.js';
 import { BatchDriver } from '../../../local/testing/batch-driver.js';
 import { sensorData } from '../../../local/testing/events.js';
 import {

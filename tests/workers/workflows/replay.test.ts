@@ -11,7 +11,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { repoRoot } from '../../../local/lib/paths.js';
 import { dataConverter } from '../../../workers/lib/payload-codec.js';
-import { workflowBundle } from '../../../workers/worker/sensor-worker.js';
+import { workflowBundle } from '../../../workers/worker/workflow-bundle.js';
 
 const dir = join(repoRoot, 'tests', 'fixtures', 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
