@@ -137,6 +137,8 @@ export interface StackEndpoints {
   readonly temporalAddress: string;
   /** The Temporal Web UI: every workflow's step and history. */
   readonly temporalUiUrl: string;
+  /** The Temporal server's Prometheus endpoint. */
+  readonly temporalMetricsUrl: string;
   readonly postgres: { host: string; port: number };
   /** PgBouncer in transaction mode: where the workers connect, as they reach the CNPG Pooler. */
   readonly postgresPooler: { host: string; port: number };
@@ -147,6 +149,7 @@ export function endpoints(config: StackConfig): StackEndpoints {
     kafkaBrokers: [`127.0.0.1:${config.kafka.port.port}`],
     temporalAddress: `127.0.0.1:${config.temporal.port.port}`,
     temporalUiUrl: `http://127.0.0.1:${config.temporal.uiPort.port}`,
+    temporalMetricsUrl: `http://127.0.0.1:${config.temporal.metricsPort.port}/metrics`,
     postgres: { host: '127.0.0.1', port: config.postgres.port.port },
     postgresPooler: { host: '127.0.0.1', port: config.postgres.poolerPort.port },
   };

@@ -1,7 +1,7 @@
 /**
  * Grafana dashboards as data (JSON models), loaded by the Grafana sidecar from ConfigMaps.
- * Metric names: ours from workers/shared/metrics.ts; exporters' as documented in rules.ts, plus
- * KEDA 2.20 operator metrics (keda_scaler_metrics_value, keda_scaler_active, keda_scaled_object_errors_total).
+ * Metric names: ours from workers/shared/metrics.ts, exporters' from exporter-metrics.ts (checked by
+ * tests/stacks/observability/metric-names.test.ts against what the processes serve).
  */
 import { BRIDGE_METRICS, WORKER_METRICS } from '../../workers/shared/metrics.js';
 import { TASK_QUEUE, TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
@@ -81,7 +81,10 @@ export function dashboards(): Record<string, Dashboard> {
         'Open alerts',
         'short',
         [
-          { expr: `sum(${WORKER_METRICS.alertsOpen})`, legendFormat: 'device alerts open' },
+          {
+            expr: `sum(max by (status, level) (${WORKER_METRICS.alertsOpen}))`,
+            legendFormat: 'device alerts open',
+          },
           {
             expr: `count(ALERTS{alertstate="firing",alertname=~"Sensor.*|Kafka.*|Postgres.*"}) or vector(0)`,
             legendFormat: 'platform alerts firing',

@@ -1,12 +1,10 @@
 /**
  * Alerting rules as data, so tests can write them out for `promtool check rules` and the
  * PrometheusRules construct can apply them. Our own metric names come from workers/shared/metrics.ts;
- * exporter metrics are those the pinned exporters emit:
- * - Kafka Exporter (Strimzi 1.2.0): kafka_consumergroup_lag, kafka_topic_partition_current_offset,
- *   kafka_topic_partition_under_replicated_partition
- * - CloudNativePG 1.30 default queries: cnpg_pg_replication_lag (seconds), cnpg_collector_up
- * - Temporal server 1.31: workflow_failed, workflow_timeout (counters, no _total suffix; label temporal_namespace)
- * - Temporal Core SDK (TypeScript worker): temporal_workflow_task_schedule_to_start_latency (histogram, ms)
+ * exporter metrics are those the pinned exporters emit, listed in exporter-metrics.ts (a test reads
+ * every name queried here from the processes and servers that emit it: metric-names.test.ts). Units:
+ * cnpg_pg_replication_lag is in seconds, the SDK's schedule-to-start histogram in milliseconds;
+ * Temporal server counters have no _total suffix and carry the label temporal_namespace.
  */
 import { BRIDGE_METRICS, WORKER_METRICS } from '../../workers/shared/metrics.js';
 import { TASK_QUEUE, TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';

@@ -26,6 +26,7 @@ export interface AlertDeps {
   readonly escalation: EscalationPolicy;
   /** Signals in flight at once, shared by every batch of the process (ALERT_SIGNAL_CONCURRENCY). */
   readonly signalLimit: ConcurrencyLimit;
+  readonly onAlertTransition?: (transition: string) => void;
 }
 
 /**
@@ -126,9 +127,10 @@ export async function recordAlertTransition(
 ): Promise<void> {
   const { state, event, runId } = input;
   const client = await deps.pool.connect();
+  let recorded = false;
   try {
     await client.query('BEGIN');
-    await client.query(
+    const inserted = await client.query(
       `INSERT INTO alert_transitions (alert_id, run_id, sequence, transition, level, value, by_whom, at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8 / 1000.0)) ON CONFLICT DO NOTHING`,
       [
@@ -168,12 +170,14 @@ export async function recordAlertTransition(
       ],
     );
     await client.query('COMMIT');
+    recorded = inserted.rowCount === 1;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
     client.release();
   }
+  if (recorded) deps.onAlertTransition?.(event.transition);
   await deps.producer.send({
     topic: deps.alertsTopic,
     acks: -1,

@@ -46,6 +46,8 @@ export interface ActivityDeps {
   readonly onParked?: (reason: ParkReason, events: number) => void;
   readonly onRangeAge?: (seconds: number) => void;
   readonly onDuplicates?: (count: number) => void;
+  /** An alert transition recorded for the first time (a retry of the same one is not counted). */
+  readonly onAlertTransition?: (transition: string) => void;
 }
 
 /** Postgres error classes that no retry can fix: the data, not the moment, is wrong. */

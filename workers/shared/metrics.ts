@@ -21,7 +21,12 @@ export const WORKER_METRICS = {
   eventsProcessed: 'sensor_worker_events_processed_total',
   duplicatesSkipped: 'sensor_worker_duplicates_skipped_total',
   endToEndLatency: 'sensor_worker_end_to_end_latency_seconds',
-  alertsRaised: 'sensor_worker_alerts_raised_total',
+  /** Alert transitions recorded (raised, escalated, acknowledged, resolved), each once: by transition. */
+  alertTransitions: 'sensor_worker_alert_transitions_total',
+  /**
+   * Device alerts not resolved, by status and escalation level, read from Postgres at each scrape:
+   * every worker reports the same count, so dashboards take max(), never sum().
+   */
   alertsOpen: 'sensor_worker_alerts_open',
   eventsParked: 'sensor_worker_events_parked_total',
   /** Records dead-lettered by the worker (it parses and validates the ranges it reads). */

@@ -24,6 +24,7 @@ import { keepLedgerRetentionSchedule } from './ledger-retention-schedule.js';
 import { deploymentVersion, setCurrentVersion, versioningOptions } from './versioning.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 import { workerWorkflowCode } from './workflow-bundle.js';
+import { openAlertCounts } from './open-alerts.js';
 
 let runtimeInstalled = false;
 
@@ -113,7 +114,9 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
     },
     onRangeAge: (seconds) => metrics?.rangeReadAge.observe(seconds),
     onDuplicates: (count) => metrics?.duplicatesSkipped.inc(count),
+    onAlertTransition: (transition) => metrics?.alertTransitions.inc({ transition }),
   });
+  metrics?.countOpenAlertsWith(() => openAlertCounts(pool));
   const connection = await NativeConnection.connect({
     address: config.temporal.address,
     tls: temporalTls(config.temporal),

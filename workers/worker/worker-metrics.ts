@@ -1,12 +1,39 @@
 /** The worker's Prometheus metrics; names come from workers/shared/metrics.ts. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { WORKER_METRICS } from '../shared/metrics.js';
+import type { OpenAlertCount } from './open-alerts.js';
 
 export function createWorkerMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  let openAlerts: (() => Promise<OpenAlertCount[]>) | undefined;
   return {
     registry,
+    /** Where the open-alerts gauge reads at each scrape (the worker's pool, once it has one). */
+    countOpenAlertsWith(source: () => Promise<OpenAlertCount[]>): void {
+      openAlerts = source;
+    },
+    alertsOpen: new Gauge({
+      name: WORKER_METRICS.alertsOpen,
+      help: 'Device alerts not resolved, by status and escalation level (the same count from every worker)',
+      labelNames: ['status', 'level'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        if (!openAlerts) return;
+        try {
+          for (const r of await openAlerts()) this.set({ status: r.status, level: String(r.level) }, r.count);
+        } catch {
+          // No sample for this scrape: a gap on the panel, never a stale count.
+        }
+      },
+    }),
+    alertTransitions: new Counter({
+      name: WORKER_METRICS.alertTransitions,
+      help: 'Alert transitions recorded, each once (raised, escalated, acknowledged, resolved)',
+      labelNames: ['transition'],
+      registers: [registry],
+    }),
     eventsProcessed: new Counter({
       name: WORKER_METRICS.eventsProcessed,
       help: 'Events published as SensorDataProcessed',
