@@ -43,6 +43,17 @@ export interface StackConfig {
      */
     readonly binaries: { readonly server?: string; readonly sqlTool?: string; readonly cli?: string };
   };
+  /**
+   * The Prometheus a pipeline run starts beside itself (local/prometheus.ts) and the Kafka lag
+   * exporter it scrapes (local/kafka-lag-exporter.ts).
+   */
+  readonly observability: {
+    readonly prometheusPort: PortSetting;
+    readonly kafkaExporterPort: PortSetting;
+    /** Alertmanager (local/alertmanager.ts) and the webhook its receivers post to (local/alert-webhook.ts). */
+    readonly alertmanagerPort: PortSetting;
+    readonly alertWebhookPort: PortSetting;
+  };
   /** The IaC tests' control plane (local/kube/api.ts). */
   readonly kube: {
     readonly apiserverPort: PortSetting;
@@ -98,6 +109,12 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = stackEnv()): StackConfi
         ...(env.TEMPORAL_SQL_TOOL_BIN ? { sqlTool: env.TEMPORAL_SQL_TOOL_BIN } : {}),
         ...(env.TEMPORAL_CLI_BIN ? { cli: env.TEMPORAL_CLI_BIN } : {}),
       },
+    },
+    observability: {
+      prometheusPort: port(env, 'STACK_PROMETHEUS_PORT', 19090),
+      kafkaExporterPort: port(env, 'STACK_KAFKA_EXPORTER_PORT', 19308),
+      alertmanagerPort: port(env, 'STACK_ALERTMANAGER_PORT', 19193),
+      alertWebhookPort: port(env, 'STACK_ALERT_WEBHOOK_PORT', 19195),
     },
     kube: {
       apiserverPort: port(env, 'SENSOR_STACK_KUBE_API_PORT', 16443),

@@ -48,7 +48,7 @@ export interface PipelineRunOptions {
   readonly fleet?: Omit<FleetOptions, 'runId'>;
   /** Topics, task queue, consumer group and database; the shared ones unless given. */
   readonly names?: PipelineNames;
-  /** The bridge serves /metrics here, worker i on the port `metricsBasePort + 6 + i`. */
+  /** The bridge serves /metrics here, worker i on `metricsBasePort + 6 + i` and its SDK metrics 10 above. */
   readonly metricsBasePort: number;
   readonly env?: Record<string, string>;
   /** Process name prefix, so that two kinds of run keep apart logs. */
@@ -88,11 +88,16 @@ export interface Verification {
   readonly processed: number;
   readonly deadLettered: number;
   readonly alertLine: string;
+  /** The escalation levels the run's alerts reached (1 = the first escalation), ascending. */
+  readonly escalationLevels: number[];
   readonly redeliveriesDropped: number;
 }
 
 /** Counts as the run prints them (re-exported for the chaos run). */
 export const fmt = (n: number): string => formatCount(n);
+
+/** A worker's Temporal SDK metrics port: its /metrics port plus this (workers take base + 6 and up). */
+const SDK_PORT_OFFSET = 10;
 
 export class PipelineRun {
   readonly kafka: Kafka;
@@ -180,12 +185,29 @@ export class PipelineRun {
     return [...this.processes.values()].filter((p) => p.role === 'worker');
   }
 
+  /** Where Prometheus scrapes this run's processes (local/prometheus.ts), by job. */
+  scrapeTargets(): { job: string; targets: string[] }[] {
+    const at = (port: number) => `127.0.0.1:${port}`;
+    const ports = (role: PipelineRole) =>
+      [...this.ports].filter(([name]) => this.roles.get(name) === role).map(([, port]) => port);
+    return [
+      { job: 'sensor-bridge', targets: ports('bridge').map(at) },
+      { job: 'sensor-worker', targets: ports('worker').map(at) },
+      { job: 'temporal-sdk', targets: ports('worker').map((p) => at(p + SDK_PORT_OFFSET)) },
+    ];
+  }
+
   get logFiles(): string[] {
     return [...this.processes.values()].map((p) => p.logFile);
   }
 
   private launch(role: PipelineRole, name: string, port: number): PipelineProcess {
-    const p = startPipelineProcess(role, name, this.env, port, this.opts.nodeArgs?.(name));
+    // Each worker's Temporal SDK exporter (schedule-to-start, slots) beside its /metrics.
+    const env =
+      role === 'worker'
+        ? { ...this.env, TEMPORAL_SDK_METRICS_PORT: String(port + SDK_PORT_OFFSET) }
+        : this.env;
+    const p = startPipelineProcess(role, name, env, port, this.opts.nodeArgs?.(name));
     this.processes.set(name, p);
     this.ports.set(name, port);
     this.roles.set(name, role);
@@ -349,6 +371,10 @@ export class PipelineRun {
       `SELECT count(*) AS n FROM alert_transitions WHERE alert_id LIKE $1 AND transition = 'escalated'`,
       [`alert:${prefix}%`],
     );
+    const levels = await this.pool.query<{ level: number }>(
+      `SELECT DISTINCT level FROM alert_transitions WHERE alert_id LIKE $1 AND transition = 'escalated' ORDER BY level`,
+      [`alert:${prefix}%`],
+    );
     const checks = exactlyOnceChecks({
       ...expected,
       effects,
@@ -363,6 +389,7 @@ export class PipelineRun {
       processed: effects.ledger,
       deadLettered,
       redeliveriesDropped: topic.redeliveries,
+      escalationLevels: levels.rows.map((r) => r.level),
       alertLine: `${byStatus.rows.map((r) => `${r.status} ${r.n}`).join(', ') || 'none'}; escalations ${escalations.rows[0]?.n ?? 0}`,
     };
   }

@@ -11,6 +11,8 @@ import { loadStackConfig } from './config.js';
 import { fmt, PipelineRun } from './pipeline-run.js';
 import { statusLine, type RunSnapshot } from './run-progress.js';
 import { stackUp } from './stack.js';
+import { RunObservability } from './run-observability.js';
+import { describeNotifications } from './alert-webhook.js';
 import { TEMPORAL_NAMESPACE } from '../workers/shared/temporal.js';
 import type { StackEndpoints } from './config.js';
 
@@ -69,7 +71,9 @@ async function main(): Promise<number> {
   say(
     `local run ${runId}: ${fmt(rate)} events/s for ${durationS} s from ${fmt(devices)} devices, ${workers} worker(s), seed ${seed}`,
   );
-  const ep = await stackUp(loadStackConfig());
+  const config = loadStackConfig();
+  const ep = await stackUp(config);
+  const observability = await RunObservability.prepare(config);
   say(`starting ${workers} worker(s) and the bridge`);
   const run = await PipelineRun.start({
     ep,
@@ -86,11 +90,18 @@ async function main(): Promise<number> {
     env: {
       // Short escalation tiers so a local run shows escalations within its minute.
       ALERT_ESCALATION: JSON.stringify({ tiersMs: [15_000, 30_000] }),
+      ...observability.processEnv,
       LOG_LEVEL: 'info',
     },
   });
   say(`bridge and worker(s) ready (logs: ${run.logFiles.join(', ')})`);
   say(`Temporal Web UI (each batch workflow's step and history): ${workflowsUrl(ep)}`);
+  await observability.watch(ep, run, rate);
+  const prom = observability.prometheus.url;
+  say(
+    `Prometheus (this run's bridge, workers, Temporal and Kafka lag; the project's alert rules): ` +
+      `${prom}/api/v1/alerts, e.g. ${prom}/api/v1/query?query=sum(rate(sensor_worker_events_processed_total[1m]))`,
+  );
 
   const started = Date.now();
   let previous: RunSnapshot | undefined;
@@ -111,6 +122,8 @@ async function main(): Promise<number> {
 
   say(`simulator done: ${fmt(run.fleet.counts.produced)} records; draining (up to ${drainTimeoutS} s)`);
   await run.drain(drainTimeoutS, () => status('drain'));
+  // The alerts before the processes stop (their exit would page "stalled"), then Prometheus stops.
+  await observability.stopWatching();
   await run.stopProcesses((name, code) => say(`${name}: stopped (exit ${code})`));
 
   const v = await run.verify({ say });
@@ -125,8 +138,18 @@ async function main(): Promise<number> {
     `  processed ${fmt(v.processed)}, duplicates applied 0 by construction of the ledger, ${fmt(v.processed / Math.max(1, durationS))} ev/s over the produce window`,
   );
   say(`  alerts: ${v.alertLine}`);
+  const fired = observability.timeline.firedBetween(started, Date.now());
+  say(
+    `  platform alerts fired (rules evaluated by the run's Prometheus): ${
+      fired.length === 0 ? 'none' : fired.map((a) => `${a.alert} (${a.severity})`).join(', ')
+    }`,
+  );
   for (const check of v.checks) say(`  ${check.pass ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail}`);
   say(v.ok ? 'exactly-once check: OK' : 'exactly-once check: FAILED');
+  say(
+    `  notified through Alertmanager (production's routes, to a local webhook): ${describeNotifications(observability.webhook.notifications)}`,
+  );
+  await observability.stop();
   say(`  the batch workflows in the Temporal Web UI: ${workflowsUrl(ep)}`);
   say('the local stack keeps running for the next run; stop it with: npm run stack:down');
   await run.close();

@@ -18,6 +18,8 @@ import {
   psql,
 } from './postgres.js';
 import { pgbouncerDown, pgbouncerStatus, pgbouncerUp } from './pgbouncer.js';
+import { prometheusDown } from './prometheus.js';
+import { alertmanagerDown } from './alertmanager.js';
 import { progress } from './progress.js';
 import { temporalDown, temporalStatus, temporalUp } from './temporal.js';
 import { temporalUiDown, temporalUiStatus, temporalUiUp } from './temporal-ui.js';
@@ -83,6 +85,9 @@ async function discardPipelineState(config: StackConfig): Promise<void> {
 
 export async function stackDown(): Promise<void> {
   await withStackLock(async () => {
+    // A run's Prometheus, if the run died before stopping it.
+    if (await prometheusDown()) progress('prometheus: stopped (left behind by a run)');
+    if (await alertmanagerDown()) progress('alertmanager: stopped (left behind by a run)');
     // Reverse order: Temporal first so that it does not log a storm of Postgres errors.
     for (const [name, down] of [
       ['temporal-ui', temporalUiDown],

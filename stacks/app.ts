@@ -64,6 +64,7 @@ export function buildApp(
         bridge: fromStackDir(outdir, path.join(REPO_ROOT, 'charts', 'ingest-bridge')),
         worker: fromStackDir(outdir, path.join(REPO_ROOT, 'charts', 'sensor-worker')),
       },
+      alertmanagerUrl: operators.discovery.alertmanagerUrl,
     });
     pipeline.addDependency(platform);
     const observability = new ObservabilityStack(app, stackName('observability', env), {

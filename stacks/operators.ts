@@ -1,3 +1,4 @@
+import { alertmanagerConfig, alertmanagerSecrets } from './observability/alert-routing.js';
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config/types.js';
@@ -42,6 +43,10 @@ export class OperatorsStack extends TerraformStack {
       namespace: ns.names.monitoring,
       nodeExporterNamespace: ns.hostAgents,
       retention: config.observability.prometheusRetention,
+      alertmanager: {
+        config: alertmanagerConfig(config.observability.alerting),
+        secrets: alertmanagerSecrets(config.observability.alerting),
+      },
       adoptExistingCrds,
       dependsOn: ns.all,
     });

@@ -23,6 +23,8 @@ export interface PipelineStackProps {
   readonly issuer: CertificateIssuer;
   /** Chart folders as Terraform sees them from this stack's synth folder. */
   readonly chartPaths: { readonly bridge: string; readonly worker: string };
+  /** Alertmanager's API (the operators layer's), where the workers post device-alert transitions. */
+  readonly alertmanagerUrl: string;
 }
 
 /** Kafka user names, one per client. */
@@ -125,6 +127,7 @@ export class PipelineStack extends TerraformStack {
       maxReplicas: w.maxReplicas,
       targetQueueSize: w.targetQueueSize,
       databasePoolSize: w.databasePoolSize,
+      alertmanagerUrl: props.alertmanagerUrl,
       eventWindow: config.pipeline.eventWindow,
       cpu: w.cpu,
       memory: w.memory,

@@ -128,6 +128,11 @@ export interface WorkerConfig extends CommonConfig {
   /** Port of the Temporal SDK's Prometheus exporter (schedule-to-start latency etc.); off when unset. */
   readonly sdkMetricsPort?: number;
   /**
+   * Alertmanager's base URL (ALERTMANAGER_URL): device-alert transitions are posted there, routed by
+   * tier to people (stacks/observability/alert-routing.ts). Unset: only the alerts topic hears them.
+   */
+  readonly alertmanagerUrl?: string;
+  /**
    * The workflow bundle built with the image (WORKFLOW_BUNDLE_PATH, worker/workflow-bundle.ts). Unset:
    * the worker bundles its workflows at start, and keeps webpack's memory.
    */
@@ -165,6 +170,24 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
     throw new ConfigError(`${name}=${JSON.stringify(raw)}: expected an integer between ${min} and ${max}`);
   }
   return value;
+}
+
+/** An http(s) URL, as a base to resolve API paths against. */
+function httpUrl(env: Env, name: string): string {
+  const raw = str(env, name);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)}: expected an http(s) URL such as http://alertmanager:9093`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)}: expected an http(s) URL such as http://alertmanager:9093`,
+    );
+  return raw;
 }
 
 function json<T>(env: Env, name: string, fallback: T, check: (value: unknown) => string | undefined): T {
@@ -400,6 +423,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       ? int(env, 'TEMPORAL_SDK_METRICS_PORT', 0, 1024, 65535)
       : undefined,
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH || undefined,
+    alertmanagerUrl: env.ALERTMANAGER_URL ? httpUrl(env, 'ALERTMANAGER_URL') : undefined,
     buildId: env.WORKER_BUILD_ID || undefined,
     deploymentName: env.WORKER_DEPLOYMENT_NAME || undefined,
     alertVersioning: oneOf(env, 'WORKER_ALERT_VERSIONING', ['AUTO_UPGRADE', 'PINNED'] as const),

@@ -31,6 +31,9 @@ import {
   type ScheduleProfile,
 } from './schedule.js';
 import { ChaosSupervisor, lagOf, median } from './supervisor.js';
+import { LOCAL_ALERTING, RunObservability } from '../run-observability.js';
+import { DEVICE_ALERT_NAME } from '../../workers/shared/alert-rules.js';
+import { alertsDuring } from './chaos-report.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 export interface ChaosOptions {
@@ -68,6 +71,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   // First signal: end the schedule, stop the load, clean up. Second: kill everything and leave.
   let signalled = false;
   let run: PipelineRun | undefined;
+  let observability: RunObservability | undefined;
   const onSignal = (signal: string) => {
     if (signalled) {
       for (const p of run?.processes.values() ?? []) p.child.kill('SIGKILL');
@@ -132,6 +136,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       postgresPooler: { host: '127.0.0.1', port: proxies.postgres.port },
       temporalAddress: `127.0.0.1:${proxies.temporal.port}`,
     };
+    observability = await RunObservability.prepare(config);
     run = await PipelineRun.start({
       ep,
       processEndpoints: viaProxies,
@@ -147,7 +152,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       metricsBasePort: CHAOS_PORTS.metricsBase,
       namePrefix: 'chaos-',
       env: {
-        ALERT_ESCALATION: JSON.stringify({ tiersMs: [15_000, 30_000] }),
+        // Tiers shorter than a hot device's 20 s above the threshold: an unacknowledged alert
+        // escalates twice, and the escalations reach the tiers' receivers through Alertmanager.
+        ALERT_ESCALATION: JSON.stringify({ tiersMs: [5_000, 10_000] }),
+        ...observability.processEnv,
         BRIDGE_MAX_OPEN_BATCHES: String(opts.maxOpenBatches),
         WORKER_MAX_WORKFLOW_TASKS: String(opts.workerSlots),
         WORKER_MAX_LOCAL_ACTIVITIES: String(opts.workerSlots),
@@ -155,8 +163,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       },
     });
     say(`bridge and ${opts.workers} worker(s) ready (logs: ${run.logFiles.join(', ')})`);
-    return await execute(withSignals, config, run, proxies, runId, schedule, started);
+    await observability.watch(ep, run, opts.rate);
+    say(`prometheus evaluates the alerting rules on this run: ${observability.prometheus.url}/api/v1/alerts`);
+    return await execute(withSignals, config, run, observability, proxies, runId, schedule, started);
   } finally {
+    await observability?.stop().catch(() => undefined);
     await run?.stopProcesses().catch(() => undefined);
     await run?.close();
     await proxies.postgres.close();
@@ -173,6 +184,7 @@ async function execute(
   opts: ChaosOptions,
   config: StackConfig,
   run: PipelineRun,
+  observability: RunObservability,
   proxies: { postgres: TcpProxy; temporal: TcpProxy },
   runId: string,
   schedule: Fault[],
@@ -242,15 +254,31 @@ async function execute(
     true,
   );
   await supervisor.stop();
+  // The alerts before the processes stop: their exit is not a fault of the schedule.
+  await observability.timeline.stop();
+  const scrapeTargets = await observability.prometheus.targets().catch(() => []);
   await run.stopProcesses((name, code) => say(`${name}: stopped (exit ${code})`));
   say(`checking exactly-once over ${fmt(run.fleet.counts.valid)} valid events`);
   const verification = await run.verify({ say });
+  // Alertmanager holds a new group for its group_wait: the last escalations reach the webhook after it.
+  const notifications = await escalationsNotified(observability, verification.escalationLevels);
   const samples = supervisor.samples;
   const report: ChaosReport = {
     seed: opts.seed,
     runId,
     schedule,
-    outcomes,
+    outcomes: outcomes.map((o, i) => ({
+      ...o,
+      alerts: alertsDuring(observability.timeline, o.injectedAt, outcomes[i + 1]?.injectedAt ?? Date.now()),
+    })),
+    alertsBeforeSchedule: alertsDuring(
+      observability.timeline,
+      started,
+      outcomes[0]?.injectedAt ?? Date.now(),
+    ),
+    alertPollsFailed: observability.timeline.failedPolls,
+    notifications,
+    scrapeTargets,
     unplannedExits: supervisor.unplannedExits,
     peakRssMiB: {
       bridge: Math.max(0, ...samples.map((s) => s.rss.bridge ?? 0)),
@@ -336,6 +364,7 @@ async function measureFault(
   return {
     fault,
     target,
+    injectedAt,
     downtimeS: (clearedAt - injectedAt) / 1000,
     recoveryS: recoveredAt === undefined ? undefined : (recoveredAt - injectedAt) / 1000,
     peakLag: Math.max(0, ...episode.map((s) => lagOf(s) ?? 0)),
@@ -347,4 +376,23 @@ async function measureFault(
       worker: Math.max(0, ...episode.map((s) => s.rss.worker ?? 0)),
     },
   };
+}
+
+/**
+ * The webhook's notifications once every escalation level the run reached has been notified to its
+ * tier's receiver, or after 30 s (a level never notified shows as missing in the report and the test).
+ */
+async function escalationsNotified(observability: RunObservability, levels: readonly number[]) {
+  const tiers = LOCAL_ALERTING.deviceAlertTiers;
+  const deadline = Date.now() + 30_000;
+  const notified = () =>
+    levels.every(
+      (level) =>
+        observability.webhook.received(tiers[Math.min(level, tiers.length - 1)]!, {
+          alertname: DEVICE_ALERT_NAME,
+          tier: String(level),
+        }).length > 0,
+    );
+  while (!notified() && Date.now() < deadline) await sleep(1000);
+  return [...observability.webhook.notifications];
 }

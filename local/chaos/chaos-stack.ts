@@ -31,6 +31,10 @@ export const CHAOS_STACK_ENV = {
   STACK_TEMPORAL_MEMBERSHIP_PORT: '26933',
   STACK_TEMPORAL_METRICS_PORT: '28000',
   STACK_TEMPORAL_UI_PORT: '28233',
+  STACK_PROMETHEUS_PORT: '29090',
+  STACK_KAFKA_EXPORTER_PORT: '29308',
+  STACK_ALERTMANAGER_PORT: '29193',
+  STACK_ALERT_WEBHOOK_PORT: '29195',
   // The shared broker keeps its 1 GiB; a second one on the same box makes do with half.
   STACK_KAFKA_HEAP_MB: '512',
 } as const;
@@ -97,14 +101,30 @@ export async function chaosStackDown(): Promise<void> {
 /** Second Ctrl-C: no clean shutdown, but never leave the chaos instance's servers behind. */
 export async function chaosStackKill(): Promise<void> {
   if (!chaosInstanceSelected()) return;
-  for (const server of ['temporal-ui', 'temporal', 'kafka', 'pgbouncer', 'postgres'] as const)
+  for (const server of [
+    'alertmanager',
+    'prometheus',
+    'temporal-ui',
+    'temporal',
+    'kafka',
+    'pgbouncer',
+    'postgres',
+  ] as const)
     await killDaemon(server);
 }
 
 /** The same from a process 'exit' handler, where nothing asynchronous runs any more. */
 export function chaosStackKillSync(): void {
   if (!chaosInstanceSelected()) return;
-  for (const server of ['temporal-ui', 'temporal', 'kafka', 'pgbouncer', 'postgres'] as const) {
+  for (const server of [
+    'alertmanager',
+    'prometheus',
+    'temporal-ui',
+    'temporal',
+    'kafka',
+    'pgbouncer',
+    'postgres',
+  ] as const) {
     const pid = daemonPid(server);
     if (pid === undefined) continue;
     try {

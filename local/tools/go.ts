@@ -3,7 +3,16 @@
  * A build goes to a temporary directory first and is renamed into place, so an interrupted build
  * never leaves a half-written tool that a later run would trust.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir } from '../lib/paths.js';
 import { run, StackError } from '../lib/proc.js';
@@ -59,9 +68,11 @@ async function buildPin(name: string, pin: GoToolPin, dir: string, binary: strin
   const ldflags = ['-s', '-w', pin.ldflags ?? ''].join(' ').trim();
   try {
     const tags = pin.tags ? [`-tags=${pin.tags}`] : [];
-    await run('go', ['install', '-trimpath', `-ldflags=${ldflags}`, ...tags, `${pin.pkg}@${pin.version}`], {
-      env: goEnv({ GOBIN: join(staging, 'bin') }),
-    });
+    if (pin.placeholderEmbeds) await buildFromCopy(pin, staging, ldflags, tags);
+    else
+      await run('go', ['install', '-trimpath', `-ldflags=${ldflags}`, ...tags, `${pin.pkg}@${pin.version}`], {
+        env: goEnv({ GOBIN: join(staging, 'bin') }),
+      });
     rmSync(dir, { recursive: true, force: true });
     renameSync(staging, dir);
   } finally {
@@ -69,6 +80,41 @@ async function buildPin(name: string, pin: GoToolPin, dir: string, binary: strin
   }
   progress(`built ${name} ${pin.version} in ${Math.round((Date.now() - started) / 1000)} s`);
   return binary;
+}
+
+/**
+ * `go build` in a writable copy of the module (from the module cache), with a placeholder page in
+ * each folder the module embeds but does not ship; its own go.sum pins the dependencies.
+ */
+async function buildFromCopy(
+  pin: GoToolPin,
+  staging: string,
+  ldflags: string,
+  tags: string[],
+): Promise<void> {
+  const info = JSON.parse(
+    await run('go', ['mod', 'download', '-json', `${pin.module}@${pin.version}`], { env: goEnv() }),
+  ) as { Dir: string };
+  const src = join(staging, 'src');
+  cpSync(info.Dir, src, { recursive: true });
+  await run('chmod', ['-R', 'u+w', src]);
+  for (const dir of pin.placeholderEmbeds ?? []) {
+    mkdirSync(join(src, dir), { recursive: true });
+    writeFileSync(
+      join(src, dir, 'index.html'),
+      `<!doctype html><title>${pin.binary}</title><p>${pin.binary} ${pin.version}, built without its web UI: use the API.</p>\n`,
+    );
+  }
+  const pkg = `.${pin.pkg.slice(pin.module.length)}`;
+  await run(
+    'go',
+    ['build', '-trimpath', `-ldflags=${ldflags}`, ...tags, '-o', join(staging, 'bin', pin.binary), pkg],
+    {
+      env: goEnv(),
+      cwd: src,
+    },
+  );
+  rmSync(src, { recursive: true, force: true });
 }
 
 /** Returns the path of the pinned tool, building it on first use. */

@@ -17,6 +17,12 @@ export interface GoToolPin {
   readonly ldflags?: string;
   /** Build tags. */
   readonly tags?: string;
+  /**
+   * Folders (relative to the module root) that the module embeds but does not ship, such as a web
+   * UI built by npm in the upstream release: the tool is then built from a writable copy of the
+   * module with a placeholder page in each (the API it serves is what the runs use).
+   */
+  readonly placeholderEmbeds?: readonly string[];
 }
 
 export const GO_TOOLS = {
@@ -47,6 +53,35 @@ export const GO_TOOLS = {
     binary: 'promtool',
     // Rule checks need no service discovery; without the cloud SDKs the build takes a fraction of the time.
     tags: 'remove_all_sd',
+  },
+  /**
+   * The server, from the same module as promtool: it scrapes the local pipeline run and evaluates the
+   * project's rules (local/prometheus.ts). Static targets only, so no service discovery either; the
+   * web UI's assets are not in the module (the API and the rules are what the runs read).
+   */
+  prometheus: {
+    module: 'github.com/prometheus/prometheus',
+    version: 'v0.316.0',
+    pkg: 'github.com/prometheus/prometheus/cmd/prometheus',
+    binary: 'prometheus',
+    tags: 'remove_all_sd',
+  },
+  /**
+   * Alertmanager beside the local runs' Prometheus (local/alertmanager.ts), routing with each
+   * environment's tree (stacks/observability/alert-routing.ts); amtool checks those trees.
+   */
+  alertmanager: {
+    module: 'github.com/prometheus/alertmanager',
+    version: 'v0.35.0',
+    pkg: 'github.com/prometheus/alertmanager/cmd/alertmanager',
+    binary: 'alertmanager',
+    placeholderEmbeds: ['ui/app/dist/elm', 'ui/app/dist/mantine'],
+  },
+  amtool: {
+    module: 'github.com/prometheus/alertmanager',
+    version: 'v0.35.0',
+    pkg: 'github.com/prometheus/alertmanager/cmd/amtool',
+    binary: 'amtool',
   },
   /**
    * The provider's release tags (v3.x) are not valid Go module versions (its module path has no

@@ -76,5 +76,16 @@ export const dev: EnvironmentConfig = buildEnvironment(devSizing, {
     consumerLagAlert: 100_000,
     dlqRateAlert: 1,
     scheduleToStartAlertSeconds: 5,
+    // One chat channel hears everything; the Secret holds its webhook URL (docs/operations.md#receivers).
+    alerting: {
+      receivers: {
+        'dev-chat': { kind: 'webhook', secret: { name: 'alertmanager-receivers', key: 'dev-chat-url' } },
+      },
+      platform: { critical: 'dev-chat', warning: 'dev-chat' },
+      deviceAlertTiers: ['dev-chat'],
+      groupWait: '30s',
+      groupInterval: '5m',
+      repeatInterval: '12h',
+    },
   },
 });

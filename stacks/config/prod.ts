@@ -73,6 +73,35 @@ export const prod: EnvironmentConfig = buildEnvironment(prodSizing, {
     worker: { targetQueueSize: 50 },
   },
   observability: {
+    // A raised device alert goes to the platform channel; unacknowledged, it pages the on-call engineer
+    // (tier 1), then the team lead, then the manager (ALERT_ESCALATION's tiers). Critical platform
+    // alerts page the on-call engineer, warnings go to the channel.
+    alerting: {
+      receivers: {
+        'platform-chat': {
+          kind: 'slack',
+          secret: { name: 'alertmanager-receivers', key: 'slack-webhook-url' },
+          channel: '#sensor-platform',
+        },
+        'oncall-pager': {
+          kind: 'pagerduty',
+          secret: { name: 'alertmanager-receivers', key: 'oncall-routing-key' },
+        },
+        'team-lead-pager': {
+          kind: 'pagerduty',
+          secret: { name: 'alertmanager-receivers', key: 'team-lead-routing-key' },
+        },
+        'manager-pager': {
+          kind: 'pagerduty',
+          secret: { name: 'alertmanager-receivers', key: 'manager-routing-key' },
+        },
+      },
+      platform: { critical: 'oncall-pager', warning: 'platform-chat' },
+      deviceAlertTiers: ['platform-chat', 'oncall-pager', 'team-lead-pager', 'manager-pager'],
+      groupWait: '30s',
+      groupInterval: '5m',
+      repeatInterval: '4h',
+    },
     prometheusRetention: '15d',
     consumerLagAlert: 5_000_000,
     dlqRateAlert: 50,

@@ -64,6 +64,26 @@ export const staging: EnvironmentConfig = buildEnvironment(stagingSizing, {
     worker: { targetQueueSize: 20 },
   },
   observability: {
+    // Prod's tiers, each a Slack channel: a rollout's escalations are seen without paging anyone.
+    alerting: {
+      receivers: {
+        'staging-alerts': {
+          kind: 'slack',
+          secret: { name: 'alertmanager-receivers', key: 'slack-webhook-url' },
+          channel: '#sensor-staging-alerts',
+        },
+        'staging-escalations': {
+          kind: 'slack',
+          secret: { name: 'alertmanager-receivers', key: 'slack-webhook-url' },
+          channel: '#sensor-staging-escalations',
+        },
+      },
+      platform: { critical: 'staging-alerts', warning: 'staging-alerts' },
+      deviceAlertTiers: ['staging-alerts', 'staging-escalations'],
+      groupWait: '30s',
+      groupInterval: '5m',
+      repeatInterval: '12h',
+    },
     prometheusRetention: '7d',
     consumerLagAlert: 500_000,
     dlqRateAlert: 5,

@@ -212,9 +212,43 @@ export interface PipelineConfig {
   };
 }
 
+/**
+ * Where Alertmanager sends a notification. The URL or key lives in a Secret of the monitoring
+ * namespace, created outside the stacks (a secret store or by hand); the stacks reference it by name,
+ * Alertmanager reads it from the mounted file, and it never enters the Terraform state.
+ */
+export interface AlertReceiver {
+  /** webhook: a generic HTTP endpoint (ChatOps bridges, an incident tool); slack; pagerduty (Events API v2). */
+  readonly kind: 'webhook' | 'slack' | 'pagerduty';
+  /** The Secret (monitoring namespace) and its key: the webhook URL, Slack webhook URL or PagerDuty routing key. */
+  readonly secret: { readonly name: string; readonly key: string };
+  /** slack: the channel, e.g. `#sensor-oncall`. */
+  readonly channel?: string;
+}
+
+/** Alertmanager's routing: who hears about the platform's alerts and the devices' escalations. */
+export interface AlertingConfig {
+  /** Receivers by name (Alertmanager receiver names). */
+  readonly receivers: Readonly<Record<string, AlertReceiver>>;
+  /** The receivers of the platform's rules (stacks/observability/rules.ts), by severity. */
+  readonly platform: { readonly critical: string; readonly warning: string };
+  /**
+   * The receiver of each device-alert tier: 0 when raised (the on-call engineer), then one per
+   * escalation (team lead, manager). Past the last, the last keeps it.
+   */
+  readonly deviceAlertTiers: readonly string[];
+  /** How long a new group waits for more alerts before its first notification: a storm pages once. */
+  readonly groupWait: string;
+  /** Between notifications of a group that changed. */
+  readonly groupInterval: string;
+  /** Before a group that still fires is notified again. */
+  readonly repeatInterval: string;
+}
+
 export interface ObservabilityConfig {
   /** Prometheus retention, e.g. `15d`. */
   readonly prometheusRetention: string;
+  readonly alerting: AlertingConfig;
   /** Consumer lag (messages) above which `SensorBridgeConsumerLagHigh` fires. */
   readonly consumerLagAlert: number;
   /** DLQ messages per second above which `SensorDeadLetterRateHigh` fires. */

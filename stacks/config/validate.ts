@@ -60,7 +60,12 @@ let schema: ReturnType<typeof shapeOf> | undefined;
 export function validateConfig(config: EnvironmentConfig, deployed: DeployedRecord): EnvironmentConfig {
   // The rules below read nested fields: a missing or misshapen object must stop here, by name.
   schema ??= shapeOf([dev, staging, prod], OPTIONAL_KEYS);
-  const structure = shapeIssues(config, schema, '', new Set(['kafka.topics']));
+  const structure = shapeIssues(
+    config,
+    schema,
+    '',
+    new Set(['kafka.topics', 'observability.alerting.receivers']),
+  );
   if (structure.length > 0)
     throw new ConfigError(String((config as { name?: unknown } | null)?.name), structure);
 

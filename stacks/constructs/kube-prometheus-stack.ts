@@ -20,6 +20,21 @@ const DEFAULTS = {
 export interface MonitoringDiscovery {
   readonly dashboardLabel: { readonly key: string; readonly value: string };
   readonly namespace: string;
+  /** Alertmanager's API inside the cluster, where the workers post device-alert escalations. */
+  readonly alertmanagerUrl: string;
+}
+
+/** Alertmanager's port (the chart's Service `http-web`). */
+export const ALERTMANAGER_PORT = 9093;
+
+/**
+ * The chart's resource name prefix (its `kube-prometheus-stack.fullname` helper): the release name,
+ * followed by the chart's unless it contains it, cut to 26 characters.
+ */
+export function kubePrometheusStackFullname(releaseName: string): string {
+  const chart = 'kube-prometheus-stack';
+  const full = releaseName.includes(chart) ? releaseName : `${releaseName}-${chart}`;
+  return full.slice(0, 26).replace(/-+$/, '');
 }
 
 const RESTRICTED_POD = {
@@ -58,6 +73,11 @@ export interface KubePrometheusStackProps {
   readonly retention?: string;
   /** Raw Helm values, merged last. @default {} */
   readonly values?: Record<string, unknown>;
+  /**
+   * Alertmanager's configuration (stacks/observability/alert-routing.ts) and the Secrets it reads
+   * receivers' URLs and keys from (mounted at /etc/alertmanager/secrets/<name>).
+   */
+  readonly alertmanager?: { readonly config: Record<string, unknown>; readonly secrets: readonly string[] };
   /** @default [] */
   readonly dependsOn?: readonly ITerraformDependable[];
 }
@@ -83,7 +103,12 @@ export class KubePrometheusStack extends Construct {
         `'retention' (${JSON.stringify(p.retention)}) must be a Prometheus duration such as 15d`,
       );
     }
-    this.discovery = { dashboardLabel: { key: 'grafana_dashboard', value: '1' }, namespace: p.namespace };
+    const alertmanagerService = `${kubePrometheusStackFullname(p.releaseName)}-alertmanager`;
+    this.discovery = {
+      dashboardLabel: { key: 'grafana_dashboard', value: '1' },
+      namespace: p.namespace,
+      alertmanagerUrl: `http://${alertmanagerService}.${p.namespace}.svc:${ALERTMANAGER_PORT}`,
+    };
     const selectAll = {
       serviceMonitorSelectorNilUsesHelmValues: false,
       podMonitorSelectorNilUsesHelmValues: false,
@@ -100,6 +125,14 @@ export class KubePrometheusStack extends Construct {
       values: {
         crds: { enabled: false },
         prometheus: { prometheusSpec: { ...selectAll, retention: p.retention } },
+        ...(p.alertmanager
+          ? {
+              alertmanager: {
+                config: p.alertmanager.config,
+                alertmanagerSpec: { secrets: [...p.alertmanager.secrets] },
+              },
+            }
+          : {}),
         'prometheus-node-exporter': { namespaceOverride: p.nodeExporterNamespace },
         grafana: {
           // Restricted-compliant; Grafana writes only to its data volume and /tmp.

@@ -22,7 +22,9 @@ const DEFAULTS = {
   dnsNamespace: 'kube-system',
   dnsPodLabels: { 'k8s-app': 'kube-dns' } as Readonly<Record<string, string>>,
   /** Service ports of the data plane, as the clients dial them. */
-  ports: { kafka: 9093, postgres: 5432, temporal: 7233 },
+  ports: { kafka: 9093, postgres: 5432, temporal: 7233, alertmanager: 9093 },
+  /** Where Alertmanager's receivers listen (PagerDuty, Slack, webhooks: HTTPS). */
+  notificationPorts: [443] as readonly number[],
 };
 
 export interface NamespaceIsolationProps {
@@ -192,6 +194,17 @@ export class NamespaceIsolation extends Construct {
         { peers: [inNamespace(ns.temporal)], ports: [p.ports.temporal] },
         { peers: [inNamespace(ns.postgres)], ports: [p.ports.postgres] },
       ],
+    });
+    // Escalations: the workers post device-alert transitions to Alertmanager, which notifies the
+    // receivers outside the cluster (stacks/observability/alert-routing.ts).
+    policy(ns.pipeline, 'allow-to-alertmanager', {
+      egress: [{ peers: [inNamespace(ns.monitoring)], ports: [p.ports.alertmanager] }],
+    });
+    policy(ns.monitoring, 'allow-alert-posts', {
+      ingress: [{ peers: [inNamespace(ns.pipeline)], ports: [p.ports.alertmanager] }],
+    });
+    policy(ns.monitoring, 'allow-notifications', {
+      egress: [{ peers: [anywhere], ports: p.notificationPorts }],
     });
     this.policies = policies;
   }

@@ -37,6 +37,11 @@ export interface SensorWorkerProps extends PipelineServiceProps {
   readonly targetQueueSize?: number;
   /** Postgres connections per pod (DATABASE_POOL_SIZE). @default 10 */
   readonly databasePoolSize?: number;
+  /**
+   * Alertmanager's base URL (ALERTMANAGER_URL): device-alert transitions are posted there, and the
+   * NetworkPolicy lets the pods reach it. @default none (the alerts topic only)
+   */
+  readonly alertmanagerUrl?: string;
 }
 
 /**
@@ -78,6 +83,7 @@ export class SensorWorker extends Construct {
         buildId: p.versioning.buildId,
       },
       networkPolicy: { postgresNamespace: p.postgresNamespace },
+      alertmanager: { url: p.alertmanagerUrl ?? '' },
     });
     this.release = release;
     // KEDA's Temporal scaler connects like a worker: mutual TLS with the worker's certificate.

@@ -4,7 +4,8 @@
  * tests/stacks/observability/metric-names.test.ts against what the processes serve).
  */
 import { BRIDGE_METRICS, WORKER_METRICS } from '../../workers/shared/metrics.js';
-import { TASK_QUEUE, TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
+import { TASK_QUEUE } from '../../workers/shared/temporal.js';
+import { TEMPORAL_SDK_NAMESPACE_MATCHER, TEMPORAL_SERVER_NAMESPACE_MATCHER } from './exporter-metrics.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
 import type { Dashboard, Panel, Target } from '../constructs/grafana-dashboards.js';
 
@@ -174,15 +175,15 @@ export function dashboards(): Record<string, Dashboard> {
         'ops',
         [
           {
-            expr: `sum(rate(workflow_success{temporal_namespace="${TEMPORAL_NAMESPACE}"}[5m]))`,
+            expr: `sum(rate(workflow_success{${TEMPORAL_SERVER_NAMESPACE_MATCHER}}[5m]))`,
             legendFormat: 'success',
           },
           {
-            expr: `sum(rate(workflow_failed{temporal_namespace="${TEMPORAL_NAMESPACE}"}[5m]))`,
+            expr: `sum(rate(workflow_failed{${TEMPORAL_SERVER_NAMESPACE_MATCHER}}[5m]))`,
             legendFormat: 'failed',
           },
           {
-            expr: `sum(rate(workflow_timeout{temporal_namespace="${TEMPORAL_NAMESPACE}"}[5m]))`,
+            expr: `sum(rate(workflow_timeout{${TEMPORAL_SERVER_NAMESPACE_MATCHER}}[5m]))`,
             legendFormat: 'timeout',
           },
         ],
@@ -202,7 +203,7 @@ export function dashboards(): Record<string, Dashboard> {
         'ms',
         [
           {
-            expr: `histogram_quantile(0.95, sum by (le) (rate(temporal_workflow_task_schedule_to_start_latency_bucket{namespace="${TEMPORAL_NAMESPACE}",task_queue="${TASK_QUEUE}"}[5m])))`,
+            expr: `histogram_quantile(0.95, sum by (le) (rate(temporal_workflow_task_schedule_to_start_latency_bucket{${TEMPORAL_SDK_NAMESPACE_MATCHER},task_queue="${TASK_QUEUE}"}[5m])))`,
             legendFormat: 'p95',
           },
         ],

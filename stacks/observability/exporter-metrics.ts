@@ -5,7 +5,18 @@
  * every name a panel or rule selects against the pipeline's registries and this list, and serves
  * the Temporal ones from the local servers (server and SDK both run there).
  */
+import { TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
 import { OPERATOR_PINS } from '../lib/operator-pins.js';
+
+/**
+ * The Temporal namespace of Temporal's own series as Prometheus stores them. Both the server and the
+ * SDK label them `namespace`, and the ServiceMonitor adds the Kubernetes `namespace` target label,
+ * which wins (honorLabels false): the scraped one is kept as `exported_namespace`. The server's tally
+ * reporter also writes the value with `_` for `-`. The local runs' Prometheus labels its targets the
+ * same way (local/prometheus.ts), so the rules select alike there.
+ */
+export const TEMPORAL_SERVER_NAMESPACE_MATCHER = `exported_namespace="${TEMPORAL_NAMESPACE.replace(/[^A-Za-z0-9_]/g, '_')}"`;
+export const TEMPORAL_SDK_NAMESPACE_MATCHER = `exported_namespace="${TEMPORAL_NAMESPACE}"`;
 
 export interface ExporterMetrics {
   /** Who serves them, and at which version. */

@@ -4,10 +4,11 @@
  * exporter metrics are those the pinned exporters emit, listed in exporter-metrics.ts (a test reads
  * every name queried here from the processes and servers that emit it: metric-names.test.ts). Units:
  * cnpg_pg_replication_lag is in seconds, the SDK's schedule-to-start histogram in milliseconds;
- * Temporal server counters have no _total suffix and carry the label temporal_namespace.
+ * Temporal server counters have no _total suffix; Temporal's namespace label: exporter-metrics.ts.
  */
 import { BRIDGE_METRICS, WORKER_METRICS } from '../../workers/shared/metrics.js';
-import { TASK_QUEUE, TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
+import { TASK_QUEUE } from '../../workers/shared/temporal.js';
+import { TEMPORAL_SDK_NAMESPACE_MATCHER, TEMPORAL_SERVER_NAMESPACE_MATCHER } from './exporter-metrics.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
 import type { RuleGroup } from '../constructs/prometheus-rules.js';
 
@@ -151,7 +152,7 @@ export function ruleGroups(t: RuleThresholds = DEFAULT_THRESHOLDS): RuleGroup[] 
       rules: [
         {
           alert: 'SensorWorkflowTaskScheduleToStartSlow',
-          expr: `histogram_quantile(0.95, sum by (le) (rate(temporal_workflow_task_schedule_to_start_latency_bucket{namespace="${TEMPORAL_NAMESPACE}",task_queue="${TASK_QUEUE}"}[5m]))) > ${t.scheduleToStartSeconds * 1000}`,
+          expr: `histogram_quantile(0.95, sum by (le) (rate(temporal_workflow_task_schedule_to_start_latency_bucket{${TEMPORAL_SDK_NAMESPACE_MATCHER},task_queue="${TASK_QUEUE}"}[5m]))) > ${t.scheduleToStartSeconds * 1000}`,
           for: '10m',
           labels: { severity: 'warning' },
           annotations: {
@@ -162,7 +163,7 @@ export function ruleGroups(t: RuleThresholds = DEFAULT_THRESHOLDS): RuleGroup[] 
         },
         {
           alert: 'SensorWorkflowFailures',
-          expr: `(sum(rate(workflow_failed{temporal_namespace="${TEMPORAL_NAMESPACE}"}[5m])) or vector(0)) + (sum(rate(workflow_timeout{temporal_namespace="${TEMPORAL_NAMESPACE}"}[5m])) or vector(0)) > 0`,
+          expr: `(sum(rate(workflow_failed{${TEMPORAL_SERVER_NAMESPACE_MATCHER}}[5m])) or vector(0)) + (sum(rate(workflow_timeout{${TEMPORAL_SERVER_NAMESPACE_MATCHER}}[5m])) or vector(0)) > 0`,
           for: '5m',
           labels: { severity: 'critical' },
           annotations: {

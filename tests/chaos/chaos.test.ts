@@ -11,6 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { runChaos } from '../../local/chaos/chaos-run.js';
 import { describeFault } from '../../local/chaos/schedule.js';
+import { LOCAL_ALERTING } from '../../local/run-observability.js';
+import { DEVICE_ALERT_NAME } from '../../workers/shared/alert-rules.js';
 
 const seed = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : randomBytes(4).readUInt32BE();
 // Half of what the pipeline sustained on the shared 2-core box while other work ran (about 400-600/s):
@@ -80,6 +82,31 @@ test(
       outage.peakBridgeLag >= (RATE * (outage.fault.durationS ?? 0)) / 2,
       `the bridge lag during the Postgres outage peaked at only ${outage.peakBridgeLag} ${replay}`,
     );
+    // The run's Prometheus scraped every part and watched the rules through every fault: each job's
+    // targets up at the end, and the alerts of each fault's window in the report.
+    const jobs = new Set(report.scrapeTargets.map((t) => t.job));
+    for (const job of ['sensor-bridge', 'sensor-worker', 'temporal-sdk', 'temporal', 'kafka-exporter'])
+      assert.ok(jobs.has(job), `prometheus scraped no ${job} ${replay}`);
+    for (const target of report.scrapeTargets)
+      assert.equal(target.health, 'up', `${target.job} ${target.url}: ${target.lastError} ${replay}`);
+    for (const o of report.outcomes) assert.ok(o.alerts, `no alert timeline for ${describeFault(o.fault)}`);
+    assert.ok(report.alertPollsFailed < 5, `${report.alertPollsFailed} polls of the alerts failed ${replay}`);
+    // Escalations reach people: every level the run's alerts escalated to was notified, through the
+    // real Alertmanager with production's routes, to that tier's receiver.
+    const levels = report.verification.escalationLevels;
+    assert.ok(levels.length > 0, `no alert escalated (tiers of 5 s and 10 s, hot devices) ${replay}`);
+    const tiers = LOCAL_ALERTING.deviceAlertTiers;
+    for (const level of levels) {
+      const receiver = tiers[Math.min(level, tiers.length - 1)]!;
+      assert.ok(
+        report.notifications.some(
+          (n) =>
+            n.receiver === receiver &&
+            n.alerts.some((a) => a.labels.alertname === DEVICE_ALERT_NAME && a.labels.tier === String(level)),
+        ),
+        `escalation level ${level} never reached ${receiver}: ${JSON.stringify(report.notifications.map((n) => n.receiver))} ${replay}`,
+      );
+    }
     // Memory bounded while the backlog waits in Kafka rather than in the processes.
     assert.ok(report.peakRssMiB.bridge < 1024, `bridge RSS ${report.peakRssMiB.bridge} MiB ${replay}`);
     assert.ok(report.peakRssMiB.worker < 1536, `worker RSS ${report.peakRssMiB.worker} MiB ${replay}`);

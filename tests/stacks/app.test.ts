@@ -190,6 +190,7 @@ void test('pipeline layer refuses a platform without credentials for the applica
         },
         issuer: { kind: 'ClusterIssuer', name: 'ca' },
         chartPaths: { bridge: 'b', worker: 'w' },
+        alertmanagerUrl: 'http://alertmanager.monitoring.svc:9093',
       }),
     /'postgres\.appDatabase' \("sensor"\) has no credentials in the platform layer \(roles: \)/,
   );

@@ -6,6 +6,7 @@ import type { ConcurrencyLimit } from '../lib/concurrency-limit.js';
 import type { EscalationPolicy } from '../shared/alert-rules.js';
 import type { AlertEvent } from '../shared/events.js';
 import { HEADERS } from '../shared/topics.js';
+import { alertsForTransition, postAlerts } from '../lib/alertmanager.js';
 import {
   WORKFLOW_TYPES,
   alertReadingSignal,
@@ -27,6 +28,8 @@ export interface AlertDeps {
   /** Signals in flight at once, shared by every batch of the process (ALERT_SIGNAL_CONCURRENCY). */
   readonly signalLimit: ConcurrencyLimit;
   readonly onAlertTransition?: (transition: string) => void;
+  /** Alertmanager's base URL: each transition is posted there too, so escalations reach people. */
+  readonly alertmanagerUrl?: string;
 }
 
 /**
@@ -120,14 +123,17 @@ export async function signalAlerts(deps: AlertDeps, signals: readonly AlertSigna
   return sent;
 }
 
-/** Idempotent on (alert, run, sequence): a retried transition neither duplicates rows nor regresses state. */
+/**
+ * Idempotent on (alert, run, sequence): a retried transition neither duplicates rows nor regresses state;
+ * the transition is published to the alerts topic, and posted to Alertmanager when one is configured.
+ */
 export async function recordAlertTransition(
   deps: AlertDeps,
   input: { readonly state: AlertState; readonly event: AlertEvent; readonly runId: string },
 ): Promise<void> {
   const { state, event, runId } = input;
   const client = await deps.pool.connect();
-  let recorded = false;
+  let recorded: boolean;
   try {
     await client.query('BEGIN');
     const inserted = await client.query(
@@ -192,4 +198,6 @@ export async function recordAlertTransition(
       },
     ],
   });
+  // After the topic: a retry re-posts, and Alertmanager updates the same alert (labels identify it).
+  if (deps.alertmanagerUrl) await postAlerts(deps.alertmanagerUrl, alertsForTransition(event));
 }

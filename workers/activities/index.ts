@@ -48,6 +48,8 @@ export interface ActivityDeps {
   readonly onDuplicates?: (count: number) => void;
   /** An alert transition recorded for the first time (a retry of the same one is not counted). */
   readonly onAlertTransition?: (transition: string) => void;
+  /** Alertmanager's base URL (ALERTMANAGER_URL); unset: transitions go to the alerts topic only. */
+  readonly alertmanagerUrl?: string;
 }
 
 /** Postgres error classes that no retry can fix: the data, not the moment, is wrong. */

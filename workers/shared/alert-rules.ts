@@ -25,6 +25,12 @@ export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
   { name: 'battery-low', reading: 'battery', direction: 'below', threshold: 10, hysteresis: 5 },
 ];
 
+/**
+ * The alert name a device alert has in Alertmanager (workers/lib/alertmanager.ts), which the
+ * environments' routes match (stacks/observability/alert-routing.ts).
+ */
+export const DEVICE_ALERT_NAME = 'SensorDeviceAlert';
+
 /** 5 min to the on-call engineer, 15 min more to the team lead, 1 h more to the manager. */
 export const DEFAULT_ESCALATION: EscalationPolicy = { tiersMs: [5 * 60_000, 15 * 60_000, 60 * 60_000] };
 

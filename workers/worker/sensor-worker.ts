@@ -115,6 +115,7 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
     onRangeAge: (seconds) => metrics?.rangeReadAge.observe(seconds),
     onDuplicates: (count) => metrics?.duplicatesSkipped.inc(count),
     onAlertTransition: (transition) => metrics?.alertTransitions.inc({ transition }),
+    alertmanagerUrl: config.alertmanagerUrl,
   });
   metrics?.countOpenAlertsWith(() => openAlertCounts(pool));
   const connection = await NativeConnection.connect({

@@ -267,6 +267,59 @@ void test('observability thresholds must be positive', () => {
   );
 });
 
+void test('alert routes name receivers that exist, each with a Secret to read', () => {
+  assert.match(
+    errorOf(prod, { observability: { alerting: { deviceAlertTiers: ['platform-chat', 'on-call'] } } }),
+    /'observability\.alerting\.deviceAlertTiers\[1\]' \("on-call"\) must be one of the receivers: platform-chat, oncall-pager/,
+  );
+  assert.match(
+    errorOf(dev, { observability: { alerting: { platform: { critical: 'pager' } } } }),
+    /'observability\.alerting\.platform\.critical' \("pager"\) must be one of the receivers: dev-chat/,
+  );
+  assert.match(
+    errorOf(dev, {
+      observability: {
+        alerting: {
+          receivers: { 'team-chat': { kind: 'slack', secret: { name: 'Receivers', key: 'url' } } },
+        },
+      },
+    }),
+    /'observability\.alerting\.receivers\.team-chat\.secret\.name' \("Receivers"\) must be the name of a Secret/,
+  );
+  assert.match(
+    errorOf(dev, {
+      observability: {
+        alerting: {
+          receivers: { 'team-chat': { kind: 'slack', secret: { name: 'receivers', key: 'url' } } },
+        },
+      },
+    }),
+    /'observability\.alerting\.receivers\.team-chat\.channel' \(undefined\) must be a Slack channel/,
+  );
+  assert.match(
+    errorOf(dev, {
+      observability: { alerting: { receivers: { pager: { kind: 'sms', secret: { name: 'r', key: 'k' } } } } },
+    }),
+    /'observability\.alerting\.receivers\.pager\.kind' \("sms"\) must be one of webhook, slack, pagerduty/,
+  );
+  assert.match(
+    errorOf(staging, { observability: { alerting: { groupWait: '30 seconds' } } }),
+    /'observability\.alerting\.groupWait' \("30 seconds"\) must be an Alertmanager duration/,
+  );
+  // A receiver of its own is not an unknown field: receivers are a map.
+  validateConfig(
+    deepMerge(dev, {
+      observability: {
+        alerting: {
+          receivers: { 'team-hook': { kind: 'webhook', secret: { name: 'receivers', key: 'team-url' } } },
+          deviceAlertTiers: ['dev-chat', 'team-hook'],
+        },
+      },
+    }),
+    NOTHING_DEPLOYED,
+  );
+});
+
 void test('every problem is reported at once', () => {
   try {
     validateConfig(

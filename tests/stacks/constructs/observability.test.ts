@@ -9,7 +9,11 @@ import { dashboards } from '../../../stacks/observability/dashboards.js';
 import { ruleGroups } from '../../../stacks/observability/rules.js';
 import { manifests, only, resources, synth } from '../helpers.js';
 
-const discovery = { dashboardLabel: { key: 'grafana_dashboard', value: '1' }, namespace: 'monitoring' };
+const discovery = {
+  dashboardLabel: { key: 'grafana_dashboard', value: '1' },
+  namespace: 'monitoring',
+  alertmanagerUrl: 'http://kps-kube-prometheus-stack-alertmanager.monitoring.svc:9093',
+};
 
 void test('one labelled ConfigMap per dashboard, JSON intact', () => {
   const json = synth((s) => new GrafanaDashboards(s, 'd', { discovery, dashboards: dashboards() }));

@@ -82,6 +82,30 @@ void test('the pipeline reaches only Kafka (TLS port), Temporal and Postgres; on
   );
 });
 
+void test('escalations: the pipeline reaches Alertmanager on its port only, and Alertmanager reaches receivers over HTTPS', () => {
+  const all = policies();
+  const get = (ns: string, name: string) =>
+    only(
+      all.filter((p) => p.metadata.namespace === ns && p.metadata.name === name),
+      `${ns}/${name}`,
+    );
+  const out = get('apps', 'allow-to-alertmanager').spec.egress as Loose[];
+  assert.deepEqual(
+    out.map((r) => [peersOf([r], 'to')[0], r.ports.map((p: Loose) => p.port)]),
+    [['monitoring', ['9093']]],
+  );
+  const into = get('monitoring', 'allow-alert-posts').spec.ingress as Loose[];
+  assert.deepEqual(
+    into.map((r) => [peersOf([r], 'from')[0], r.ports.map((p: Loose) => p.port)]),
+    [['apps', ['9093']]],
+  );
+  const notify = get('monitoring', 'allow-notifications').spec.egress as Loose[];
+  assert.deepEqual(
+    notify.map((r) => r.ports.map((p: Loose) => p.port)),
+    [['443']],
+  );
+});
+
 void test('Prometheus scrapes every other namespace, and node-exporter and the kubelet on node addresses', () => {
   const all = policies();
   const monitoring = all.find(
