@@ -49,12 +49,20 @@ const MAX_HISTORY_EVENTS = 5_000;
 export const EVENT_TIME_PATCH = 'alert-readings-by-event-time';
 /** Patch ID of transitions recorded by local activities (docs/reliability.md, "Alert storm"). */
 export const LOCAL_RECORD_PATCH = 'alert-transitions-local';
+/**
+ * Patch ID of escalation deadlines: a tier escalates when its time has passed since it began, however
+ * many readings arrived meanwhile. Before, each reading restarted the tier's timer, so a device that
+ * kept breaching (a reading a second) never escalated (found by the chaos run's Alertmanager).
+ */
+export const ESCALATION_DEADLINE_PATCH = 'alert-escalation-deadline';
 
 export interface DeviceAlertCarry {
   readonly state: AlertState;
   readonly sequence: number;
   readonly tier: number;
   readonly seen: string[];
+  /** When the current tier escalates (workflow time, ms), with escalation deadlines. */
+  readonly escalateAt?: number;
 }
 
 /** Event time, then event ID: every replay and every worker applies simultaneous readings alike. */
@@ -72,6 +80,8 @@ export async function deviceAlert(input: DeviceAlertInput, carry?: DeviceAlertCa
   let tier = carry?.tier ?? 0;
   // Decided once per run: a run that started before a patch replays, and continues, without it.
   const eventTime = patched(EVENT_TIME_PATCH);
+  const deadlines = patched(ESCALATION_DEADLINE_PATCH);
+  let escalateAt = carry?.escalateAt;
   const { recordAlertTransition } = patched(LOCAL_RECORD_PATCH) ? local : remote;
 
   setHandler(alertReadingSignal, (reading) => {
@@ -186,14 +196,23 @@ export async function deviceAlert(input: DeviceAlertInput, carry?: DeviceAlertCa
       continue;
     }
     if (workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
-      await continueAsNew<typeof deviceAlert>(input, { state: state!, sequence, tier, seen });
+      await continueAsNew<typeof deviceAlert>(input, { state: state!, sequence, tier, seen, escalateAt });
     }
     const escalating = state!.status === 'open' && tier < input.escalation.tiersMs.length;
-    const woke = escalating
-      ? await condition(() => pending.length > 0 || ack !== undefined, input.escalation.tiersMs[tier]!)
-      : (await condition(() => pending.length > 0 || (ack !== undefined && state!.status === 'open')), true);
+    let woke: boolean;
+    if (!escalating)
+      woke =
+        (await condition(() => pending.length > 0 || (ack !== undefined && state!.status === 'open')), true);
+    else if (deadlines) {
+      // The tier's deadline holds across readings: each one wakes the loop, none moves the deadline.
+      escalateAt ??= Date.now() + input.escalation.tiersMs[tier]!;
+      const left = escalateAt - Date.now();
+      woke = left > 0 && (await condition(() => pending.length > 0 || ack !== undefined, left));
+    } else
+      woke = await condition(() => pending.length > 0 || ack !== undefined, input.escalation.tiersMs[tier]!);
     if (!woke) {
       tier++;
+      escalateAt = undefined;
       state = { ...state!, level: tier };
       await record('escalated', state.lastValue);
     }

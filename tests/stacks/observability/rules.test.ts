@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dashboards, PROMETHEUS_DATASOURCE_UID } from '../../../stacks/observability/dashboards.js';
+import { metricNames } from '../../../stacks/observability/promql-metric-names.js';
 import { DEFAULT_THRESHOLDS, ruleGroups } from '../../../stacks/observability/rules.js';
 import { BRIDGE_METRICS, WORKER_METRICS } from '../../../workers/shared/metrics.js';
 import { BRIDGE_CONSUMER_GROUP } from '../../../workers/shared/topics.js';
@@ -25,7 +26,7 @@ void test('the required alerts exist', () => {
 
 void test('our own metrics in rules come from workers/shared/metrics.ts', () => {
   const ours = new Set<string>([...Object.values(BRIDGE_METRICS), ...Object.values(WORKER_METRICS)]);
-  const used = allExprs().flatMap((e) => e.match(/\bsensor_[a-z_]+/g) ?? []);
+  const used = allExprs().flatMap((e) => metricNames(e).filter((n) => n.startsWith('sensor_')));
   assert.ok(used.length > 0);
   // A histogram's series carry a suffix (_bucket, _sum, _count) on the exported name.
   const base = (m: string) => (ours.has(m) ? m : m.replace(/_(bucket|sum|count)$/, ''));
@@ -73,7 +74,7 @@ void test('dashboards: unique uids, the provisioned data source, our metrics fro
     for (const p of d.panels) {
       assert.equal(p.datasource.uid, PROMETHEUS_DATASOURCE_UID);
       for (const t of p.targets) {
-        for (const m of t.expr.match(/\bsensor_[a-z_]+/g) ?? []) {
+        for (const m of metricNames(t.expr).filter((n) => n.startsWith('sensor_'))) {
           assert.ok(ours.has(m.replace(/_bucket$/, '')), `${d.uid}/${p.title}: ${m}`);
         }
       }

@@ -94,6 +94,28 @@ test('no acknowledgement: one alert, escalated tier by tier, resolved when readi
   );
 });
 
+test('a device that keeps breaching still escalates: readings do not postpone a tier', async () => {
+  const device = `${id}-hot`;
+  await batch(device, [91]);
+  await eventually(
+    'alert raised',
+    async () => (await alertState(device).catch(() => undefined))?.status === 'open',
+  );
+  // Breaching readings well inside each tier's 1.5 s, for longer than both tiers: before deadlines,
+  // each one restarted the tier's timer and the alert never escalated.
+  const started = Date.now();
+  let gaps = 0;
+  let last = Date.now();
+  while (Date.now() - started < 2 * TIER_MS + 2_000) {
+    await batch(device, [92]);
+    gaps = Math.max(gaps, Date.now() - last);
+    last = Date.now();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(gaps < TIER_MS, `readings ${gaps} ms apart: too slow to show the timer was not restarted`);
+  assert.equal((await alertState(device)).level, 2, 'escalated through both tiers while readings arrived');
+});
+
 test('acknowledged alert stops escalating and resolves on normal readings', async () => {
   const device = `${id}-acked`;
   await batch(device, [95]);
