@@ -57,8 +57,10 @@ export class RunObservability {
         portEnvVar: config.observability.alertmanagerPort.envVar,
         alerting: LOCAL_ALERTING,
         webhookBase: webhook.url,
-        groupWait: '5s',
-        groupInterval: '10s',
+        // A local alert lives seconds: one that ended within a group's wait would page nobody, as
+        // Alertmanager intends for flapping, and the run could not show that its tier was reached.
+        groupWait: '0s',
+        groupInterval: '5s',
       });
       return new RunObservability(config, alertmanager, webhook);
     } catch (err) {

@@ -260,7 +260,7 @@ async function execute(
   await run.stopProcesses((name, code) => say(`${name}: stopped (exit ${code})`));
   say(`checking exactly-once over ${fmt(run.fleet.counts.valid)} valid events`);
   const verification = await run.verify({ say });
-  // Alertmanager holds a new group for its group_wait: the last escalations reach the webhook after it.
+  // Notifications reach the webhook a moment after Alertmanager receives the alerts.
   const notifications = await escalationsNotified(observability, verification.escalationLevels);
   const samples = supervisor.samples;
   const report: ChaosReport = {
