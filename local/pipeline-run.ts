@@ -330,7 +330,12 @@ export class PipelineRun {
 
   /** SIGTERM in reverse start order (bridge first, so nothing new starts while workers drain). */
   async stopProcesses(onStopped?: (name: string, code: number | null) => void): Promise<void> {
-    for (const p of [...this.processes.values()].reverse()) onStopped?.(p.name, await stopPipelineProcess(p));
+    // Not `onStopped?.(p.name, await stop(p))`: without a callback that skips its arguments, and the
+    // stop with them (the bench left its bridge and worker running that way).
+    for (const p of [...this.processes.values()].reverse()) {
+      const code = await stopPipelineProcess(p);
+      onStopped?.(p.name, code);
+    }
   }
 
   /**
