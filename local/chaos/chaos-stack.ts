@@ -98,33 +98,27 @@ export async function chaosStackDown(): Promise<void> {
   await stackDown();
 }
 
+/** The chaos instance's servers, the run's Prometheus and Alertmanager first: what a forced stop kills. */
+const CHAOS_DAEMONS = [
+  'alertmanager',
+  'prometheus',
+  'temporal-ui',
+  'temporal',
+  'kafka',
+  'pgbouncer',
+  'postgres',
+] as const;
+
 /** Second Ctrl-C: no clean shutdown, but never leave the chaos instance's servers behind. */
 export async function chaosStackKill(): Promise<void> {
   if (!chaosInstanceSelected()) return;
-  for (const server of [
-    'alertmanager',
-    'prometheus',
-    'temporal-ui',
-    'temporal',
-    'kafka',
-    'pgbouncer',
-    'postgres',
-  ] as const)
-    await killDaemon(server);
+  for (const server of CHAOS_DAEMONS) await killDaemon(server);
 }
 
 /** The same from a process 'exit' handler, where nothing asynchronous runs any more. */
 export function chaosStackKillSync(): void {
   if (!chaosInstanceSelected()) return;
-  for (const server of [
-    'alertmanager',
-    'prometheus',
-    'temporal-ui',
-    'temporal',
-    'kafka',
-    'pgbouncer',
-    'postgres',
-  ] as const) {
+  for (const server of CHAOS_DAEMONS) {
     const pid = daemonPid(server);
     if (pid === undefined) continue;
     try {
