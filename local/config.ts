@@ -129,7 +129,7 @@ export function loadStackConfig(env: NodeJS.ProcessEnv = stackEnv()): StackConfi
 }
 
 /** Who talks to the local broker: each service has its own SCRAM user, tools and tests use admin. */
-export type KafkaPrincipal = 'admin' | 'bridge' | 'worker';
+export type KafkaPrincipal = 'admin' | 'bridge' | 'worker' | 'lagReader';
 
 export interface ScramUser {
   readonly username: string;
@@ -144,6 +144,9 @@ export const LOCAL_KAFKA_USERS: Readonly<Record<KafkaPrincipal, ScramUser>> = {
   admin: { username: 'admin', password: 'admin-local-secret' },
   bridge: { username: 'ingest-bridge', password: 'ingest-bridge-local-secret' },
   worker: { username: 'sensor-worker', password: 'sensor-worker-local-secret' },
+  // KEDA's Kafka scaler reads the bridge's lag as this user: the name the stacks give it
+  // (stacks/pipeline.ts KAFKA_USERS.lagReader), so their TriggerAuthentication works here as written.
+  lagReader: { username: 'keda-lag-reader', password: 'keda-lag-reader-local-secret' },
 };
 
 export const LOCAL_KAFKA_SASL_MECHANISM = 'scram-sha-512' as const;

@@ -49,9 +49,9 @@ export async function ensureKafkaInstalled(): Promise<string> {
 
 /**
  * Marks storage formatted with the SCRAM users below; storage from before (PLAINTEXT) is formatted
- * again, since KRaft bootstraps SCRAM credentials only at format time.
+ * again, since KRaft bootstraps SCRAM credentials only at format time. v2: KEDA's lag reader added.
  */
-const STORAGE_AUTH_MARKER = 'scram-sha-512.v1';
+const STORAGE_AUTH_MARKER = 'scram-sha-512.v2';
 
 function brokerProperties(config: StackConfig, dataDir: string): string {
   const { port } = config.kafka.port;
@@ -134,7 +134,7 @@ export async function kafkaUp(config: StackConfig): Promise<void> {
   const logging = `-Dlog4j2.configurationFile=${log4jFile}`;
   const marker = join(dir, 'storage-auth');
   if (kafkaStorageOutdated()) {
-    progress('kafka: local storage predates SCRAM users; formatting it again (local data is discarded)');
+    progress('kafka: local storage predates its SCRAM users; formatting it again (local data is discarded)');
     rmSync(dataDir, { recursive: true, force: true });
   }
   if (!existsSync(join(dataDir, 'meta.properties'))) {
@@ -252,6 +252,17 @@ const SERVICE_ACLS: ReadonlyArray<{
     principal: LOCAL_KAFKA_USERS.worker.username,
     resourceType: AclResourceTypes.TOPIC,
     operations: [AclOperationTypes.READ, AclOperationTypes.WRITE, AclOperationTypes.DESCRIBE],
+  },
+  // KEDA's lag reader: offsets and the group's commits, nothing it could consume or write.
+  {
+    principal: LOCAL_KAFKA_USERS.lagReader.username,
+    resourceType: AclResourceTypes.TOPIC,
+    operations: [AclOperationTypes.DESCRIBE],
+  },
+  {
+    principal: LOCAL_KAFKA_USERS.lagReader.username,
+    resourceType: AclResourceTypes.GROUP,
+    operations: [AclOperationTypes.DESCRIBE],
   },
 ];
 

@@ -35,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 step "local stack: Postgres, Kafka, Temporal (a cold cache builds Temporal and fetches Kafka: several minutes)"
 npx tsx local/stack-cli.ts up
-step "pinned tools: helm, kubeconform, actionlint, promtool, prometheus, alertmanager, amtool, checkov, terraform kubernetes provider (cold: minutes)"
+step "pinned tools: helm, kubeconform, actionlint, promtool, prometheus, alertmanager, amtool, checkov, terraform kubernetes provider, KEDA scaler probe (cold: minutes)"
 npx tsx local/tools/install.ts
 step "Kubernetes API server with the operators' CRDs (cold: builds kube-apiserver)"
 npx tsx local/kube/cli.ts up

@@ -7,26 +7,20 @@
  * unaccepted finding fails, an acceptance that no longer matches anything fails too.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { parseAllDocuments, stringify } from 'yaml';
-import { KUBERNETES_VERSION } from '../../local/kube/versions.js';
+import { stringify } from 'yaml';
 import { repoRoot } from '../../local/lib/paths.js';
-import { run } from '../../local/lib/proc.js';
-import { ensureGoTool } from '../../local/tools/go.js';
 import { ensurePythonTool } from '../../local/tools/python.js';
+import { helmTemplate, OUR_CHARTS, renderOurReleases } from './lib/helm-render.js';
 import { scanManifests, type Finding, type ScanResult } from './lib/policy-scan.js';
 import { synthToTemp, type Synthesized } from './lib/synth.js';
 import { extractAll, type KubeObject } from './lib/tf-to-kube.js';
 import { ACCEPTED, acceptanceFor } from './policy-accepted.js';
 
-const OUR_CHARTS = ['ingest-bridge', 'sensor-worker'] as const;
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'ClusterIssuer']);
-
 let checkov: string;
-let helm: string;
 let synth: Synthesized;
 let dir: string;
 let result: ScanResult;
@@ -38,77 +32,25 @@ function writeObjects(file: string, objects: readonly KubeObject[]): void {
   writeFileSync(join(dir, file), objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
 }
 
-async function helmTemplate(
-  chart: string,
-  namespace: string,
-  valueArgs: readonly string[],
-): Promise<KubeObject[]> {
-  const output = await run(helm, [
-    'template',
-    chart === 'ingest-bridge' ? 'ingest-bridge' : 'sensor-worker',
-    join(repoRoot, 'charts', chart),
-    '--namespace',
-    namespace,
-    '--kube-version',
-    KUBERNETES_VERSION,
-    // The capabilities the stacks' clusters have (Prometheus Operator installed by the operators layer).
-    '--api-versions',
-    'monitoring.coreos.com/v1',
-    ...valueArgs,
-  ]);
-  const objects = parseAllDocuments(output)
-    .map((d) => d.toJS() as KubeObject | null)
-    .filter((o): o is KubeObject => o !== null && typeof o === 'object' && 'kind' in o);
-  // helm install puts namespaced objects that name none into the release namespace.
-  for (const o of objects) if (!CLUSTER_SCOPED.has(o.kind)) o.metadata.namespace ??= namespace;
-  return objects;
-}
-
 before(async () => {
-  [checkov, helm] = await Promise.all([ensurePythonTool('checkov'), ensureGoTool('helm')]);
+  checkov = await ensurePythonTool('checkov');
   synth = await synthToTemp();
   dir = mkdtempSync(join(tmpdir(), 'policy-manifests-'));
-  const values = mkdtempSync(join(tmpdir(), 'policy-values-'));
-  try {
-    for (const [name, stack] of synth.stacks) {
-      const { objects, errors } = extractAll(name, stack);
-      assert.deepEqual(errors, [], `${name}: objects that cannot be formed`);
-      writeObjects(
-        `stacks/${name}.yaml`,
-        objects.map((o) => o.object),
-      );
-      for (const [id, release] of Object.entries(stack.resource?.helm_release ?? {})) {
-        const chart = basename(String(release.chart));
-        if (
-          !(OUR_CHARTS as readonly string[]).includes(chart) ||
-          !existsSync(join(repoRoot, 'charts', chart))
-        ) {
-          unrendered.add(`${String(release.chart)} ${String(release.version ?? '')}`.trim());
-          continue;
-        }
-        const args: string[] = [];
-        for (const [i, doc] of ((release.values as string[] | undefined) ?? []).entries()) {
-          const file = join(values, `${name}-${id}-${i}.yaml`);
-          writeFileSync(file, doc);
-          args.push('-f', file);
-        }
-        writeObjects(
-          `releases/${name}-${id}.yaml`,
-          await helmTemplate(chart, String(release.namespace), args),
-        );
-      }
+  for (const [name, stack] of synth.stacks) {
+    const { objects, errors } = extractAll(name, stack);
+    assert.deepEqual(errors, [], `${name}: objects that cannot be formed`);
+    writeObjects(
+      `stacks/${name}.yaml`,
+      objects.map((o) => o.object),
+    );
+    for (const release of await renderOurReleases(stack, unrendered))
+      writeObjects(`releases/${name}-${release.id}.yaml`, release.objects);
+  }
+  for (const chart of OUR_CHARTS) {
+    const ci = join(repoRoot, 'charts', chart, 'ci');
+    for (const file of readdirSync(ci).filter((f) => /\.ya?ml$/.test(f))) {
+      writeObjects(`charts/${chart}-${file}`, await helmTemplate(chart, 'chart-ci', ['-f', join(ci, file)]));
     }
-    for (const chart of OUR_CHARTS) {
-      const ci = join(repoRoot, 'charts', chart, 'ci');
-      for (const file of readdirSync(ci).filter((f) => /\.ya?ml$/.test(f))) {
-        writeObjects(
-          `charts/${chart}-${file}`,
-          await helmTemplate(chart, 'chart-ci', ['-f', join(ci, file)]),
-        );
-      }
-    }
-  } finally {
-    rmSync(values, { recursive: true, force: true });
   }
   result = await scanManifests(checkov, dir);
 });

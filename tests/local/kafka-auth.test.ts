@@ -118,3 +118,39 @@ test('the bridge may consume its group and write the dead-letter topic', async (
     await consumer.disconnect();
   }
 });
+
+test("KEDA's lag reader may read offsets and the group's commits, but neither consume nor produce", async () => {
+  const kafka = new Kafka({ ...kafkaClientConfig(ep, 'lag-reader-acl', 'lagReader'), ...noRetry });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topics.sensorData);
+    assert.ok(ends.length > 0, 'the lag reader could not list the topic offsets');
+    const committed = await admin.fetchOffsets({
+      groupId: uniqueId('lag-reader'),
+      topics: [topics.sensorData],
+    });
+    assert.equal(committed.length, 1);
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    await assert.rejects(
+      producer.send({ topic: topics.sensorData, messages: [{ key: 'k', value: 'v' }] }),
+      /not authori[sz]ed/i,
+    );
+  } finally {
+    await producer.disconnect();
+  }
+  const reader = new KafkaRangeReader(kafka);
+  try {
+    await assert.rejects(
+      reader.read({ topic: topics.sensorData, partition: 0, firstOffset: '0', lastOffset: '0' }),
+      /not authori[sz]ed/i,
+    );
+  } finally {
+    await reader.close();
+  }
+});
