@@ -2,6 +2,7 @@
 import { loadBridgeConfig } from '../config.js';
 import { startProbeServer } from '../lib/http-server.js';
 import { applyDecodeBudget, createKafka } from '../lib/kafka-client.js';
+import { applyHeapGrowth } from '../lib/memory-budget.js';
 import { createLogger, errorFields } from '../lib/logger.js';
 import { connectTemporal } from '../lib/temporal-client.js';
 import { createBridgeMetrics } from './bridge-metrics.js';
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const config = loadBridgeConfig();
   log = createLogger('ingest-bridge', config.logLevel);
   applyDecodeBudget(config.memory);
+  applyHeapGrowth();
   const metrics = createBridgeMetrics();
   const { connection, client } = await connectTemporal(config.temporal);
   const bridge = new IngestBridge({

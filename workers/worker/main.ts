@@ -2,6 +2,7 @@
 import { loadWorkerConfig } from '../config.js';
 import { startProbeServer } from '../lib/http-server.js';
 import { applyDecodeBudget, createKafka } from '../lib/kafka-client.js';
+import { applyHeapGrowth } from '../lib/memory-budget.js';
 import { createLogger, errorFields } from '../lib/logger.js';
 import { connectTemporal } from '../lib/temporal-client.js';
 import { startSensorWorker } from './sensor-worker.js';
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
   const config = loadWorkerConfig();
   log = createLogger('sensor-worker', config.logLevel);
   applyDecodeBudget(config.memory);
+  applyHeapGrowth();
   const metrics = createWorkerMetrics();
   const { connection, client } = await connectTemporal(config.temporal);
   const running = await startSensorWorker({
