@@ -12,7 +12,7 @@ import {
 } from './shared/alert-rules.js';
 import { READING_NAMES } from './shared/events.js';
 import { METRICS_PORTS } from './shared/metrics.js';
-import { TASK_QUEUE, TEMPORAL_NAMESPACE } from './shared/temporal.js';
+import { DEFAULT_AUTHORIZATION_RETRY_MS, TASK_QUEUE, TEMPORAL_NAMESPACE } from './shared/temporal.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from './shared/topics.js';
 import { PRODUCER_CODECS, zstdCompressionAvailable, type ProducerCodec } from './lib/kafka-codecs.js';
 import { LOG_LEVELS, type Level } from './lib/logger.js';
@@ -114,6 +114,12 @@ export interface WorkerConfig extends CommonConfig {
    * Unset: DEFAULT_ALERT_SIGNAL_CONCURRENCY.
    */
   readonly alertSignalConcurrency?: number;
+  /**
+   * How long a batch whose effects Postgres or Kafka refuse for authorization (a revoked grant, an ACL
+   * or a rotated password not yet in place) is retried before it is parked (AUTHORIZATION_RETRY_MS).
+   * Unset: DEFAULT_AUTHORIZATION_RETRY_MS.
+   */
+  readonly authorizationRetryMs?: number;
   /**
    * Workflow tasks, and local activities, in flight at once on the alert task queue
    * (ALERT_WORKER_SLOTS): the share of the worker an alert storm can take. Unset: DEFAULT_ALERT_WORKER_SLOTS.
@@ -417,6 +423,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     maxConcurrentLocalActivities: int(env, 'WORKER_MAX_LOCAL_ACTIVITIES', 8, 1, 10_000),
     alertSignalConcurrency: int(env, 'ALERT_SIGNAL_CONCURRENCY', DEFAULT_ALERT_SIGNAL_CONCURRENCY, 1, 1000),
     alertWorkerSlots: int(env, 'ALERT_WORKER_SLOTS', DEFAULT_ALERT_WORKER_SLOTS, 1, 1000),
+    authorizationRetryMs: int(env, 'AUTHORIZATION_RETRY_MS', DEFAULT_AUTHORIZATION_RETRY_MS, 0, 86_400_000),
     // Below the batch workflow's 120 s local-activity timeout, with room for the rest of the batch.
     rangeReadWaitMs: int(env, 'RANGE_READ_WAIT_MS', 30_000, 0, 60_000),
     sdkMetricsPort: env.TEMPORAL_SDK_METRICS_PORT

@@ -2,7 +2,6 @@
  * createActivities(deps): every activity of the pipeline, bound to the clients it needs. Tests pass
  * real clients pointed at the local servers; the worker passes the production ones.
  */
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Producer } from 'kafkajs';
 import type { Pool } from 'pg';
@@ -14,7 +13,9 @@ import type { ParkReason } from '../shared/temporal.js';
 import { recordAlertTransition, signalAlerts } from './alerts.js';
 import { pruneLedgerChunk } from './ledger-retention.js';
 import { processRange } from './process-range.js';
-import { PERMANENT_FAILURE, type SensorActivities } from '../shared/activity-contract.js';
+import type { SensorActivities } from '../shared/activity-contract.js';
+import { DEFAULT_AUTHORIZATION_RETRY_MS } from '../shared/temporal.js';
+import { classify } from './failure-class.js';
 
 export interface ActivityTopics {
   readonly processed: string;
@@ -50,26 +51,8 @@ export interface ActivityDeps {
   readonly onAlertTransition?: (transition: string) => void;
   /** Alertmanager's base URL (ALERTMANAGER_URL); unset: transitions go to the alerts topic only. */
   readonly alertmanagerUrl?: string;
-}
-
-/** Postgres error classes that no retry can fix: the data, not the moment, is wrong. */
-const PERMANENT_SQLSTATE_CLASSES = ['22', '23', '42'];
-
-/** Rethrows `err`, as a non-retryable PermanentFailure when no retry can fix it. */
-export function classify(err: unknown): never {
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && PERMANENT_SQLSTATE_CLASSES.includes(code.slice(0, 2))) {
-    throw ApplicationFailure.nonRetryable(`${(err as Error).message} (SQLSTATE ${code})`, PERMANENT_FAILURE);
-  }
-  const kafkaType = (err as { type?: unknown }).type;
-  if (
-    kafkaType === 'MESSAGE_TOO_LARGE' ||
-    kafkaType === 'TOPIC_AUTHORIZATION_FAILED' ||
-    kafkaType === 'INVALID_RECORD'
-  ) {
-    throw ApplicationFailure.nonRetryable(`${(err as Error).message} (${kafkaType})`, PERMANENT_FAILURE);
-  }
-  throw err;
+  /** How long a refused authorization is retried before the batch is parked (AUTHORIZATION_RETRY_MS). */
+  readonly authorizationRetryMs?: number;
 }
 
 export function createActivities(deps: ActivityDeps): SensorActivities {
@@ -88,7 +71,7 @@ export function createActivities(deps: ActivityDeps): SensorActivities {
             processedTopic: deps.topics.processed,
             deadLetterTopic: deps.topics.deadLetter,
             parkingTopic: deps.topics.parking,
-            permanent: classify,
+            permanent: (err) => classify(err, deps.authorizationRetryMs ?? DEFAULT_AUTHORIZATION_RETRY_MS),
           },
           input,
         );

@@ -163,3 +163,9 @@ export interface AlertState {
 export const alertReadingSignal = defineSignal<[AlertReading]>('alertReading');
 export const acknowledgeSignal = defineSignal<[Acknowledgement]>('acknowledge');
 export const alertStateQuery = defineQuery<AlertState>('alertState');
+
+/**
+ * How long a batch whose effects are refused for authorization is retried before it is parked, by
+ * default (AUTHORIZATION_RETRY_MS): a grant, an ACL or a rotated credential takes minutes to land.
+ */
+export const DEFAULT_AUTHORIZATION_RETRY_MS = 10 * 60_000;

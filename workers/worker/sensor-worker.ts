@@ -92,6 +92,7 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
     topics: config.topics,
     escalation: config.escalation,
     alertSignalConcurrency: config.alertSignalConcurrency ?? DEFAULT_ALERT_SIGNAL_CONCURRENCY,
+    authorizationRetryMs: config.authorizationRetryMs,
     rangeMemory: new MemoryGate(config.memory.rangesInFlightBytes),
     processedPartitions: async () => {
       if (processedPartitions === undefined) {
