@@ -34,6 +34,7 @@ export class OperatorsStack extends TerraformStack {
     const { adoptExistingCrds } = config.operators;
     new NamespaceIsolation(this, 'isolation', {
       namespaces: ns.names,
+      apiServerCidrs: config.kubernetes.apiServerCidrs,
       // The instances reach the object store to archive WAL, and to read a backup when restoring.
       postgresBackupEgress:
         config.postgres.backup.method === 'barmanCloudPlugin' || config.postgres.restore !== undefined,

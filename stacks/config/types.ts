@@ -270,7 +270,16 @@ export interface OperatorsConfig {
 /** A validated environment: everything the stacks need, nothing read later. */
 export interface EnvironmentConfig {
   readonly name: EnvironmentName;
-  readonly kubernetes: { readonly configPath: string; readonly context?: string };
+  readonly kubernetes: {
+    readonly configPath: string;
+    readonly context?: string;
+    /**
+     * Where the cluster's API server is, as pods and webhooks see it: egress to it and the webhooks'
+     * ingress from it are limited to these CIDRs. Unset: any address, on the API and webhook ports
+     * only (managed control planes whose address is not fixed need that).
+     */
+    readonly apiServerCidrs?: readonly string[];
+  };
   readonly backend: BackendConfig;
   readonly namespaces: NamespacesConfig;
   readonly operators: OperatorsConfig;

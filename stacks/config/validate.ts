@@ -34,7 +34,7 @@ export class ConfigError extends Error {
  * that only variants no committed file uses, or optional fields, carry.
  */
 const OPTIONAL_KEYS = {
-  kubernetes: { context: '' },
+  kubernetes: { context: '', apiServerCidrs: '' },
   backend: { dir: '', bucket: '', region: '', keyPrefix: '', prefix: '' },
   postgres: {
     backup: {

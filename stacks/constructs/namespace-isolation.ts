@@ -30,8 +30,9 @@ const DEFAULTS = {
 export interface NamespaceIsolationProps {
   readonly namespaces: NamespacesConfig;
   /**
-   * CIDRs of the API server endpoints, for egress of the pods that call it.
-   * @default ['0.0.0.0/0'] (API ports only)
+   * CIDRs of the API server endpoints: egress of the pods that call it, ingress of the webhooks it
+   * calls (config `kubernetes.apiServerCidrs`).
+   * @default ['0.0.0.0/0'] (API and webhook ports only)
    * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/#targeting-a-range-of-ports
    */
   readonly apiServerCidrs?: readonly string[];
@@ -66,7 +67,7 @@ export class NamespaceIsolation extends Construct {
 
   constructor(scope: Construct, id: string, props: NamespaceIsolationProps) {
     super(scope, id);
-    const p = { ...DEFAULTS, ...props };
+    const p = { ...DEFAULTS, ...props, apiServerCidrs: props.apiServerCidrs ?? DEFAULTS.apiServerCidrs };
     const ns = p.namespaces;
     const dependsOn = [...(p.dependsOn ?? [])];
     const policies: Record<string, string[]> = {};
@@ -146,7 +147,8 @@ export class NamespaceIsolation extends Construct {
     // and Temporal for scaling signals).
     policy(ns.operators, 'allow-api-server', {
       egress: [{ peers: [apiServer], ports: p.apiServerPorts }],
-      ingress: [{ peers: [anywhere], ports: p.webhookPorts }],
+      // Webhooks and the KEDA metrics API are called by the API server only.
+      ingress: [{ peers: [apiServer], ports: p.webhookPorts }],
     });
     policy(ns.operators, 'allow-to-managed', {
       egress: [{ peers: [ns.kafka, ns.postgres, ns.temporal, ns.pipeline].map(inNamespace) }],
@@ -168,7 +170,7 @@ export class NamespaceIsolation extends Construct {
         { peers: [anywhere], ports: p.nodeScrapePorts },
         { peers: [apiServer], ports: p.apiServerPorts },
       ],
-      ingress: [{ peers: [anywhere], ports: p.webhookPorts }],
+      ingress: [{ peers: [apiServer], ports: p.webhookPorts }],
     });
     // Data plane: Kafka's entity operator and CNPG's instance manager watch the API.
     policy(ns.kafka, 'allow-api-server', { egress: [{ peers: [apiServer], ports: p.apiServerPorts }] });

@@ -271,3 +271,40 @@ for (const chart of CHARTS) {
     }
   });
 }
+
+interface EgressRule {
+  to?: {
+    namespaceSelector?: unknown;
+    podSelector?: { matchLabels?: Record<string, string> };
+    ipBlock?: unknown;
+  }[];
+  ports?: { port: number | string; protocol: string }[];
+}
+
+for (const chart of CHARTS) {
+  void test(`${chart}: every egress rule of the pod's NetworkPolicy names its peers, and DNS goes to the cluster DNS pods only`, async () => {
+    let checked = 0;
+    for (const values of valueSets(chart)) {
+      const { ok, output } = await template(chart, ['-f', join(chartDir(chart), 'ci', values)]);
+      assert.ok(ok, output);
+      const policy = parseAllDocuments(output)
+        .map((d) => d.toJS() as { kind?: string; spec?: { egress?: EgressRule[] } })
+        .find((o) => o?.kind === 'NetworkPolicy');
+      if (!policy) continue;
+      const egress = policy.spec?.egress ?? [];
+      // A rule without `to` allows its ports to every address, in and out of the cluster.
+      for (const rule of egress)
+        assert.ok(rule.to && rule.to.length > 0, `${values}: ${JSON.stringify(rule)}`);
+      const dns = egress.filter((r) => r.ports?.some((p) => String(p.port) === '53'));
+      assert.equal(dns.length, 1, `${values}: one DNS rule`);
+      assert.deepEqual(dns[0]!.to, [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        },
+      ]);
+      checked++;
+    }
+    assert.ok(checked > 0, 'no ci value set renders the NetworkPolicy');
+  });
+}

@@ -4,6 +4,10 @@
 import { ENVIRONMENT_NAMES, type EnvironmentConfig } from '../types.js';
 import { DNS_LABEL, type Checker } from './checker.js';
 
+/** An IPv4 or IPv6 CIDR (address/prefix). */
+const CIDR =
+  /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\/(?:3[0-2]|[12]?\d)|[0-9a-fA-F:]*:[0-9a-fA-F:.]*\/(?:12[0-8]|1[01]\d|[1-9]?\d))$/;
+
 export function checkCluster(c: Checker, config: EnvironmentConfig): void {
   const env = config.name;
   c.rule(
@@ -17,6 +21,17 @@ export function checkCluster(c: Checker, config: EnvironmentConfig): void {
   c.text('kubernetes.configPath', config.kubernetes.configPath, 'a kubeconfig path');
   if (config.kubernetes.context !== undefined) {
     c.text('kubernetes.context', config.kubernetes.context, 'a kubeconfig context name');
+  }
+
+  const cidrs = config.kubernetes.apiServerCidrs;
+  if (cidrs !== undefined) {
+    const list: unknown[] = Array.isArray(cidrs) ? cidrs : [];
+    const bad = list.filter((cidr) => typeof cidr !== 'string' || !CIDR.test(cidr));
+    c.rule(
+      list.length > 0 && bad.length === 0,
+      `'kubernetes.apiServerCidrs' (${JSON.stringify(cidrs)}) must be a non-empty list of CIDRs such as 10.0.0.1/32` +
+        (bad.length > 0 ? `: ${bad.map((b) => JSON.stringify(b)).join(', ')} is not one` : ''),
+    );
   }
 
   const adopt = config.operators.adoptExistingCrds;

@@ -433,6 +433,18 @@ const CASES: readonly Case[] = [
 
   // Empty strings
   field('dev', 'kubernetes.configPath', '', /'kubernetes\.configPath' \(""\) must be a non-empty string/),
+  field(
+    'prod',
+    'kubernetes.apiServerCidrs',
+    ['10.0.0.1'],
+    /'kubernetes\.apiServerCidrs' \(\["10\.0\.0\.1"\]\) must be a non-empty list of CIDRs such as 10\.0\.0\.1\/32: "10\.0\.0\.1" is not one/,
+  ),
+  field(
+    'prod',
+    'kubernetes.apiServerCidrs',
+    [],
+    /'kubernetes\.apiServerCidrs' \(\[\]\) must be a non-empty list of CIDRs/,
+  ),
   field('dev', 'pipeline.image.tag', '', /'pipeline\.image\.tag' \(""\) must be an OCI image tag/),
   field('staging', 'backend.keyPrefix', '', /'backend\.keyPrefix' \(""\) must be a non-empty string/),
   field('dev', 'kafka.rackTopologyKey', '', /'kafka\.rackTopologyKey' \(""\) must be a node label key/),

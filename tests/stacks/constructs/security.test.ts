@@ -21,8 +21,10 @@ interface Policy {
   spec: Loose;
 }
 
-function policies(backup = false): Policy[] {
-  const json = synth((s) => new NamespaceIsolation(s, 'iso', { namespaces, postgresBackupEgress: backup }));
+function policies(backup = false, apiServerCidrs?: readonly string[]): Policy[] {
+  const json = synth(
+    (s) => new NamespaceIsolation(s, 'iso', { namespaces, postgresBackupEgress: backup, apiServerCidrs }),
+  );
   return resources(json, 'kubernetes_network_policy_v1') as unknown as Policy[];
 }
 
@@ -173,4 +175,21 @@ void test('cert-manager: pinned chart, its CRDs applied by the stacks (kept by H
   assert.ok(crds.some((c) => c.metadata.name === 'certificates.cert-manager.io'));
   for (const c of crds) assert.equal(c.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
   assert.match(r.values[0], /clusterResourceNamespace: operators/);
+});
+
+void test("webhooks and the KEDA metrics API accept calls from the API server's CIDRs only, which the environment sets", () => {
+  const webhookIngress = (all: Policy[]) =>
+    all
+      .filter((p) => p.spec.ingress?.some((r: Loose) => r.ports?.some((port: Loose) => port.port === '9443')))
+      .map((p) => [`${p.metadata.namespace}/${p.metadata.name}`, peersOf(p.spec.ingress, 'from')])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  assert.deepEqual(webhookIngress(policies(false, ['10.0.0.1/32'])), [
+    ['monitoring/allow-scrape-and-api', ['10.0.0.1/32']],
+    ['operators/allow-api-server', ['10.0.0.1/32']],
+  ]);
+  // Unset: any address, as before, on the webhook ports only (a managed control plane's address moves).
+  assert.deepEqual(webhookIngress(policies()), [
+    ['monitoring/allow-scrape-and-api', ['0.0.0.0/0']],
+    ['operators/allow-api-server', ['0.0.0.0/0']],
+  ]);
 });
