@@ -1,5 +1,7 @@
-import type { ITerraformDependable } from 'cdktf';
+import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1/index.js';
+import { Fn, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { MANAGED_LABELS } from '../lib/kube-manifest.js';
 import { operatorCrds } from '../lib/operator-crds.js';
 import { OPERATOR_PINS, type OperatorPin } from '../lib/operator-pins.js';
 import { OperatorRelease } from './operator-release.js';
@@ -78,14 +80,23 @@ export interface KubePrometheusStackProps {
    * receivers' URLs and keys from (mounted at /etc/alertmanager/secrets/<name>).
    */
   readonly alertmanager?: { readonly config: Record<string, unknown>; readonly secrets: readonly string[] };
+  /**
+   * Grafana's admin password, generated once at apply (`uuid()`, then ignored). A function for tests.
+   * @default Terraform's `uuid()`: the value exists only in state and in the Secret
+   */
+  readonly generatePassword?: () => string;
   /** @default [] */
   readonly dependsOn?: readonly ITerraformDependable[];
 }
 
+/** The Secret Grafana's admin credentials come from (keys admin-user, admin-password). */
+export const GRAFANA_ADMIN_SECRET = 'grafana-admin';
+
 /**
  * Prometheus Operator, Prometheus, Alertmanager and Grafana, configured to select every
  * ServiceMonitor, PodMonitor and PrometheusRule in every namespace (not only those labelled with the
- * release), and to load dashboards from labelled ConfigMaps in every namespace.
+ * release), and to load dashboards from labelled ConfigMaps of its own namespace; Grafana's admin password is
+ * generated into a Secret.
  *
  * @example
  * const kps = new KubePrometheusStack(this, 'kps', { retention: '7d', nodeExporterNamespace: 'monitoring-node-exporter' });
@@ -118,8 +129,18 @@ export class KubePrometheusStack extends Construct {
       podMonitorNamespaceSelector: {},
       ruleNamespaceSelector: {},
     };
+    // Grafana's admin credentials: generated once, never the chart's default password. Read them
+    // with `kubectl -n <monitoring> get secret grafana-admin` (docs/operations.md).
+    const grafanaAdmin = new SecretV1(this, 'grafana-admin', {
+      metadata: { name: GRAFANA_ADMIN_SECRET, namespace: p.namespace, labels: { ...MANAGED_LABELS } },
+      type: 'Opaque',
+      data: { 'admin-user': 'admin', 'admin-password': (p.generatePassword ?? (() => Fn.uuid()))() },
+      lifecycle: { ignoreChanges: ['data'] },
+      dependsOn: [...(p.dependsOn ?? [])],
+    });
     this.release = new OperatorRelease(this, 'chart', {
       ...p,
+      dependsOn: [...(p.dependsOn ?? []), grafanaAdmin],
       ...p.pin,
       crds: operatorCrds('prometheus-operator', p.pin.appVersion),
       values: {
@@ -138,12 +159,19 @@ export class KubePrometheusStack extends Construct {
           // Restricted-compliant; Grafana writes only to its data volume and /tmp.
           securityContext: RESTRICTED_POD,
           containerSecurityContext: RESTRICTED_CONTAINER,
+          admin: {
+            existingSecret: GRAFANA_ADMIN_SECRET,
+            userKey: 'admin-user',
+            passwordKey: 'admin-password',
+          },
+          // The dashboards' ConfigMaps live in this namespace (GrafanaDashboards): the sidecar reads
+          // it alone, with a Role, not a ClusterRole that could read every Secret (the CA key's too).
+          rbac: { namespaced: true },
           sidecar: {
             dashboards: {
               enabled: true,
               label: this.discovery.dashboardLabel.key,
               labelValue: this.discovery.dashboardLabel.value,
-              searchNamespace: 'ALL',
             },
           },
         },

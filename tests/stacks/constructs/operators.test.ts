@@ -111,7 +111,9 @@ void test('kube-prometheus-stack selects every monitor and rule, and loads label
   }
   assert.equal(spec.retention, '7d');
   assert.equal(values.grafana.sidecar.dashboards.label, kps!.discovery.dashboardLabel.key);
-  assert.equal(values.grafana.sidecar.dashboards.searchNamespace, 'ALL');
+  // The dashboards are in Grafana's namespace: no cluster-wide search, no ClusterRole reading Secrets.
+  assert.equal(values.grafana.sidecar.dashboards.searchNamespace, undefined);
+  assert.equal(values.grafana.rbac.namespaced, true);
   // node-exporter alone leaves the restricted monitoring namespace.
   assert.equal(values['prometheus-node-exporter'].namespaceOverride, 'mon-host');
   assert.equal(values.grafana.containerSecurityContext.readOnlyRootFilesystem, true);
@@ -123,6 +125,33 @@ void test('kube-prometheus-stack selects every monitor and rule, and loads label
       ),
     /'retention' \("2 weeks"\) must be a Prometheus duration/,
   );
+});
+
+void test("Grafana's admin credentials come from a Secret generated at apply, never the chart's default", () => {
+  const json = synth(
+    (s) =>
+      new KubePrometheusStack(s, 'o', {
+        namespace: 'mon',
+        nodeExporterNamespace: 'mon-host',
+        generatePassword: () => 'generated',
+      }),
+  );
+  const r = only(resources(json, 'helm_release'), 'helm_release') as Release;
+  const grafana = parse(r.values[0]!).grafana as Loose;
+  const secret = only(resources(json, 'kubernetes_secret_v1'), 'kubernetes_secret_v1') as Loose;
+  assert.equal(secret.metadata.namespace, 'mon');
+  assert.deepEqual(grafana.admin, {
+    existingSecret: secret.metadata.name,
+    userKey: 'admin-user',
+    passwordKey: 'admin-password',
+  });
+  assert.deepEqual(secret.data, { 'admin-user': 'admin', 'admin-password': 'generated' });
+  assert.deepEqual(secret.lifecycle.ignore_changes, ['data'], 'a later plan must not rotate it');
+  assert.ok(
+    (r.depends_on as string[]).some((d) => d.startsWith('kubernetes_secret_v1.')),
+    'the release waits for the Secret',
+  );
+  assert.equal(grafana.adminPassword, undefined);
 });
 
 void test('namespaces: restricted enforced on every platform namespace, node-exporter alone privileged', () => {
