@@ -93,6 +93,7 @@ export class PlatformStack extends TerraformStack {
       ],
       imageName: config.postgres.imageName,
       instances: config.postgres.instances,
+      synchronousStandbys: config.postgres.synchronousStandbys,
       storageSize: config.postgres.storageSize,
       walStorageSize: config.postgres.walStorageSize,
       maxConnections: config.postgres.maxConnections,

@@ -63,6 +63,8 @@ export const dev: EnvironmentConfig = buildEnvironment(devSizing, {
     // Pinned, so that an operator bump never restarts the databases unseen (docs/upgrades.md).
     imageName: 'ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie',
     pooler: { imageName: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1' },
+    // One instance: nothing to wait for, and nothing to fail over to.
+    synchronousStandbys: 0,
     backup: { method: 'none' },
   },
   temporal: { version: '1.31.2', webReplicas: 1 },

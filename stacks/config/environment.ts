@@ -41,6 +41,8 @@ export interface EnvironmentChoices {
     /** Postgres and PgBouncer images, each with its tag: pinned (docs/upgrades.md). */
     readonly imageName: string;
     readonly pooler: { readonly imageName: string };
+    /** Standbys each commit waits for (CNPG synchronous replication); 0: asynchronous. */
+    readonly synchronousStandbys: number;
     readonly backup: PostgresConfig['backup'];
     readonly restore?: PostgresConfig['restore'];
   };
@@ -94,6 +96,7 @@ export function buildEnvironment(sizing: SizingInputs, choices: EnvironmentChoic
       clusterName: 'sensor-pg',
       imageName: choices.postgres.imageName,
       instances: sized.postgres.instances.value,
+      synchronousStandbys: choices.postgres.synchronousStandbys,
       storageSize: sized.postgres.storageSize.value,
       walStorageSize: sized.postgres.walStorageSize.value,
       maxConnections: sized.postgres.maxConnections.value,

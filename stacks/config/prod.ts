@@ -57,6 +57,8 @@ export const prod: EnvironmentConfig = buildEnvironment(prodSizing, {
     // Pinned, so that an operator bump never restarts the databases unseen (docs/upgrades.md).
     imageName: 'ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie',
     pooler: { imageName: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1' },
+    // A committed batch survives the primary's loss: one standby confirms each commit.
+    synchronousStandbys: 1,
     backup: {
       method: 'barmanCloudPlugin',
       objectStoreName: 'sensor-pg-backups',

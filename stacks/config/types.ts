@@ -117,6 +117,12 @@ export interface PostgresConfig {
   readonly imageName: string;
   /** Postgres instances (1 primary + n-1 replicas). */
   readonly instances: number;
+  /**
+   * Standbys that confirm each commit before it returns (CNPG `postgresql.synchronous`, quorum,
+   * durability required, failover quorum on): a committed batch survives the primary's loss
+   * (docs/reliability.md, "Failover"). 0: asynchronous, allowed in dev only.
+   */
+  readonly synchronousStandbys: number;
   /** Data volume per instance, a Kubernetes quantity. */
   readonly storageSize: string;
   /** WAL volume per instance, a Kubernetes quantity. */

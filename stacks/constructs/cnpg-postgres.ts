@@ -60,6 +60,12 @@ export interface CnpgPostgresProps {
   readonly imageName?: string;
   /** @default 3 */
   readonly instances?: number;
+  /**
+   * Standbys that confirm each commit (quorum: any of them), with durability required: commits wait
+   * rather than run unreplicated, and a failover promotes only a standby holding every commit.
+   * @default 0 (asynchronous)
+   */
+  readonly synchronousStandbys?: number;
   /** @default '100Gi' */
   readonly storageSize?: string;
   /** @default '20Gi' */
@@ -239,6 +245,16 @@ export class CnpgPostgres extends Construct {
           primaryUpdateStrategy: 'unsupervised',
           postgresql: {
             parameters: { max_connections: String(p.maxConnections), ...p.parameters },
+            ...(p.synchronousStandbys
+              ? {
+                  synchronous: {
+                    method: 'any',
+                    number: p.synchronousStandbys,
+                    dataDurability: 'required',
+                    failoverQuorum: true,
+                  },
+                }
+              : {}),
             // After CNPG's fixed rules (replication and pooler certificates, local socket): each role
             // only to its own databases and only over TLS; then reject, ahead of CNPG's default rule.
             pg_hba: [

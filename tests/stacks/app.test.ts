@@ -159,6 +159,26 @@ void test('prod pipeline: bridge scales up to the partition count of sensor-data
   assert.ok(so.spec.maxReplicaCount <= topic.spec.partitions);
 });
 
+void test('staging and prod commit through a synchronous standby with durability required; dev may not', () => {
+  const synchronous = (env: string) =>
+    Object.values(stackJson(`platform-${env}`).resource!.kubernetes_manifest!)
+      .map(
+        (r) =>
+          r.manifest as { kind: string; spec: { instances: number; postgresql: { synchronous?: unknown } } },
+      )
+      .find((m) => m.kind === 'Cluster')!.spec;
+  for (const env of ['staging', 'prod']) {
+    const spec = synchronous(env);
+    assert.deepEqual(
+      spec.postgresql.synchronous,
+      { method: 'any', number: 1, dataDurability: 'required', failoverQuorum: true },
+      env,
+    );
+    assert.ok(spec.instances >= 2, `${env}: a synchronous standby needs a second instance`);
+  }
+  assert.equal(synchronous('dev').postgresql.synchronous, undefined);
+});
+
 void test('pipeline layer refuses a platform without credentials for the application database', () => {
   const app = new App();
   assert.throws(

@@ -21,6 +21,15 @@ export function checkPostgres(c: Checker, config: EnvironmentConfig): void {
     env === 'dev' || p.instances >= 2,
     `'postgres.instances' (${p.instances}) must be >= 2 outside dev: a single instance has no failover`,
   );
+  c.int('postgres.synchronousStandbys', p.synchronousStandbys, 0, 8);
+  c.rule(
+    env === 'dev' || p.synchronousStandbys >= 1,
+    `'postgres.synchronousStandbys' (${p.synchronousStandbys}) must be >= 1 outside dev: an asynchronous standby promoted after a failover lacks batches that were committed, published and completed`,
+  );
+  c.rule(
+    !(p.synchronousStandbys >= p.instances),
+    `'postgres.synchronousStandbys' (${p.synchronousStandbys}) must be below 'postgres.instances' (${p.instances}): with durability required, a commit waits for that many standbys, and the primary is not one`,
+  );
   c.bytes('postgres.storageSize', p.storageSize);
   c.bytes('postgres.walStorageSize', p.walStorageSize);
   c.cpu('postgres.cpu', p.cpu);

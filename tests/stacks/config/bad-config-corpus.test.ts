@@ -434,6 +434,18 @@ const CASES: readonly Case[] = [
   // Empty strings
   field('dev', 'kubernetes.configPath', '', /'kubernetes\.configPath' \(""\) must be a non-empty string/),
   field(
+    'staging',
+    'postgres.synchronousStandbys',
+    0,
+    /'postgres\.synchronousStandbys' \(0\) must be >= 1 outside dev/,
+  ),
+  field(
+    'staging',
+    'postgres.synchronousStandbys',
+    3,
+    /'postgres\.synchronousStandbys' \(3\) must be below 'postgres\.instances' \(3\)/,
+  ),
+  field(
     'prod',
     'kubernetes.apiServerCidrs',
     ['10.0.0.1'],
