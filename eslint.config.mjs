@@ -46,7 +46,10 @@ export default tseslint.config(
               group: ['kafkajs', 'pg', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'],
               message: 'Workflows do no I/O: use activities.',
             },
-            { group: ['**/activities/*', '!**/activities/types.js'], message: 'Import activity types only.' },
+            {
+              group: ['**/activities/*'],
+              message: 'Workflows take activity types from shared/activity-contract.ts, never activity code.',
+            },
           ],
         },
       ],
