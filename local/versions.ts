@@ -1,3 +1,5 @@
+import { TEMPORAL_UI_VERSION } from '../stacks/lib/operator-pins.js';
+
 /**
  * The one file that pins what the local stack runs. Each pin matches what the cluster runs,
  * so a test that passes here exercises the same server versions as production.
@@ -13,7 +15,7 @@ export const VERSIONS = {
   /** github.com/temporalio/cli: admin tool (namespace create/describe, workflow show). */
   temporalCli: '1.5.1',
   /** github.com/temporalio/ui-server/v2: the Temporal Web UI (its built assets ship in the module). */
-  temporalUi: '2.58.1',
+  temporalUi: TEMPORAL_UI_VERSION,
 } as const;
 
 /** Go toolchain that the UI server's module asks for (go.mod `go 1.26.10`); fetched as a module. */

@@ -6,6 +6,7 @@ import type { TemporalService } from '../config/types.js';
 import type { CertificateIssuer, PostgresConnection, TemporalConnection } from '../lib/connections.js';
 import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
 import { MANAGED_LABELS } from '../lib/kube-manifest.js';
+import { TEMPORAL_UI_VERSION } from '../lib/operator-pins.js';
 import { TlsCertificate } from './tls-certificate.js';
 
 /** Temporal chart 1.6.0 = server 1.31.2 (temporalio/helm-charts, charts/temporal/Chart.yaml). */
@@ -247,6 +248,8 @@ export class TemporalServer extends Construct {
       },
       web: {
         enabled: p.webReplicas > 0,
+        // The UI the local stack runs and its tests see, not the chart's default.
+        image: { repository: 'temporalio/ui', tag: TEMPORAL_UI_VERSION },
         replicaCount: Math.max(p.webReplicas, 1),
         tls: {
           enabled: true,

@@ -17,6 +17,13 @@ export interface OperatorPin extends ChartPin {
   readonly appVersion: string;
 }
 
+/**
+ * The Temporal Web UI image the cluster runs (temporalio/ui), the same release the local stack builds
+ * from github.com/temporalio/ui-server/v2 (local/versions.ts reads it here). The Temporal chart's own
+ * default is older.
+ */
+export const TEMPORAL_UI_VERSION = '2.58.1';
+
 export const OPERATOR_PINS = {
   /** Strimzi 1.2.0: serves kafka.strimzi.io/v1, supports Kafka 4.3.1 (strimzi/strimzi-kafka-operator tag 1.2.0). */
   strimzi: {

@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { TemporalServer, type TemporalServerProps } from '../../../stacks/constructs/temporal-server.js';
 import type { PostgresConnection } from '../../../stacks/lib/connections.js';
 import { TEMPORAL_NAMESPACE } from '../../../workers/shared/temporal.js';
+import { VERSIONS } from '../../../local/versions.js';
 import { manifests, only, resources, synth } from '../helpers.js';
 
 const database: PostgresConnection = {
@@ -78,6 +79,8 @@ void test('schema job as a pre-upgrade Helm hook (done before the servers roll),
   assert.equal(values.server.matching.replicaCount, 3);
   assert.equal(values.server.metrics.serviceMonitor.enabled, true);
   assert.equal(values.web.enabled, true);
+  // The UI the local stack runs (local/versions.ts), so what its tests see is what operators get.
+  assert.deepEqual(values.web.image, { repository: 'temporalio/ui', tag: VERSIONS.temporalUi });
   // Reached by port-forward only (docs/operations.md): no Ingress, no LoadBalancer or NodePort.
   assert.ok(!values.web.ingress?.enabled, 'the Web UI has no Ingress');
   assert.ok(
