@@ -1,5 +1,9 @@
-import { synthAll } from './app.js';
-import { synthOutdir } from './config/load.js';
+/**
+ * `cdktf synth` entry point. The stacks are loaded inside the `try`: the environments are sized when
+ * their modules load, and a calibration or sizing mistake must reach the user as one line naming the
+ * field, not as a stack trace.
+ */
+import { synthOutdir } from './config/paths.js';
 import { ConfigError } from './config/validate.js';
 import { CalibrationError } from './capacity/calibration.js';
 import { SizingError } from './capacity/model.js';
@@ -8,6 +12,7 @@ import { CrdsNotFetchedError } from './lib/crd-cache.js';
 // Context (e.g. `environments`, `overrides`) reaches the App through the cdktf CLI.
 const started = Date.now();
 try {
+  const { synthAll } = await import('./app.js');
   const stacks = synthAll(synthOutdir());
   console.log(`synthesized ${stacks.length} stacks in ${Date.now() - started} ms: ${stacks.join(', ')}`);
 } catch (err) {

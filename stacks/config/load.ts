@@ -7,11 +7,9 @@
  * - `PLATFORM_OVERRIDES`: JSON object keyed by environment, deep-merged over the data files
  *   (context key `overrides`), e.g. `{"dev":{"pipeline":{"image":{"tag":"sha-1234"}}}}`.
  * - `PLATFORM_KUBECONFIG`: kubeconfig path for every environment (CI runners).
- * - `CDKTF_OUTDIR`: synth output folder, set by the cdktf CLI (default `cdktf.out`).
- * - `SENSOR_STACK_CACHE_DIR`, `XDG_CACHE_HOME`: where the operators' CRDs are cached (operatorCrdsRoot).
+ * Where synth writes and where it reads the operators' CRDs are paths.ts's: it reads its variables
+ * without loading (and so sizing) the environments.
  */
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { readDeployedRecord } from './deployed.js';
 import { dev } from './dev.js';
 import { prod } from './prod.js';
@@ -113,21 +111,4 @@ export function loadEnvironment(name: EnvironmentName, options: LoadOptions = {}
     ]);
   }
   return validateConfig(merged, options.deployed ?? readDeployedRecord());
-}
-
-/** Synth output folder: `CDKTF_OUTDIR` (set by the cdktf CLI) or `cdktf.out`. */
-export function synthOutdir(): string {
-  return process.env.CDKTF_OUTDIR ?? 'cdktf.out';
-}
-
-/**
- * Where synth reads the operators' CRDs (stacks/lib/operator-crds.ts): the cache that `npm run crds`
- * fills, under the project's cache folder as the local tools place it ($SENSOR_STACK_CACHE_DIR or
- * $XDG_CACHE_HOME/sensor-pipeline).
- */
-export function operatorCrdsRoot(): string {
-  const cache = process.env.SENSOR_STACK_CACHE_DIR
-    ? resolve(process.env.SENSOR_STACK_CACHE_DIR)
-    : join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'sensor-pipeline');
-  return join(cache, 'kube', 'crds');
 }

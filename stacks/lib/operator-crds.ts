@@ -3,7 +3,7 @@
  * pinned version (read from the cache that `npm run crds` fills; the cdktf app runs it first),
  * made ready for `kubernetes_manifest`.
  */
-import { operatorCrdsRoot } from '../config/load.js';
+import { operatorCrdsRoot } from '../config/paths.js';
 import { readCrdSet } from './crd-cache.js';
 import type { KubeObject } from './kube-manifest.js';
 import { OPERATOR_PINS, type OperatorName } from './operator-pins.js';

@@ -7,7 +7,7 @@ import { before, test } from 'node:test';
 import { parse } from 'yaml';
 import type { Construct } from 'constructs';
 import { crdCacheRoot, ensureCrdFiles, readCrdObjects } from '../../../local/kube/crds.js';
-import { operatorCrdsRoot } from '../../../stacks/config/load.js';
+import { operatorCrdsRoot } from '../../../stacks/config/paths.js';
 import { BarmanCloudPlugin } from '../../../stacks/constructs/barman-cloud-plugin.js';
 import { CertManagerOperator } from '../../../stacks/constructs/cert-manager-operator.js';
 import { CnpgOperator } from '../../../stacks/constructs/cnpg-operator.js';
