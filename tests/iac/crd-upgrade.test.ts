@@ -78,6 +78,9 @@ async function synthOperators(
   const json = JSON.parse(
     readFileSync(join(outdir, 'stacks', 'operators', 'cdk.tf.json'), 'utf8'),
   ) as StackJson;
+  // CRDs only: the releases go (prepareStack), and with them the Secrets they read (Grafana's admin),
+  // whose namespaces the operators layer creates apart from these constructs.
+  delete json.resource?.kubernetes_secret_v1;
   const dir = join(work, name);
   await prepareStack(json, { dir, kubeconfig, providerVersion, statePaths: new Map(), keepCrds: true });
   return dir;
