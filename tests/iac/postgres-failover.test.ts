@@ -11,9 +11,7 @@
  * it on the new primary), and every acknowledged batch is there. The commit latency of both is printed.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -25,26 +23,10 @@ import { applyBatchEffects } from '../../workers/activities/batch-effects.js';
 import { migrate } from '../../workers/db/migrate.js';
 import type { ApplyBatchInput } from '../../workers/shared/activity-contract.js';
 import { manifests, only, synth } from '../stacks/helpers.js';
+import { chownToPostgres, execPostgres as exec, freePort } from './lib/throwaway-postgres.js';
 
-const asRoot = process.getuid?.() === 0;
 const bin = postgresBinDir();
 const dirs: string[] = [];
-
-function exec(cmd: string, args: string[]): string {
-  const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-  return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** `synchronous_standby_names` as CloudNativePG derives it from the construct's Cluster spec. */
 function standbyNames(synchronousStandbys: number): string {
@@ -81,10 +63,7 @@ async function startPair(names: string): Promise<Pair> {
   const dir = mkdtempSync(join(tmpdir(), 'pg-failover-'));
   dirs.push(dir);
   chmodSync(dir, 0o755);
-  if (asRoot) {
-    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
-    chownSync(dir, id('-u'), id('-g'));
-  }
+  chownToPostgres(dir);
   const primary = { data: join(dir, 'primary'), port: await freePort() };
   const standby = { data: join(dir, 'standby'), port: await freePort() };
   const ctl = (data: string, ...args: string[]) =>

@@ -7,8 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,34 +15,17 @@ import pg from 'pg';
 import { postgresBinDir } from '../../local/postgres.js';
 import { CnpgPostgres } from '../../stacks/constructs/cnpg-postgres.js';
 import { manifests, only, synth } from '../stacks/helpers.js';
+import { chownToPostgres, execPostgres as exec, freePort } from './lib/throwaway-postgres.js';
 
 const ROLES = [
   { name: 'sensor', databases: ['sensor'], consumerNamespace: 'apps' },
   { name: 'temporal', databases: ['temporal', 'temporal_visibility'], consumerNamespace: 'temporal' },
 ];
 const PASSWORD = { sensor: 'sensor-pw', temporal: 'temporal-pw' } as const;
-const asRoot = process.getuid?.() === 0;
-const user = asRoot ? 'postgres' : undefined;
 
 let dir: string;
 let port: number;
 let bin: string;
-
-function exec(cmd: string, args: string[]): string {
-  const [file, argv] = user ? ['runuser', ['-u', user, '--', cmd, ...args]] : [cmd, args];
-  return execFileSync(file, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port: p } = srv.address() as { port: number };
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 function openssl(args: string[]): void {
   execFileSync('openssl', args, { stdio: 'ignore' });
@@ -101,11 +83,7 @@ before(async () => {
   ]);
   chmodSync(dir, 0o755);
   chmodSync(join(tls, 'tls.key'), 0o600);
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
-    for (const f of ['', 'tls', 'tls/tls.key', 'tls/tls.crt']) chownSync(join(dir, f), uid, gid);
-  }
+  chownToPostgres(...['', 'tls', 'tls/tls.key', 'tls/tls.crt'].map((f) => join(dir, f)));
   exec(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth-local=trust', '--auth-host=reject']);
   // The rules exactly as the construct gives them to CloudNativePG, after a local rule for setup
   // (CNPG's own fixed rules play that part in the cluster).

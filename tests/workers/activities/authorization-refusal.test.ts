@@ -27,6 +27,18 @@ async function parked(
   return reasons;
 }
 
+/** Takes the ledger's INSERT from the worker's role, then sends READINGS readings; returns where parking stood. */
+async function revokeAndSend(f: WorkerFixture, device: string) {
+  const parkedFrom = await topicEndOffsets(f.kafka, f.topics.parking);
+  await f.db.pool.query('REVOKE INSERT ON processed_events FROM sensor_app');
+  await produce(
+    f.kafka,
+    f.topics.sensorData,
+    Array.from({ length: READINGS }, (_, i) => record(sensorData(device, i))),
+  );
+  return parkedFrom;
+}
+
 /** Runs `body` with a bridge on a fresh fixture whose worker retries refusals for `retryMs`. */
 async function withPipeline(
   prefix: string,
@@ -47,13 +59,7 @@ async function withPipeline(
 
 test('a refused grant is retried, not parked: once it is back, every reading is applied once', async () => {
   await withPipeline('authz', 120_000, async (f, device) => {
-    const parkedFrom = await topicEndOffsets(f.kafka, f.topics.parking);
-    await f.db.pool.query('REVOKE INSERT ON processed_events FROM sensor_app');
-    await produce(
-      f.kafka,
-      f.topics.sensorData,
-      Array.from({ length: READINGS }, (_, i) => record(sensorData(device, i))),
-    );
+    const parkedFrom = await revokeAndSend(f, device);
     // Long enough for the batch to start, be refused and be retried (the first retries come within seconds).
     await sleep(6_000);
     assert.equal((await effectCounts(f.db.pool, device)).ledger, 0, 'applied while the grant was revoked');
@@ -72,13 +78,7 @@ test('a refused grant is retried, not parked: once it is back, every reading is 
 
 test('a refusal that outlasts AUTHORIZATION_RETRY_MS parks the batch with the database reason', async () => {
   await withPipeline('authzpark', 2_000, async (f, device) => {
-    const parkedFrom = await topicEndOffsets(f.kafka, f.topics.parking);
-    await f.db.pool.query('REVOKE INSERT ON processed_events FROM sensor_app');
-    await produce(
-      f.kafka,
-      f.topics.sensorData,
-      Array.from({ length: READINGS }, (_, i) => record(sensorData(device, i))),
-    );
+    const parkedFrom = await revokeAndSend(f, device);
     let reasons: string[] = [];
     await eventually(
       'the batch parked',
