@@ -8,6 +8,7 @@ import { CnpgOperator } from './constructs/cnpg-operator.js';
 import { KedaOperator } from './constructs/keda-operator.js';
 import { KubePrometheusStack, type MonitoringDiscovery } from './constructs/kube-prometheus-stack.js';
 import { NamespaceIsolation } from './constructs/namespace-isolation.js';
+import { PlanReader } from './constructs/plan-reader.js';
 import { PlatformNamespaces } from './constructs/platform-namespaces.js';
 import { StrimziOperator } from './constructs/strimzi-operator.js';
 import { setupStack } from './stack-setup.js';
@@ -18,7 +19,7 @@ export interface OperatorsStackProps {
 
 /**
  * Layer 1: namespaces (Pod Security `restricted`, default-deny NetworkPolicies with the platform's
- * flows) and every operator with its CRDs. kube-prometheus-stack goes first because the other charts
+ * flows), the read-only identity of pull-request plans, and every operator with its CRDs. kube-prometheus-stack goes first because the other charts
  * create ServiceMonitors/PodMonitors.
  */
 export class OperatorsStack extends TerraformStack {
@@ -40,6 +41,8 @@ export class OperatorsStack extends TerraformStack {
         config.postgres.backup.method === 'barmanCloudPlugin' || config.postgres.restore !== undefined,
       dependsOn: ns.all,
     });
+    // Pull-request plans read as this identity: every kind the stacks manage, no Secret.
+    new PlanReader(this, 'plan-reader', { namespace: ns.names.operators, dependsOn: ns.all });
     const kps = new KubePrometheusStack(this, 'kube-prometheus-stack', {
       namespace: ns.names.monitoring,
       nodeExporterNamespace: ns.hostAgents,

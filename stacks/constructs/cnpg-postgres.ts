@@ -1,10 +1,16 @@
 import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1/index.js';
-import { Fn, Token, type ITerraformDependable } from 'cdktf';
+import { Fn, TerraformLocal, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { PostgresBackupConfig, PostgresRestoreConfig } from '../config/types.js';
 import type { CertificateIssuer, PostgresConnection, PostgresCredentials } from '../lib/connections.js';
 import { MANAGED_LABELS, kubeManifest } from '../lib/kube-manifest.js';
 import { TlsCertificate } from './tls-certificate.js';
+
+/**
+ * Revision of the write-only Secret data: the provider sends `data_wo` when it changes. Rotation
+ * replaces the Secrets instead (docs/operations.md#rotating-secrets), so this stays 1.
+ */
+const SECRET_REVISION = 1;
 
 const DEFAULTS = {
   /** CloudNativePG 1.30.0's default operand image (pkg/versions), pinned here instead of implied. */
@@ -102,10 +108,10 @@ export interface CnpgPostgresProps {
    */
   readonly restore?: PostgresRestoreConfig;
   /**
-   * Produces the initial password of each role. Used once: the Secret ignores later changes, so
-   * re-planning never rotates a password (docs/decisions/0103-postgres-role-passwords.md).
-   * @default Terraform's `uuid()`, evaluated at apply: the value exists only in state, never in code
-   *   or in the synthesized JSON
+   * Produces the initial password of each role. Written once, as a write-only attribute: a later
+   * plan never rotates it, and it is kept in neither the plan nor the state
+   * (docs/decisions/0112-secrets-out-of-terraform-state.md).
+   * @default Terraform's `uuid()`, evaluated at apply: the value exists only in the cluster
    */
   readonly generatePassword?: () => string;
   /** Extra `postgresql.parameters`, merged last. @default {} */
@@ -118,9 +124,9 @@ export interface CnpgPostgresProps {
  * A CloudNativePG Cluster with managed roles, Database resources, a PgBouncer Pooler and optional
  * scheduled backups. TLS only: a server certificate from the platform CA, `hostssl` rules that let
  * each role reach only its own databases, everything else rejected, and PgBouncer refusing clients
- * without TLS. Role passwords are generated once by Terraform (`uuid()`, then ignored) so that no
- * password is in code or in the synthesized configuration; the Secret is copied into each
- * consumer's namespace.
+ * without TLS. Role passwords are generated once by Terraform (`uuid()`) and written as write-only
+ * Secret data, so that no password is in code, in the synthesized configuration, in a plan or in
+ * state; the Secret is written into each consumer's namespace from the same value.
  *
  * @example
  * const pg = new CnpgPostgres(this, 'pg', { clusterName: 'sensor-pg', namespace: 'postgres', tlsIssuer: ca.issuer,
@@ -173,6 +179,8 @@ export class CnpgPostgres extends Construct {
     const credentials: Record<string, PostgresCredentials> = {};
     const sources = p.roles.map((role) => {
       const secretName = `${p.clusterName}-${role.name.replace(/_/g, '-')}`;
+      // One value per role, evaluated once per apply: the source and every copy get the same one.
+      const password = new TerraformLocal(this, `password-${role.name}`, generatePassword()).asString;
       const source = new SecretV1(this, `secret-${role.name}`, {
         metadata: {
           name: secretName,
@@ -180,18 +188,16 @@ export class CnpgPostgres extends Construct {
           labels: { ...MANAGED_LABELS, 'cnpg.io/reload': 'true' },
         },
         type: 'kubernetes.io/basic-auth',
-        data: { username: role.name, password: generatePassword() },
-        // Set at creation only: later plans must not rotate it behind the database's back.
-        lifecycle: { ignoreChanges: ['data'] },
+        // Write-only: sent at creation (and when the revision changes), never read back or stored.
+        dataWo: { username: role.name, password },
+        dataWoRevision: SECRET_REVISION,
         dependsOn,
       });
-      // The value in state (the one Postgres knows), not this synth's fresh one.
-      const password = Token.asString(source.interpolationForAttribute('data.password'));
       const database = role.databases[0] ?? role.name;
       new SecretV1(this, `consumer-secret-${role.name}`, {
         metadata: { name: secretName, namespace: role.consumerNamespace, labels: { ...MANAGED_LABELS } },
         type: 'Opaque',
-        data: {
+        dataWo: {
           username: role.name,
           password,
           host,
@@ -201,6 +207,7 @@ export class CnpgPostgres extends Construct {
           // The consumer appends `&sslrootcert=<its mount of ca.crt>`: only it knows the path.
           uri: `postgresql://${role.name}:${password}@${host}:${port}/${database}?${sslQuery}`,
         },
+        dataWoRevision: SECRET_REVISION,
       });
       credentials[role.name] = {
         username: role.name,

@@ -81,8 +81,8 @@ export interface KubePrometheusStackProps {
    */
   readonly alertmanager?: { readonly config: Record<string, unknown>; readonly secrets: readonly string[] };
   /**
-   * Grafana's admin password, generated once at apply (`uuid()`, then ignored). A function for tests.
-   * @default Terraform's `uuid()`: the value exists only in state and in the Secret
+   * Grafana's admin password, generated once at apply and written as write-only Secret data. A
+   * function for tests. @default Terraform's `uuid()`: the value exists only in the Secret
    */
   readonly generatePassword?: () => string;
   /** @default [] */
@@ -134,8 +134,9 @@ export class KubePrometheusStack extends Construct {
     const grafanaAdmin = new SecretV1(this, 'grafana-admin', {
       metadata: { name: GRAFANA_ADMIN_SECRET, namespace: p.namespace, labels: { ...MANAGED_LABELS } },
       type: 'Opaque',
-      data: { 'admin-user': 'admin', 'admin-password': (p.generatePassword ?? (() => Fn.uuid()))() },
-      lifecycle: { ignoreChanges: ['data'] },
+      // Write-only: sent once at creation, kept in neither plan nor state (decision 0112).
+      dataWo: { 'admin-user': 'admin', 'admin-password': (p.generatePassword ?? (() => Fn.uuid()))() },
+      dataWoRevision: 1,
       dependsOn: [...(p.dependsOn ?? [])],
     });
     this.release = new OperatorRelease(this, 'chart', {

@@ -232,22 +232,28 @@ void test('observability: PodMonitors for Kafka, the Strimzi operator, CNPG inst
   }
 });
 
-void test('no secret value in the synthesized configuration: every Secret value is computed at apply or referenced', () => {
+void test('no secret value in the synthesized configuration or in state: every Secret value is write-only and computed at apply', () => {
   const SECRET_KEYS = /password|token|key|uri/i;
   let checked = 0;
   for (const name of stacks) {
     const json = stackJson(name);
+    const locals = (json as { locals?: Record<string, string> }).locals ?? {};
     for (const [address, secret] of Object.entries(json.resource?.kubernetes_secret_v1 ?? {})) {
-      const data = (secret as { data?: Record<string, string> }).data ?? {};
-      for (const [key, value] of Object.entries(data)) {
+      const { data = {}, data_wo: writeOnly = {} } = secret as {
+        data?: Record<string, string>;
+        data_wo?: Record<string, string>;
+      };
+      // A stored attribute ends up in state and in every plan file: no secret may be one.
+      for (const key of Object.keys(data))
+        assert.doesNotMatch(key, SECRET_KEYS, `${name}: ${address}.data.${key} would be kept in state`);
+      for (const [key, value] of Object.entries(writeOnly)) {
         if (!SECRET_KEYS.test(key)) continue;
         checked += 1;
-        // `${uuid()}` is evaluated by Terraform during apply; `${kubernetes_secret_v1...}` reads state.
-        assert.match(
-          value,
-          /\$\{(uuid\(\)|kubernetes_secret_v1\.[^}]+)\}/,
-          `${name}: ${address}.data.${key}`,
-        );
+        // `${uuid()}`, or `${local.x}` whose value is: evaluated by Terraform once per apply.
+        const refs = [...value.matchAll(/\$\{local\.([^}]+)\}/g)].map((m) => m[1]!);
+        const computed = value === '${uuid()}' || refs.length > 0;
+        assert.ok(computed, `${name}: ${address}.data_wo.${key} is not computed at apply: ${value}`);
+        for (const ref of refs) assert.equal(locals[ref], '${uuid()}', `${name}: local.${ref}`);
       }
     }
     assert.ok(

@@ -157,14 +157,19 @@ export async function terraform(
   return run('terraform', [...args, '-no-color'], { cwd: dir, env });
 }
 
-/** `terraform plan -detailed-exitcode`: 0 no changes, 2 changes (returned with the plan text). */
+/**
+ * `terraform plan -detailed-exitcode`: 0 no changes, 1 an error, 2 changes (returned with the plan
+ * text). `extra` adds arguments (`-refresh=false`, `-lock=false`).
+ */
 export async function planExitCode(
   dir: string,
   env: NodeJS.ProcessEnv,
+  extra: readonly string[] = [],
 ): Promise<{ code: number; output: string }> {
   const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
-    const child = spawn('terraform', ['plan', '-detailed-exitcode', '-input=false', '-no-color'], {
+    const args = ['plan', '-detailed-exitcode', '-input=false', '-no-color', ...extra];
+    const child = spawn('terraform', args, {
       cwd: dir,
       env,
     });

@@ -117,7 +117,7 @@ const TERRAFORM_ONLY = new Set([
   'wait_for_default_service_account',
   'wait_for_service_account_token',
   'automount_service_account_token_wo',
-  'data_wo',
+  // `data_wo` becomes the Secret's data (typedToObject); its revision is terraform's alone.
   'data_wo_revision',
   'binary_data_wo',
   'immutable_wo',
@@ -170,8 +170,8 @@ export function typedToObject(type: string, body: Record<string, unknown>): Kube
     if (key === 'metadata') obj.metadata = convertBlock(single as Record<string, unknown>, false);
     else if (key === 'spec')
       obj.spec = convertBlock(single as Record<string, unknown>, target.kind === 'Service');
-    else if (key === 'data' && target.kind === 'Secret') {
-      // The provider base64-encodes `data`; Kubernetes stores it encoded.
+    else if ((key === 'data' || key === 'data_wo') && target.kind === 'Secret') {
+      // The provider base64-encodes `data` (and sends write-only `data_wo` the same way).
       obj.data = Object.fromEntries(
         Object.entries(value as Record<string, string>).map(([k, v]) => [
           k,
@@ -227,6 +227,9 @@ export const COMPUTED_PLACEHOLDER = 'computed-at-apply';
  */
 export function resolveRefs<T>(value: T, stack: StackJson, where: string): T {
   const evaluate = (expr: string): unknown => {
+    const local = /^local\.([A-Za-z0-9_-]+)$/.exec(expr.trim());
+    const locals = stack.locals as Record<string, unknown> | undefined;
+    if (local && locals?.[local[1]!] !== undefined) return resolveRefs(locals[local[1]!], stack, where);
     const ref = /^([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.(.+)$/.exec(expr.trim());
     if (ref && stack.resource?.[ref[1]!]?.[ref[2]!] !== undefined) {
       const v = walk(resolveRefs(stack.resource[ref[1]!]![ref[2]!], stack, where), ref[3]!);

@@ -33,32 +33,51 @@ void test('Cluster: instances, initdb owner, managed roles with basic-auth secre
   const secrets = resources(json, 'kubernetes_secret_v1') as {
     metadata: { name: string; namespace: string };
     type: string;
-    lifecycle?: unknown;
+    data?: unknown;
+    data_wo?: Record<string, string>;
+    data_wo_revision?: number;
   }[];
   const source = secrets.find(
     (s) => s.metadata.namespace === 'postgres' && s.metadata.name === 'pg-temporal',
   );
   assert.equal(source?.type, 'kubernetes.io/basic-auth');
-  assert.deepEqual(source?.lifecycle, { ignore_changes: ['data'] });
+  // Write-only: a later plan neither rotates the password nor stores it (decision 0112).
+  assert.equal(source?.data, undefined, 'the password must not be a stored attribute');
+  assert.equal(source?.data_wo?.username, 'temporal');
+  assert.equal(source?.data_wo_revision, 1);
 });
 
-void test('role credentials are copied into the consumer namespace, referencing the source secret', () => {
+void test('role credentials are written into the consumer namespace from the same one-per-role value as the source', () => {
   let pg: CnpgPostgres | undefined;
   const json = synth((s) => (pg = new CnpgPostgres(s, 'pg', base)));
-  const copies = (
-    resources(json, 'kubernetes_secret_v1') as {
-      metadata: { namespace: string };
-      data: Record<string, string>;
-    }[]
-  ).filter((s) => s.metadata.namespace === 'temporal');
-  const copy = only(copies, 'temporal credentials copy');
-  assert.match(copy.data.password!, /^\$\{kubernetes_secret_v1\.[^.]+\.data\.password\}$/);
-  assert.equal(copy.data.host, 'pg-pooler-rw.postgres.svc');
-  assert.match(
-    copy.data.uri!,
-    /^postgresql:\/\/temporal:\$\{.+\}@pg-pooler-rw\.postgres\.svc:5432\/temporal\?sslmode=verify-full$/,
+  const secrets = resources(json, 'kubernetes_secret_v1') as {
+    metadata: { name: string; namespace: string };
+    data_wo: Record<string, string>;
+  }[];
+  const copy = only(
+    secrets.filter((s) => s.metadata.namespace === 'temporal'),
+    'temporal credentials copy',
   );
-  assert.equal(copy.data.sslmode, 'verify-full');
+  const source = only(
+    secrets.filter((s) => s.metadata.namespace === 'postgres' && s.metadata.name === 'pg-temporal'),
+    'temporal source secret',
+  );
+  const other = only(
+    secrets.filter((s) => s.metadata.namespace === 'postgres' && s.metadata.name === 'pg-sensor'),
+    'sensor source secret',
+  );
+  assert.match(copy.data_wo.password!, /^\$\{local\.[^}]+\}$/);
+  assert.equal(copy.data_wo.password, source.data_wo.password, 'copy and source must share one value');
+  assert.notEqual(other.data_wo.password, source.data_wo.password, 'each role has its own value');
+  const locals = (json as { locals?: Record<string, string> }).locals ?? {};
+  const local = /^\$\{local\.([^}]+)\}$/.exec(copy.data_wo.password!)![1]!;
+  assert.equal(locals[local], 'pw');
+  assert.equal(copy.data_wo.host, 'pg-pooler-rw.postgres.svc');
+  assert.match(
+    copy.data_wo.uri!,
+    /^postgresql:\/\/temporal:\$\{local\.[^}]+\}@pg-pooler-rw\.postgres\.svc:5432\/temporal\?sslmode=verify-full$/,
+  );
+  assert.equal(copy.data_wo.sslmode, 'verify-full');
   assert.deepEqual(pg!.connection.credentials.temporal, {
     username: 'temporal',
     database: 'temporal',
@@ -105,11 +124,15 @@ void test('default passwords are computed by Terraform at apply (uuid()), never 
   const sources = (
     resources(json, 'kubernetes_secret_v1') as {
       metadata: { namespace: string };
-      data: Record<string, string>;
+      data_wo: Record<string, string>;
     }[]
   ).filter((s) => s.metadata.namespace === 'postgres');
   assert.equal(sources.length, 2);
-  for (const s of sources) assert.equal(s.data.password, '${uuid()}');
+  const locals = (json as { locals?: Record<string, string> }).locals ?? {};
+  for (const s of sources) {
+    const local = /^\$\{local\.([^}]+)\}$/.exec(s.data_wo.password!)?.[1];
+    assert.equal(local && locals[local], '${uuid()}');
+  }
 });
 
 void test('Database resources with owners, including temporal_visibility', () => {

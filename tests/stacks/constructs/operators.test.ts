@@ -145,8 +145,10 @@ void test("Grafana's admin credentials come from a Secret generated at apply, ne
     userKey: 'admin-user',
     passwordKey: 'admin-password',
   });
-  assert.deepEqual(secret.data, { 'admin-user': 'admin', 'admin-password': 'generated' });
-  assert.deepEqual(secret.lifecycle.ignore_changes, ['data'], 'a later plan must not rotate it');
+  // Write-only: sent at creation, neither rotated by a later plan nor kept in state (decision 0112).
+  assert.deepEqual(secret.data_wo, { 'admin-user': 'admin', 'admin-password': 'generated' });
+  assert.equal(secret.data_wo_revision, 1);
+  assert.equal(secret.data, undefined, 'the password must not be a stored attribute');
   assert.ok(
     (r.depends_on as string[]).some((d) => d.startsWith('kubernetes_secret_v1.')),
     'the release waits for the Secret',
