@@ -3,7 +3,8 @@
  * Every value is validated here and named by its variable in the error, so a bad deployment fails
  * at start with a precise message instead of misbehaving later.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   DEFAULT_ALERT_RULES,
   DEFAULT_ESCALATION,
@@ -14,6 +15,7 @@ import { READING_NAMES } from './shared/events.js';
 import { METRICS_PORTS } from './shared/metrics.js';
 import { DEFAULT_AUTHORIZATION_RETRY_MS, TASK_QUEUE, TEMPORAL_NAMESPACE } from './shared/temporal.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from './shared/topics.js';
+import { readCredentialFile } from './lib/credential-file.js';
 import { PRODUCER_CODECS, zstdCompressionAvailable, type ProducerCodec } from './lib/kafka-codecs.js';
 import { LOG_LEVELS, type Level } from './lib/logger.js';
 import {
@@ -27,6 +29,14 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** The consumer Secret of a Postgres role, mounted as files (keys host, port, dbname, username, password, sslmode). */
+export interface DatabaseCredentials {
+  readonly dir: string;
+  readonly sslMode: 'disable' | 'verify-full';
+  /** CA file for verify-full (DATABASE_SSL_ROOT_CERT). */
+  readonly sslRootCert?: string;
+}
+
 export type TopicNames = { readonly [K in keyof typeof TOPICS]: string };
 
 export interface KafkaSettings {
@@ -35,7 +45,10 @@ export interface KafkaSettings {
   readonly sasl?: {
     readonly mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain';
     readonly username: string;
-    readonly password: string;
+    /** The password itself (KAFKA_SASL_PASSWORD), or … */
+    readonly password?: string;
+    /** … a file holding it, read at each connection's authentication (KAFKA_SASL_PASSWORD_FILE). */
+    readonly passwordFile?: string;
   };
   readonly ssl: boolean;
   /** PEM of the CA that signed the brokers' certificate (KAFKA_SSL_CA_PATH); system CAs when unset. */
@@ -104,7 +117,10 @@ export interface LedgerRetention {
 export interface WorkerConfig extends CommonConfig {
   /** Undefined: the ledger is never pruned (LEDGER_RETENTION_MS=0). */
   readonly ledgerRetention?: LedgerRetention;
+  /** Postgres by URL (DATABASE_URL), unless `databaseCredentials` is set. */
   readonly databaseUrl: string;
+  /** Postgres from a mounted Secret (DATABASE_CREDENTIALS_DIR): workers/db/pool-options.ts. */
+  readonly databaseCredentials?: DatabaseCredentials;
   readonly databasePoolSize: number;
   readonly escalation: EscalationPolicy;
   readonly maxConcurrentWorkflowTasks: number;
@@ -300,10 +316,38 @@ function kafkaSettings(env: Env, clientId: string): KafkaSettings {
     clientId: str(env, 'KAFKA_CLIENT_ID', clientId),
     ssl,
     sslCa: sslCa?.toString('utf8'),
-    sasl: username
-      ? { mechanism: mechanism as 'scram-sha-512', username, password: str(env, 'KAFKA_SASL_PASSWORD') }
-      : undefined,
+    sasl: username ? { mechanism: mechanism as 'scram-sha-512', username, ...saslPassword(env) } : undefined,
   };
+}
+
+/** The SASL password: from a mounted Secret's file (re-read on rotation) or, locally, the variable. */
+function saslPassword(env: Env): { password: string } | { passwordFile: string } {
+  const file = env.KAFKA_SASL_PASSWORD_FILE;
+  if (file && env.KAFKA_SASL_PASSWORD)
+    throw new ConfigError('KAFKA_SASL_PASSWORD_FILE and KAFKA_SASL_PASSWORD are both set: set one');
+  if (!file) return { password: str(env, 'KAFKA_SASL_PASSWORD') };
+  if (!existsSync(file)) throw new ConfigError(`KAFKA_SASL_PASSWORD_FILE=${file}: no such file`);
+  return { passwordFile: file };
+}
+
+/** DATABASE_CREDENTIALS_DIR: the mounted consumer Secret; every key the pool reads must be there. */
+function databaseCredentials(env: Env): { databaseCredentials?: DatabaseCredentials } {
+  const dir = env.DATABASE_CREDENTIALS_DIR;
+  if (!dir) return {};
+  if (env.DATABASE_URL)
+    throw new ConfigError('DATABASE_CREDENTIALS_DIR and DATABASE_URL are both set: set one');
+  const missing = ['host', 'port', 'dbname', 'username', 'password'].filter((k) => !existsSync(join(dir, k)));
+  if (missing.length > 0)
+    throw new ConfigError(`DATABASE_CREDENTIALS_DIR=${dir}: no ${missing.join(', ')} in it`);
+  const sslMode = existsSync(join(dir, 'sslmode')) ? readCredentialFile(join(dir, 'sslmode')) : 'disable';
+  if (sslMode !== 'disable' && sslMode !== 'verify-full')
+    throw new ConfigError(`${join(dir, 'sslmode')} (${sslMode}): expected disable or verify-full`);
+  const sslRootCert = env.DATABASE_SSL_ROOT_CERT || undefined;
+  if (sslMode === 'verify-full' && (!sslRootCert || !existsSync(sslRootCert)))
+    throw new ConfigError(
+      `DATABASE_SSL_ROOT_CERT=${sslRootCert ?? ''}: sslmode verify-full needs the CA file that signed the server's certificate`,
+    );
+  return { databaseCredentials: { dir, sslMode, ...(sslRootCert ? { sslRootCert } : {}) } };
 }
 
 function common(env: Env, clientId: string, defaultMetricsPort: number): CommonConfig {
@@ -415,6 +459,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     ...common(env, 'sensor-worker', METRICS_PORTS.worker),
     ledgerRetention: ledgerRetention(env),
     databaseUrl: str(env, 'DATABASE_URL', 'postgres://sensor_app:sensor_app@127.0.0.1:16432/sensors'),
+    ...databaseCredentials(env),
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     escalation: json(env, 'ALERT_ESCALATION', DEFAULT_ESCALATION, checkEscalation),
     // A batch task is CPU work plus short database and broker waits: a few in flight cover the

@@ -308,3 +308,40 @@ for (const chart of CHARTS) {
     assert.ok(checked > 0, 'no ci value set renders the NetworkPolicy');
   });
 }
+
+for (const chart of CHARTS) {
+  void test(`${chart}: no Secret reaches the container as an environment variable; passwords are mounted files`, async () => {
+    const { ok, output } = await template(chart, [
+      '-f',
+      join(chartDir(chart), 'ci', valueSets(chart)[0]!),
+      '--set',
+      'kafka.sasl.username=sensor-user',
+      '--set',
+      'kafka.sasl.existingSecret=sensor-user',
+    ]);
+    assert.ok(ok, output);
+    const deployment = parseAllDocuments(output)
+      .map((d) => d.toJS() as KubeObject & { spec?: { template: { spec: Record<string, unknown> } } })
+      .find((o) => o?.kind === 'Deployment')!;
+    const pod = deployment.spec!.template.spec as {
+      containers: { env: { name: string; value?: string; valueFrom?: Record<string, unknown> }[] }[];
+      volumes: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] } }[];
+    };
+    const env = pod.containers[0]!.env;
+    assert.deepEqual(
+      env.filter((e) => e.valueFrom && 'secretKeyRef' in e.valueFrom).map((e) => e.name),
+      [],
+      'a Secret read into the environment is fixed until the pod restarts',
+    );
+    const value = (name: string) => env.find((e) => e.name === name)?.value;
+    assert.equal(value('KAFKA_SASL_PASSWORD_FILE'), '/etc/sensor/kafka-sasl/password');
+    const sasl = pod.volumes.find((v) => v.name === 'kafka-sasl');
+    assert.deepEqual(sasl?.secret?.items, [{ key: 'password', path: 'password' }]);
+    assert.equal(sasl?.secret?.secretName, 'sensor-user');
+    if (chart === 'sensor-worker') {
+      assert.equal(value('DATABASE_CREDENTIALS_DIR'), '/etc/sensor/database');
+      assert.ok(pod.volumes.some((v) => v.name === 'database-credentials' && v.secret?.secretName));
+      assert.equal(value('DATABASE_URL'), undefined, 'the URL carries the password');
+    }
+  });
+}

@@ -33,12 +33,6 @@ export const ACCEPTED: readonly Acceptance[] = [
     reason:
       'image referenced by an immutable per-commit tag; the chart accepts image.digest for clusters that enforce digests',
   },
-  {
-    checkId: 'CKV_K8S_35',
-    resource: OUR_DEPLOYMENTS,
-    reason:
-      'SASL and database passwords come in as env from Secrets (secretKeyRef, never literal values): workers/config.ts reads them once at start; the pods have no API token, no shell access path and a read-only root',
-  },
 ];
 
 export function acceptanceFor(f: Finding): Acceptance | undefined {

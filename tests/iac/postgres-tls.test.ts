@@ -2,7 +2,7 @@
  * The Postgres rules the stacks give CloudNativePG, on a real Postgres server: the `pg_hba` lines
  * CnpgPostgres generates and a server certificate signed by a CA (as cert-manager issues them), then
  * connections the way the worker makes them — the role Secret's URI (`sslmode=verify-full`) plus the
- * chart's `sslrootcert`. Proves: each role reaches only its own databases, nothing connects without
+ * chart's `sslrootcert`, and the role Secret mounted as files (workers/db/pool-options.ts). Proves: each role reaches only its own databases, nothing connects without
  * TLS, and verify-full checks the server's name. A throwaway server on its own port and directory.
  */
 import assert from 'node:assert/strict';
@@ -14,6 +14,8 @@ import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { postgresBinDir } from '../../local/postgres.js';
 import { CnpgPostgres } from '../../stacks/constructs/cnpg-postgres.js';
+import { loadWorkerConfig } from '../../workers/config.js';
+import { postgresPoolOptions } from '../../workers/db/pool-options.js';
 import { manifests, only, synth } from '../stacks/helpers.js';
 import { chownToPostgres, execPostgres as exec, freePort } from './lib/throwaway-postgres.js';
 
@@ -198,4 +200,38 @@ void test('no connection without TLS, and verify-full refuses a server name the 
     connect(url('sensor', 'sensor', { host: '127.0.0.1' })),
     /does not match certificate's altnames|IP: 127\.0\.0\.1 is not in the cert's list/,
   );
+});
+
+/** The pool the worker makes from its mounted role Secret (the chart's files and CA path). */
+function filesPool(host: string): pg.Pool {
+  const creds = mkdtempSync(join(dir, 'creds-'));
+  const files = { host, port: String(port), dbname: 'sensor', username: 'sensor', password: PASSWORD.sensor };
+  for (const [k, v] of Object.entries(files)) writeFileSync(join(creds, k), v);
+  writeFileSync(join(creds, 'sslmode'), 'verify-full');
+  const config = loadWorkerConfig({
+    DATABASE_CREDENTIALS_DIR: creds,
+    DATABASE_SSL_ROOT_CERT: join(dir, 'tls', 'ca.crt'),
+  });
+  return new pg.Pool({ ...postgresPoolOptions(config, 1), connectionTimeoutMillis: 10_000 });
+}
+
+void test('from the mounted role Secret (files), the worker connects with verify-full and refuses a name the certificate does not carry', async () => {
+  const good = filesPool('localhost');
+  try {
+    const { rows } = await good.query<{ ssl: boolean }>(
+      'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+    );
+    assert.equal(rows[0]?.ssl, true);
+  } finally {
+    await good.end();
+  }
+  const wrongName = filesPool('127.0.0.1');
+  try {
+    await assert.rejects(
+      wrongName.query('SELECT 1'),
+      /does not match certificate's altnames|IP: 127\.0\.0\.1 is not in the cert's list/,
+    );
+  } finally {
+    await wrongName.end();
+  }
 });

@@ -11,6 +11,7 @@ import {
   type ProducerConfig,
 } from 'kafkajs';
 import type { KafkaSettings } from '../config.js';
+import { readCredentialFile } from './credential-file.js';
 import { compressionType, registerKafkaCodecs, setMaxDecompressedBatchBytes } from './kafka-codecs.js';
 import { installKafkajsDecoders, setFetchDecodeBytes, type DecoderInstall } from './kafkajs-decoders.js';
 import type { MemoryBudget } from './memory-budget.js';
@@ -108,6 +109,17 @@ export function kafkaConfig(settings: KafkaSettings, log: Logger): KafkaConfig {
     // events/s with 30 s between retries, chaos run).
     retry: { initialRetryTime: 300, retries: 30, maxRetryTime: 5_000 },
   };
-  if (settings.sasl) config.sasl = { ...settings.sasl } as KafkaConfig['sasl'];
+  if (settings.sasl) {
+    const { mechanism, username, password, passwordFile } = settings.sasl;
+    // kafkajs reads `password` when it authenticates each connection: a getter re-reads the mounted
+    // Secret, so a rotated password is used by the next connection without a restart.
+    config.sasl = {
+      mechanism,
+      username,
+      get password(): string {
+        return passwordFile ? readCredentialFile(passwordFile) : (password ?? '');
+      },
+    } as KafkaConfig['sasl'];
+  }
   return config;
 }

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { loadWorkerConfig } from '../config.js';
 import { connectTemporal } from '../lib/temporal-client.js';
 import { acknowledgeSignal, alertStateQuery } from '../shared/temporal.js';
+import { postgresPoolOptions } from '../db/pool-options.js';
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -19,7 +20,7 @@ async function main(): Promise<number> {
   const [command, alertId] = positionals;
   const config = loadWorkerConfig();
   if (command === 'list') {
-    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
+    const pool = new pg.Pool(postgresPoolOptions(config, 1));
     const { rows } = await pool.query<{
       alert_id: string;
       status: string;

@@ -13,6 +13,7 @@ import { connectTemporal } from '../lib/temporal-client.js';
 import type { ProcessSensorBatchInput, ProcessSensorBatchResult } from '../shared/temporal.js';
 import { eventKey } from '../shared/events.js';
 import { HEADERS } from '../shared/topics.js';
+import { postgresPoolOptions } from '../db/pool-options.js';
 
 interface LedgerRow {
   event_id: string;
@@ -169,7 +170,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadWorkerConfig();
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
+  const pool = new pg.Pool(postgresPoolOptions(config, 1));
   const rangeReader = new KafkaRangeReader(createKafka(config.kafka, createLogger('trace', 'warn')));
   const { client, connection } = await connectTemporal(config.temporal);
   try {

@@ -25,6 +25,7 @@ import { deploymentVersion, setCurrentVersion, versioningOptions } from './versi
 import type { WorkerMetrics } from './worker-metrics.js';
 import { workerWorkflowCode } from './workflow-bundle.js';
 import { openAlertCounts } from './open-alerts.js';
+import { postgresPoolOptions } from '../db/pool-options.js';
 
 let runtimeInstalled = false;
 
@@ -67,7 +68,7 @@ export async function startSensorWorker(deps: SensorWorkerDeps): Promise<Running
   const versioning = versioningOptions(config);
   const workflowCode = await workerWorkflowCode(config.workflowBundlePath, deps.workflowsPath);
   installRuntime(config.sdkMetricsPort);
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: config.databasePoolSize });
+  const pool = new pg.Pool(postgresPoolOptions(config, config.databasePoolSize));
   pool.on('error', (err) => log.warn('idle database connection failed', { error: err.message }));
   // The pool listens for errors only on idle clients: a checked-out client between two queries that
   // Postgres terminates (restart, failover) emitted an unhandled 'error' and killed the worker (found
