@@ -25,7 +25,7 @@ COPY workers ./workers
 # bundle the workflows here: a worker that bundled at start kept ~100 MiB of webpack's memory
 # (workers/worker/workflow-bundle.ts). Migrations are read as SQL files.
 RUN npx tsc --noEmit -p tsconfig.json \
- && npx tsc --ignoreConfig workers/bridge/main.ts workers/worker/main.ts \
+ && npx tsc --ignoreConfig workers/bridge/main.ts workers/worker/main.ts workers/db/migrate-main.ts \
       --outDir dist --rootDir . --target ES2022 --module NodeNext --moduleResolution NodeNext \
       --esModuleInterop --resolveJsonModule --skipLibCheck --sourceMap --types node \
  && npx tsx workers/worker/bundle-workflows.ts dist/workflow-bundle.js \

@@ -6,11 +6,11 @@
  * Debian's package, installed on first use as root; it runs as the `postgres` user (PgBouncer refuses
  * root), with its settings in a folder beside the Postgres data directory.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { StackConfig } from './config.js';
-import { LOCAL_DATABASES, postgresDataDir } from './postgres.js';
+import { LOCAL_DATABASES, LOCAL_RUNTIME_ROLE, postgresDataDir } from './postgres.js';
 import {
   StackError,
   assertPortFree,
@@ -52,6 +52,7 @@ async function ensureInstalled(): Promise<string> {
 /** The roles that log in through the pooler: the same passwords as their Postgres roles. */
 function userList(config: StackConfig): string {
   const roles = new Map(LOCAL_DATABASES.map((d) => [d.owner, d.password]));
+  roles.set(LOCAL_RUNTIME_ROLE.name, LOCAL_RUNTIME_ROLE.password);
   roles.set('postgres', config.postgres.superPassword);
   return [...roles].map(([user, password]) => `"${user}" "${password}"`).join('\n') + '\n';
 }
@@ -104,7 +105,15 @@ async function listening(port: number): Promise<boolean> {
 
 export async function pgbouncerUp(config: StackConfig): Promise<void> {
   const { port, envVar } = config.postgres.poolerPort;
-  if (daemonPid(NAME) !== undefined) return waitListening(port);
+  if (daemonPid(NAME) !== undefined) {
+    // A pooler started by an earlier version may lack a role added since: start it again with the
+    // current list (it runs under runuser, which does not pass a reload signal on).
+    const file = join(configDir(), 'userlist.txt');
+    const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (current === userList(config)) return waitListening(port);
+    progress('pgbouncer: restarting with the current roles');
+    await pgbouncerDown();
+  }
   const bin = await ensureInstalled();
   await assertPortFree(port, envVar);
   const dir = configDir();

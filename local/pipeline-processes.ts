@@ -6,11 +6,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { kafkaSaslEnv, type StackEndpoints } from './config.js';
+import { LOCAL_RUNTIME_ROLE } from './postgres.js';
 import { logDir, repoRoot } from './lib/paths.js';
 import { SHARED_PIPELINE_NAMES } from './pipeline-names.js';
 import { tailFile } from './lib/proc.js';
 import { workflowBundlePath } from './workflow-bundle-cache.js';
+import { migrate } from '../workers/db/migrate.js';
 import { DEFAULT_MEMORY_LIMIT_BYTES, nodeMemoryFlags } from '../workers/lib/memory-budget.js';
 
 export type PipelineRole = 'bridge' | 'worker';
@@ -30,16 +33,38 @@ const ENTRY: Record<PipelineRole, string> = {
 };
 
 /**
- * The pipeline role's connection string to one of the local stack's databases, through the pooler
- * in transaction mode as in the cluster (local/pgbouncer.ts).
+ * The worker's connection string to one of the local stack's databases: its own role (DML only),
+ * through the pooler in transaction mode as in the cluster (local/pgbouncer.ts).
  */
 export function pipelineDatabaseUrl(ep: StackEndpoints, database = SHARED_PIPELINE_NAMES.database): string {
+  const { name, password } = LOCAL_RUNTIME_ROLE;
+  return `postgres://${name}:${password}@${ep.postgresPooler.host}:${ep.postgresPooler.port}/${database}`;
+}
+
+/** As the database's owner, through the pooler: what the chart's migrate init container uses. */
+export function ownerDatabaseUrl(ep: StackEndpoints, database = SHARED_PIPELINE_NAMES.database): string {
   return `postgres://sensor_app:sensor_app@${ep.postgresPooler.host}:${ep.postgresPooler.port}/${database}`;
 }
 
-/** The same database without the pooler: for checks that read what the pipeline wrote. */
+/** As the owner without the pooler: for checks that read what the pipeline wrote, and schema changes. */
 export function directDatabaseUrl(ep: StackEndpoints, database = SHARED_PIPELINE_NAMES.database): string {
   return `postgres://sensor_app:sensor_app@${ep.postgres.host}:${ep.postgres.port}/${database}`;
+}
+
+/**
+ * The migration step before the workers start, as the chart's init container runs it: as the owner,
+ * granting the worker's role its DML (workers/db/migrate.ts).
+ */
+export async function migratePipelineDatabase(
+  ep: StackEndpoints,
+  database = SHARED_PIPELINE_NAMES.database,
+): Promise<string[]> {
+  const pool = new pg.Pool({ connectionString: ownerDatabaseUrl(ep, database), max: 1 });
+  try {
+    return await migrate(pool, { runtimeRole: LOCAL_RUNTIME_ROLE.name });
+  } finally {
+    await pool.end();
+  }
 }
 
 /** Environment that points a pipeline process at the local stack. */

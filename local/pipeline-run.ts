@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { kafkaClientConfig, type StackEndpoints } from './config.js';
 import {
   directDatabaseUrl,
+  migratePipelineDatabase,
   pipelineDatabaseUrl,
   pipelineEnv,
   startPipelineProcess,
@@ -169,6 +170,8 @@ export class PipelineRun {
       new Client({ connection, namespace: TEMPORAL_NAMESPACE }),
       startOffsets,
     );
+    // As the chart's init container does before the workers start: the workers' role has no DDL.
+    await migratePipelineDatabase(opts.ep, run.names.database);
     const prefix = opts.namePrefix ?? '';
     for (let i = 0; i < opts.workers; i++)
       run.launch('worker', `${prefix}worker-${i}`, opts.metricsBasePort + 6 + i);

@@ -37,6 +37,12 @@ export const LOCAL_DATABASES: readonly DatabaseSpec[] = [
   { name: 'sensors', owner: 'sensor_app', password: 'sensor_app' },
 ];
 
+/**
+ * The role the worker runs as: DML on the tables the owner's migrations create, no DDL (the
+ * migrations grant it; stacks/ gives CloudNativePG the same split, docs/decisions/0113).
+ */
+export const LOCAL_RUNTIME_ROLE = { name: 'sensor_worker', password: 'sensor_worker' } as const;
+
 const NAME = 'postgres';
 
 function runningAsRoot(): boolean {
@@ -115,6 +121,8 @@ export async function postgresUp(config: StackConfig): Promise<void> {
   const { port, envVar } = config.postgres.port;
   if (daemonPid(NAME) !== undefined) {
     await waitReady(bin, port);
+    // Roles and databases added since this server was started (idempotent).
+    await ensureDatabases(config, LOCAL_DATABASES);
     return;
   }
   await assertPortFree(port, envVar);
@@ -233,6 +241,12 @@ export async function ensureDatabases(
   config: StackConfig,
   databases: readonly DatabaseSpec[],
 ): Promise<void> {
+  const runtime = await psql(config, `SELECT 1 FROM pg_roles WHERE rolname = '${LOCAL_RUNTIME_ROLE.name}'`);
+  if (runtime.trim() !== '1')
+    await psql(
+      config,
+      `CREATE ROLE ${LOCAL_RUNTIME_ROLE.name} LOGIN PASSWORD '${LOCAL_RUNTIME_ROLE.password}'`,
+    );
   for (const db of databases) {
     const role = await psql(config, `SELECT 1 FROM pg_roles WHERE rolname = '${db.owner}'`);
     if (role.trim() !== '1') {

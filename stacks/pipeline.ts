@@ -6,6 +6,7 @@ import type { EnvironmentConfig } from './config/types.js';
 import { IngestBridge } from './constructs/ingest-bridge.js';
 import { KafkaUser } from './constructs/kafka-user.js';
 import { SensorWorker } from './constructs/sensor-worker.js';
+import { PG_ROLES } from './platform.js';
 import type {
   CertificateIssuer,
   KafkaConnection,
@@ -104,12 +105,17 @@ export class PipelineStack extends TerraformStack {
     });
 
     const w = config.pipeline.worker;
-    const database = props.postgres.credentials[config.postgres.appDatabase];
-    if (!database) {
-      throw new Error(
-        `'postgres.appDatabase' (${JSON.stringify(config.postgres.appDatabase)}) has no credentials in the platform layer (roles: ${Object.keys(props.postgres.credentials).join(', ')})`,
-      );
-    }
+    // The worker runs as its own role (DML only); the owner's credentials go to the migrations.
+    const credentialsOf = (role: string) => {
+      const found = props.postgres.credentials[role];
+      if (!found)
+        throw new Error(
+          `role ${JSON.stringify(role)} has no credentials in the platform layer (roles: ${Object.keys(props.postgres.credentials).join(', ')})`,
+        );
+      return found;
+    };
+    const database = credentialsOf(PG_ROLES.worker);
+    const migrations = credentialsOf(config.postgres.appDatabase);
     new SensorWorker(this, 'worker', {
       namespace: config.namespaces.pipeline,
       chartPath: props.chartPaths.worker,
@@ -117,6 +123,7 @@ export class PipelineStack extends TerraformStack {
       kafka,
       credentials: workerUser.credentials,
       database,
+      migrations,
       postgresNamespace: props.postgres.namespace,
       temporal: props.temporal,
       issuer: props.issuer,

@@ -24,7 +24,12 @@ export interface PlatformStackProps {
 }
 
 /** Role names in Postgres. */
-export const PG_ROLES = { temporal: 'temporal' } as const;
+/**
+ * Postgres roles besides the application database's owner (named after it, it runs the migrations):
+ * Temporal's, and the worker's own, which connects to the application database with the DML the
+ * owner's migrations grant and no DDL (docs/decisions/0113-migration-role.md).
+ */
+export const PG_ROLES = { temporal: 'temporal', worker: 'sensor_worker' } as const;
 
 /**
  * Layer 2: the platform CA, Kafka (+ topics), Postgres, Temporal, all TLS with certificates from that
@@ -89,6 +94,12 @@ export class PlatformStack extends TerraformStack {
           name: PG_ROLES.temporal,
           databases: ['temporal', 'temporal_visibility'],
           consumerNamespace: ns.temporal,
+        },
+        {
+          name: PG_ROLES.worker,
+          databases: [],
+          connects: [config.postgres.appDatabase],
+          consumerNamespace: ns.pipeline,
         },
       ],
       imageName: config.postgres.imageName,

@@ -482,3 +482,25 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     promoteOnStart: oneOf(env, 'WORKER_PROMOTE_ON_START', ['false', 'true'] as const) === 'true',
   };
 }
+
+/** What the migration step (the chart's `migrate` init container, `npm run migrate`) needs. */
+export interface MigrationConfig {
+  /** As the database's owner: by URL, unless `databaseCredentials` is set. */
+  readonly databaseUrl: string;
+  readonly databaseCredentials?: DatabaseCredentials;
+  /** The role the worker runs as (MIGRATION_RUNTIME_ROLE): it gets DML on every table, no DDL. */
+  readonly runtimeRole: string;
+  readonly logLevel: Level;
+}
+
+export function loadMigrationConfig(env: Env = process.env): MigrationConfig {
+  const runtimeRole = str(env, 'MIGRATION_RUNTIME_ROLE', 'sensor_worker');
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(runtimeRole))
+    throw new ConfigError(`MIGRATION_RUNTIME_ROLE=${runtimeRole}: expected a Postgres role name`);
+  return {
+    databaseUrl: str(env, 'DATABASE_URL', 'postgres://sensor_app:sensor_app@127.0.0.1:16432/sensors'),
+    ...databaseCredentials(env),
+    runtimeRole,
+    logLevel: logLevel(env),
+  };
+}

@@ -17,12 +17,12 @@ import {
   type KafkaPrincipal,
   type StackEndpoints,
 } from '../config.js';
+import { directDatabaseUrl, migratePipelineDatabase, pipelineDatabaseUrl } from '../pipeline-processes.js';
 import { psql } from '../postgres.js';
 import { stackUp } from '../stack.js';
 import { ensureTopics, pipelineTopicSpecs } from '../topics.js';
 import { prefixedTopics } from '../../workers/shared/topics.js';
 import type { BridgeConfig, TopicNames, WorkerConfig } from '../../workers/config.js';
-import { migrate } from '../../workers/db/migrate.js';
 import { memoryBudget } from '../../workers/lib/memory-budget.js';
 import { dataConverter } from '../../workers/lib/payload-codec.js';
 import { DEFAULT_ALERT_RULES } from '../../workers/shared/alert-rules.js';
@@ -41,27 +41,24 @@ export function uniqueId(prefix: string): string {
 }
 
 export interface TestDatabase {
-  /** Through the pooler in transaction mode: what the workers use, as in the cluster. */
+  /** The worker's role through the pooler in transaction mode: what the workers use, as in the cluster. */
   readonly url: string;
-  /** Straight to Postgres: the test's own reads and schema changes. */
+  /** The owner straight to Postgres: the test's own reads and schema changes. */
   readonly pool: pg.Pool;
   drop(): Promise<void>;
 }
 
-/** A fresh database owned by the app role, migrated through the pooler as a worker migrates it. */
+/**
+ * A fresh database owned by the app role and migrated through the pooler as the chart's init
+ * container migrates it; `url` is the worker's own role (DML only), `pool` the owner's.
+ */
 export async function testDatabase(ep: StackEndpoints, id: string): Promise<TestDatabase> {
   const name = `t_${id.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
   const config = loadStackConfig();
   await psql(config, `CREATE DATABASE ${name} OWNER sensor_app`);
-  const url = `postgres://sensor_app:sensor_app@${ep.postgresPooler.host}:${ep.postgresPooler.port}/${name}`;
-  const direct = `postgres://sensor_app:sensor_app@${ep.postgres.host}:${ep.postgres.port}/${name}`;
-  const pool = new pg.Pool({ connectionString: direct, max: 4 });
-  const pooled = new pg.Pool({ connectionString: url, max: 2 });
-  try {
-    await migrate(pooled);
-  } finally {
-    await pooled.end();
-  }
+  const url = pipelineDatabaseUrl(ep, name);
+  const pool = new pg.Pool({ connectionString: directDatabaseUrl(ep, name), max: 4 });
+  await migratePipelineDatabase(ep, name);
   return {
     url,
     pool,

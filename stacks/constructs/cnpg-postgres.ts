@@ -6,6 +6,11 @@ import type { CertificateIssuer, PostgresConnection, PostgresCredentials } from 
 import { MANAGED_LABELS, kubeManifest } from '../lib/kube-manifest.js';
 import { TlsCertificate } from './tls-certificate.js';
 
+/** Every database a role may log in to: the ones it owns, then the ones it only connects to. */
+function reachable(role: PostgresRoleSpec): string[] {
+  return [...role.databases, ...(role.connects ?? [])];
+}
+
 /**
  * Revision of the write-only Secret data: the provider sends `data_wo` when it changes. Rotation
  * replaces the Secrets instead (docs/operations.md#rotating-secrets), so this stays 1.
@@ -35,10 +40,18 @@ const DEFAULTS = {
   barmanPluginName: 'barman-cloud.cloudnative-pg.io',
 };
 
-/** A login role, the databases it owns, and the namespace that receives a copy of its credentials. */
+/**
+ * A login role, the databases it owns (or only connects to), and the namespace that receives a copy
+ * of its credentials.
+ */
 export interface PostgresRoleSpec {
   readonly name: string;
   readonly databases: readonly string[];
+  /**
+   * Databases the role may connect to without owning them: its rights there are what the owner
+   * grants (a runtime role that the owner's migrations give DML only). @default []
+   */
+  readonly connects?: readonly string[];
   /** Namespace of the consuming workload; a Secret `<cluster>-<role>` is written there. */
   readonly consumerNamespace: string;
 }
@@ -193,7 +206,7 @@ export class CnpgPostgres extends Construct {
         dataWoRevision: SECRET_REVISION,
         dependsOn,
       });
-      const database = role.databases[0] ?? role.name;
+      const database = reachable(role)[0] ?? role.name;
       new SecretV1(this, `consumer-secret-${role.name}`, {
         metadata: { name: secretName, namespace: role.consumerNamespace, labels: { ...MANAGED_LABELS } },
         type: 'Opaque',
@@ -266,7 +279,7 @@ export class CnpgPostgres extends Construct {
             // only to its own databases and only over TLS; then reject, ahead of CNPG's default rule.
             pg_hba: [
               ...p.roles.flatMap((role) =>
-                role.databases.map((db) => `hostssl ${db} ${role.name} all scram-sha-256`),
+                reachable(role).map((db) => `hostssl ${db} ${role.name} all scram-sha-256`),
               ),
               'host all all all reject',
             ],
@@ -390,7 +403,7 @@ export class CnpgPostgres extends Construct {
             // format takes one database per line).
             pg_hba: [
               ...p.roles.flatMap((role) =>
-                role.databases.flatMap((db) => [
+                reachable(role).flatMap((db) => [
                   `hostssl ${db} ${role.name} 0.0.0.0/0 scram-sha-256`,
                   `hostssl ${db} ${role.name} ::/0 scram-sha-256`,
                 ]),

@@ -19,7 +19,13 @@ const DEFAULTS = {
 };
 
 export interface SensorWorkerProps extends PipelineServiceProps {
+  /** The worker's own role: DML on the application database, no DDL. */
   readonly database: PostgresCredentials;
+  /**
+   * The application database's owner, which the chart's `migrate` init container runs the
+   * migrations as (granting `database.username` its DML); the worker's container never mounts it.
+   */
+  readonly migrations: PostgresCredentials;
   /** Namespace of the Postgres Pooler, allowed by the NetworkPolicy. */
   readonly postgresNamespace: string;
   /**
@@ -49,7 +55,8 @@ export interface SensorWorkerProps extends PipelineServiceProps {
  *
  * @example
  * new SensorWorker(this, 'worker', { namespace: 'sensor-pipeline', chartPath, image, kafka, credentials,
- *   database, temporal, taskQueue: TASK_QUEUE, versioning: { deploymentName: 'sensor-worker', buildId: '1.4.0' } });
+ *   database, migrations, temporal, taskQueue: TASK_QUEUE,
+ *   versioning: { deploymentName: 'sensor-worker', buildId: '1.4.0' } });
  */
 export class SensorWorker extends Construct {
   public readonly release: Release;
@@ -67,6 +74,7 @@ export class SensorWorker extends Construct {
     for (const [field, ns] of [
       ['credentials', p.credentials.namespace],
       ['database', p.database.namespace],
+      ['migrations', p.migrations.namespace],
     ] as const) {
       if (ns !== p.namespace) {
         throw new Error(
@@ -77,6 +85,7 @@ export class SensorWorker extends Construct {
     this.deploymentName = p.releaseName;
     const { release, clientCert } = pipelineChartRelease(this, 'worker', p, {
       database: { existingSecret: p.database.secretName, poolSize: p.databasePoolSize, tls: true },
+      migrations: { existingSecret: p.migrations.secretName, runtimeRole: p.database.username },
       versioning: {
         enabled: true,
         deploymentName: p.versioning.deploymentName,

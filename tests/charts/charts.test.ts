@@ -345,3 +345,41 @@ for (const chart of CHARTS) {
     }
   });
 }
+
+void test("sensor-worker: the migrate init container alone mounts the owner's Secret; the worker's container has its own role's", async () => {
+  const { ok, output } = await template('sensor-worker', [
+    '-f',
+    join(chartDir('sensor-worker'), 'ci', 'autoscaled-values.yaml'),
+  ]);
+  assert.ok(ok, output);
+  const pod = parseAllDocuments(output)
+    .map((d) => d.toJS() as { kind?: string; spec?: { template: { spec: Record<string, unknown> } } })
+    .find((o) => o?.kind === 'Deployment')!.spec!.template.spec as {
+    initContainers: {
+      name: string;
+      env: { name: string; value?: string }[];
+      volumeMounts: { name: string }[];
+    }[];
+    containers: { volumeMounts: { name: string }[] }[];
+    volumes: { name: string; secret?: { secretName: string } }[];
+  };
+  assert.equal(pod.initContainers.length, 1);
+  const init = pod.initContainers[0]!;
+  assert.equal(init.name, 'migrate');
+  const env = new Map(init.env.map((e) => [e.name, e.value]));
+  assert.equal(env.get('MIGRATION_RUNTIME_ROLE'), 'sensor_worker');
+  assert.equal(env.get('DATABASE_CREDENTIALS_DIR'), '/etc/sensor/migrations');
+  const secretOf = (volume: string) => pod.volumes.find((v) => v.name === volume)?.secret?.secretName;
+  assert.ok(init.volumeMounts.some((m) => secretOf(m.name) === 'sensor-pg-sensor'));
+  const mounted = pod.containers[0]!.volumeMounts.map((m) => secretOf(m.name));
+  assert.ok(mounted.includes('sensor-pg-sensor-worker'));
+  assert.ok(!mounted.includes('sensor-pg-sensor'), "the worker's container must not see the owner's Secret");
+  const off = await template('sensor-worker', [
+    '-f',
+    join(chartDir('sensor-worker'), 'ci', 'autoscaled-values.yaml'),
+    '--set',
+    'migrations.existingSecret=',
+  ]);
+  assert.equal(off.ok, false);
+  assert.match(off.output, /migrations\.existingSecret is required when migrations\.enabled is true/);
+});

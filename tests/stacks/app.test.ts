@@ -179,7 +179,7 @@ void test('staging and prod commit through a synchronous standby with durability
   assert.equal(synchronous('dev').postgresql.synchronous, undefined);
 });
 
-void test('pipeline layer refuses a platform without credentials for the application database', () => {
+void test("pipeline layer refuses a platform without credentials for the worker's database role", () => {
   const app = new App();
   assert.throws(
     () =>
@@ -212,7 +212,7 @@ void test('pipeline layer refuses a platform without credentials for the applica
         chartPaths: { bridge: 'b', worker: 'w' },
         alertmanagerUrl: 'http://alertmanager.monitoring.svc:9093',
       }),
-    /'postgres\.appDatabase' \("sensor"\) has no credentials in the platform layer \(roles: \)/,
+    /role "sensor_worker" has no credentials in the platform layer \(roles: \)/,
   );
 });
 

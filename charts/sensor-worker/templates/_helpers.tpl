@@ -56,7 +56,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail "temporal.address is required: the Temporal frontend as host:port" }}
 {{- end }}
 {{- if not .Values.database.existingSecret }}
-{{- fail "database.existingSecret is required: the Secret with the application database's uri, host, port, username, password and dbname" }}
+{{- fail "database.existingSecret is required: the Secret with the worker role's host, port, dbname, username, password and sslmode" }}
+{{- end }}
+{{- if and .Values.migrations.enabled (not .Values.migrations.existingSecret) }}
+{{- fail "migrations.existingSecret is required when migrations.enabled is true: the Secret with the database owner's credentials, which the migrate init container runs as" }}
 {{- end }}
 {{- if and .Values.versioning.enabled (not .Values.versioning.deploymentName) }}
 {{- fail "versioning.deploymentName is required when versioning.enabled is true: the Temporal Worker Deployment name" }}

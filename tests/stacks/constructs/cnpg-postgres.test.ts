@@ -315,3 +315,36 @@ void test('validation: no roles, a database owned twice', () => {
     /'roles\[1\]\.databases' names 'x' twice: a database has one owner/,
   );
 });
+
+void test('a role that only connects: reaches its database over TLS, owns nothing, gets a Secret naming that database', () => {
+  const json = synth(
+    (s) =>
+      new CnpgPostgres(s, 'pg', {
+        ...base,
+        roles: [
+          ...base.roles,
+          { name: 'sensor_worker', databases: [], connects: ['sensor'], consumerNamespace: 'apps' },
+        ],
+      }),
+  );
+  const cluster = only(manifests(json, 'Cluster'), 'Cluster');
+  assert.ok(cluster.spec.postgresql.pg_hba.includes('hostssl sensor sensor_worker all scram-sha-256'));
+  assert.ok(
+    cluster.spec.managed.roles.some(
+      (r: { name: string; passwordSecret: { name: string } }) =>
+        r.name === 'sensor_worker' && r.passwordSecret.name === 'pg-sensor-worker',
+    ),
+  );
+  const dbs = manifests(json, 'Database');
+  assert.ok(!dbs.some((d) => d.spec.owner === 'sensor_worker'), 'it owns no database');
+  const pooler = only(manifests(json, 'Pooler'), 'Pooler');
+  assert.ok(pooler.spec.pgbouncer.pg_hba.includes('hostssl sensor sensor_worker 0.0.0.0/0 scram-sha-256'));
+  const copy = (
+    resources(json, 'kubernetes_secret_v1') as {
+      metadata: { name: string; namespace: string };
+      data_wo: Record<string, string>;
+    }[]
+  ).find((s) => s.metadata.namespace === 'apps' && s.metadata.name === 'pg-sensor-worker');
+  assert.equal(copy?.data_wo.dbname, 'sensor');
+  assert.equal(copy?.data_wo.username, 'sensor_worker');
+});

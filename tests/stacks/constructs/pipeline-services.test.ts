@@ -53,7 +53,13 @@ const worker: SensorWorkerProps = {
   image: { repository: 'r', tag: 't' },
   kafka,
   credentials: creds('sensor-worker'),
-  database: { username: 'sensor', database: 'sensor', secretName: 'pg-sensor', namespace: 'apps' },
+  database: {
+    username: 'sensor_worker',
+    database: 'sensor',
+    secretName: 'pg-sensor-worker',
+    namespace: 'apps',
+  },
+  migrations: { username: 'sensor', database: 'sensor', secretName: 'pg-sensor', namespace: 'apps' },
   postgresNamespace: 'postgres',
   temporal,
   issuer,
@@ -163,7 +169,9 @@ void test('worker: temporal trigger on the task queue backlog; versioning and da
   );
   const v = parse((only(resources(json, 'helm_release'), 'helm_release') as { values: string[] }).values[0]!);
   assert.deepEqual(v.versioning, { enabled: true, deploymentName: 'sensor-worker', buildId: '1.2.3' });
-  assert.equal(v.database.existingSecret, 'pg-sensor');
+  // The worker's container gets its own role's Secret; the owner's goes to the migrate init container.
+  assert.equal(v.database.existingSecret, 'pg-sensor-worker');
+  assert.deepEqual(v.migrations, { existingSecret: 'pg-sensor', runtimeRole: 'sensor_worker' });
   assert.equal(v.database.poolSize, 10);
   assert.equal(v.database.tls, true);
   assert.equal(v.metrics.port, METRICS_PORTS.worker);

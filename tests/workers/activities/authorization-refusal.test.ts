@@ -30,7 +30,7 @@ async function parked(
 /** Takes the ledger's INSERT from the worker's role, then sends READINGS readings; returns where parking stood. */
 async function revokeAndSend(f: WorkerFixture, device: string) {
   const parkedFrom = await topicEndOffsets(f.kafka, f.topics.parking);
-  await f.db.pool.query('REVOKE INSERT ON processed_events FROM sensor_app');
+  await f.db.pool.query('REVOKE INSERT ON processed_events FROM sensor_worker');
   await produce(
     f.kafka,
     f.topics.sensorData,
@@ -52,7 +52,7 @@ async function withPipeline(
     await body(f, `${id}-dev`);
   } finally {
     await bridge.stop();
-    await f.db.pool.query('GRANT INSERT ON processed_events TO sensor_app').catch(() => undefined);
+    await f.db.pool.query('GRANT INSERT ON processed_events TO sensor_worker').catch(() => undefined);
     await f.close();
   }
 }
@@ -64,7 +64,7 @@ test('a refused grant is retried, not parked: once it is back, every reading is 
     await sleep(6_000);
     assert.equal((await effectCounts(f.db.pool, device)).ledger, 0, 'applied while the grant was revoked');
     assert.deepEqual(await parked(f, parkedFrom), [], 'parked while the refusal could still be a moment');
-    await f.db.pool.query('GRANT INSERT ON processed_events TO sensor_app');
+    await f.db.pool.query('GRANT INSERT ON processed_events TO sensor_worker');
     await eventually(
       `all ${READINGS} readings applied after the grant`,
       async () => (await effectCounts(f.db.pool, device)).ledger === READINGS,
