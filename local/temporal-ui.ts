@@ -3,7 +3,7 @@
  * operator sees each workflow's current step and its whole history. Built once from its Go module
  * (github.com/temporalio/ui-server/v2, which carries the built UI assets) into the cache.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { endpoints, loadStackConfig, type StackConfig } from './config.js';
 import { cacheDir, stateDir } from './lib/paths.js';
@@ -71,14 +71,19 @@ export async function ensureTemporalUiBinary(): Promise<string> {
   return binary;
 }
 
-/** The UI server's own config file format (config/<env>.yaml under its root). */
-function uiConfig(config: StackConfig): string {
+/**
+ * The UI server's own config file format (config/<env>.yaml under its root). Read-only unless
+ * `writeActions`: as the cluster's UI (stacks/constructs/temporal-server.ts, TEMPORAL_DISABLE_WRITE_ACTIONS).
+ */
+export function uiConfig(config: StackConfig, opts: { port?: number; writeActions?: boolean } = {}): string {
+  const port = opts.port ?? config.temporal.uiPort.port;
   return `# Written by local/temporal-ui.ts
 temporalGrpcAddress: 127.0.0.1:${config.temporal.port.port}
 host: 127.0.0.1
-port: ${config.temporal.uiPort.port}
+port: ${port}
 enableUi: true
 defaultNamespace: ${TEMPORAL_NAMESPACE}
+disableWriteActions: ${!(opts.writeActions ?? false)}
 disableNewsFetch: true
 notifyOnNewVersion: false
 refreshInterval: 0s
@@ -87,7 +92,7 @@ auth:
 cors:
   cookieInsecure: true
   allowOrigins:
-    - http://127.0.0.1:${config.temporal.uiPort.port}
+    - http://127.0.0.1:${port}
 `;
 }
 
@@ -99,12 +104,21 @@ export function temporalUiUrl(config: StackConfig): string {
 /** Starts the UI once the Temporal frontend answers; ready when it serves its page. */
 export async function temporalUiUp(config: StackConfig): Promise<void> {
   const url = temporalUiUrl(config);
+  const root = join(stateDir(), NAME);
+  const file = join(root, 'config', 'local.yaml');
+  // A UI started by an earlier version with other settings (say, writes on) starts again.
+  if (
+    daemonPid(NAME) !== undefined &&
+    (!existsSync(file) || readFileSync(file, 'utf8') !== uiConfig(config))
+  ) {
+    progress('temporal: restarting the Web UI with the current settings');
+    await temporalUiDown();
+  }
   if (daemonPid(NAME) === undefined) {
     const binary = await ensureTemporalUiBinary();
     await assertPortFree(config.temporal.uiPort.port, config.temporal.uiPort.envVar);
-    const root = join(stateDir(), NAME);
     mkdirSync(join(root, 'config'), { recursive: true });
-    writeFileSync(join(root, 'config', 'local.yaml'), uiConfig(config));
+    writeFileSync(file, uiConfig(config));
     progress(`temporal: starting Web UI ${VERSIONS.temporalUi} on ${url}`);
     startDaemon({
       name: NAME,

@@ -128,6 +128,8 @@ export class PlatformStack extends TerraformStack {
       replicas: config.temporal.replicas,
       resources: config.temporal.resources,
       webReplicas: config.temporal.webReplicas,
+      webWriteActions: config.temporal.webWriteActions,
+      ...(config.temporal.webAuth ? { webAuth: config.temporal.webAuth } : {}),
       retentionDays: config.temporal.retentionDays,
       maxConns: config.temporal.maxConns,
       maxIdleConns: config.temporal.maxIdleConns,

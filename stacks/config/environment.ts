@@ -16,6 +16,7 @@ import type {
   ObservabilityConfig,
   OperatorsConfig,
   PostgresConfig,
+  TemporalWebAuthConfig,
 } from './types.js';
 
 /** What an environment chooses beyond its sizing inputs. */
@@ -46,7 +47,13 @@ export interface EnvironmentChoices {
     readonly backup: PostgresConfig['backup'];
     readonly restore?: PostgresConfig['restore'];
   };
-  readonly temporal: { readonly version: string; readonly webReplicas: number };
+  readonly temporal: {
+    readonly version: string;
+    readonly webReplicas: number;
+    /** @default false: the Web UI is read-only */
+    readonly webWriteActions?: boolean;
+    readonly webAuth?: TemporalWebAuthConfig;
+  };
   readonly pipeline: {
     /** Tag of the workers image, and the worker deployment's build ID. */
     readonly release: string;
@@ -123,6 +130,8 @@ export function buildEnvironment(sizing: SizingInputs, choices: EnvironmentChoic
       },
       resources: temporalResources(sized),
       webReplicas: choices.temporal.webReplicas,
+      webWriteActions: choices.temporal.webWriteActions ?? false,
+      ...(choices.temporal.webAuth ? { webAuth: choices.temporal.webAuth } : {}),
       retentionDays: retention.temporalDays,
       maxConns: connections.temporalMaxConns,
       maxIdleConns: connections.temporalMaxConns,

@@ -173,12 +173,30 @@ export interface TemporalConfig {
   readonly resources: Readonly<Record<TemporalService, { readonly cpu: string; readonly memory: string }>>;
   /** Temporal Web UI replicas; 0 disables the UI. */
   readonly webReplicas: number;
+  /**
+   * Whether the Web UI may signal, cancel, terminate and reset workflows. Off: the UI server refuses
+   * every write (queries still work): the UI is for looking, the tools (`npm run alerts`) for acting.
+   */
+  readonly webWriteActions: boolean;
+  /** OIDC login in front of the Web UI; unset: no login of its own (reach it by port-forward, RBAC). */
+  readonly webAuth?: TemporalWebAuthConfig;
   /** Retention of closed workflows in the `sensor-pipeline` namespace, in days. */
   readonly retentionDays: number;
   /** SQL `maxConns` per Temporal pod and datastore. */
   readonly maxConns: number;
   /** SQL `maxIdleConns` per Temporal pod and datastore. */
   readonly maxIdleConns: number;
+}
+
+/** The Web UI's OIDC client (the UI server's `auth.providers`). */
+export interface TemporalWebAuthConfig {
+  /** The identity provider's issuer URL (its `/.well-known/openid-configuration` is read). */
+  readonly issuerUrl: string;
+  readonly clientId: string;
+  /** Secret in the Temporal namespace holding the client secret. */
+  readonly clientSecret: { readonly name: string; readonly key: string };
+  /** Where the provider sends the browser back: `https://<ui host>/auth/sso/callback`. */
+  readonly callbackUrl: string;
 }
 
 export interface ScaledServiceConfig {

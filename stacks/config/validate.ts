@@ -48,6 +48,9 @@ const OPTIONAL_KEYS = {
     },
     restore: { objectStoreName: '', serverName: '', targetTime: '' },
   },
+  temporal: {
+    webAuth: { issuerUrl: '', clientId: '', clientSecret: { name: '', key: '' }, callbackUrl: '' },
+  },
 };
 let schema: ReturnType<typeof shapeOf> | undefined;
 

@@ -2,7 +2,7 @@ import { Release } from '@cdktf/provider-helm/lib/release/index.js';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1/index.js';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import type { TemporalService } from '../config/types.js';
+import type { TemporalService, TemporalWebAuthConfig } from '../config/types.js';
 import type { CertificateIssuer, PostgresConnection, TemporalConnection } from '../lib/connections.js';
 import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
 import { MANAGED_LABELS } from '../lib/kube-manifest.js';
@@ -83,6 +83,13 @@ export interface TemporalServerProps {
   readonly resources?: Readonly<Record<TemporalService, { readonly cpu: string; readonly memory: string }>>;
   /** Web UI replicas; 0 disables it. @default 1 */
   readonly webReplicas?: number;
+  /**
+   * Let the Web UI signal, cancel, terminate and reset workflows. @default false: the UI server
+   * refuses every write request (TEMPORAL_DISABLE_WRITE_ACTIONS); queries still work.
+   */
+  readonly webWriteActions?: boolean;
+  /** OIDC login in front of the Web UI (TEMPORAL_AUTH_*). @default none */
+  readonly webAuth?: TemporalWebAuthConfig;
   /** Retention of closed workflows, in days. @default 7 */
   readonly retentionDays?: number;
   /** SQL `maxConns` per pod and datastore. @default 20 */
@@ -263,6 +270,7 @@ export class TemporalServer extends Construct {
         resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '256Mi' } },
         additionalVolumes: [tmp],
         additionalVolumeMounts: [tmpMount],
+        additionalEnv: webUiEnv(p.webWriteActions ?? false, p.webAuth),
       },
       // A standing shell pod with admin certificates is not needed: the jobs below use the same image.
       admintools: {
@@ -302,4 +310,32 @@ export class TemporalServer extends Construct {
       tls: { serverName: frontendHost, requireClientCertificate: true },
     };
   }
+}
+
+/**
+ * The Web UI image's settings (its config template reads these variables): read-only unless writes
+ * are switched on, and an OIDC login when configured.
+ * @see https://docs.temporal.io/references/web-ui-environment-variables
+ */
+export function webUiEnv(
+  writeActions: boolean,
+  auth: TemporalWebAuthConfig | undefined,
+): { name: string; value?: string; valueFrom?: unknown }[] {
+  const env: { name: string; value?: string; valueFrom?: unknown }[] = [
+    { name: 'TEMPORAL_DISABLE_WRITE_ACTIONS', value: String(!writeActions) },
+  ];
+  if (auth) {
+    env.push(
+      { name: 'TEMPORAL_AUTH_ENABLED', value: 'true' },
+      { name: 'TEMPORAL_AUTH_PROVIDER_URL', value: auth.issuerUrl },
+      { name: 'TEMPORAL_AUTH_CLIENT_ID', value: auth.clientId },
+      {
+        name: 'TEMPORAL_AUTH_CLIENT_SECRET',
+        valueFrom: { secretKeyRef: { name: auth.clientSecret.name, key: auth.clientSecret.key } },
+      },
+      { name: 'TEMPORAL_AUTH_CALLBACK_URL', value: auth.callbackUrl },
+      { name: 'TEMPORAL_AUTH_SCOPES', value: 'openid,profile,email' },
+    );
+  }
+  return env;
 }

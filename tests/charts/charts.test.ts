@@ -383,3 +383,23 @@ void test("sensor-worker: the migrate init container alone mounts the owner's Se
   assert.equal(off.ok, false);
   assert.match(off.output, /migrations\.existingSecret is required when migrations\.enabled is true/);
 });
+
+for (const chart of CHARTS) {
+  void test(`${chart}: states the Kubernetes versions it needs (kubeVersion) and prints NOTES after install`, async () => {
+    const values = join(chartDir(chart), 'ci', valueSets(chart)[0]!);
+    const old = await helmRun([
+      'template',
+      'test',
+      chartDir(chart),
+      '-f',
+      values,
+      '--kube-version',
+      '1.29.3',
+    ]);
+    assert.equal(old.ok, false, 'rendered for Kubernetes 1.29');
+    assert.match(old.output, /chart requires kubeVersion/);
+    const install = await helmRun(['install', 'test', chartDir(chart), '-f', values, '--dry-run=client']);
+    assert.ok(install.ok, install.output);
+    assert.match(install.output, /NOTES:\n.*is installed in namespace/);
+  });
+}

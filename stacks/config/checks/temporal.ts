@@ -74,6 +74,31 @@ export function checkTemporal(c: Checker, config: EnvironmentConfig, deployed: D
     c.bytes(`temporal.resources.${svc}.memory`, t.resources[svc].memory);
   }
   c.int('temporal.webReplicas', t.webReplicas, 0, 10);
+  c.rule(
+    typeof t.webWriteActions === 'boolean',
+    `'temporal.webWriteActions' (${JSON.stringify(t.webWriteActions)}) must be true or false`,
+  );
+  if (t.webAuth) {
+    const a = t.webAuth;
+    for (const [field, url] of [
+      ['issuerUrl', a.issuerUrl],
+      ['callbackUrl', a.callbackUrl],
+    ] as const)
+      c.rule(
+        /^https:\/\/[^\s/]+(\/\S*)?$/.test(url),
+        `'temporal.webAuth.${field}' (${JSON.stringify(url)}) must be an https URL`,
+      );
+    c.rule(
+      a.callbackUrl.endsWith('/auth/sso/callback'),
+      `'temporal.webAuth.callbackUrl' (${JSON.stringify(a.callbackUrl)}) must end with /auth/sso/callback: the UI server's callback path`,
+    );
+    c.rule(a.clientId.trim() !== '', `'temporal.webAuth.clientId' ("") must name the UI's OIDC client`);
+    for (const key of ['name', 'key'] as const)
+      c.rule(
+        a.clientSecret[key].trim() !== '',
+        `'temporal.webAuth.clientSecret.${key}' ("") must name the Secret holding the client secret`,
+      );
+  }
   c.int('temporal.retentionDays', t.retentionDays, 1, 3650);
   c.int('temporal.maxConns', t.maxConns, 1, 1000);
   c.int('temporal.maxIdleConns', t.maxIdleConns, 0, 1000);

@@ -550,6 +550,27 @@ const RULES: readonly [string, EnvironmentConfig, unknown, RegExp][] = [
     /'temporal\.webReplicas' \(-1\) must be an integer between 0 and 10/,
   ],
   [
+    'web write actions not a boolean',
+    dev,
+    { temporal: { webWriteActions: 'yes' } },
+    /'temporal\.webWriteActions' \("yes"\) must be true or false/,
+  ],
+  [
+    'web login with an http issuer and a wrong callback path',
+    dev,
+    {
+      temporal: {
+        webAuth: {
+          issuerUrl: 'http://sso.example',
+          clientId: 'temporal-web',
+          clientSecret: { name: 'oidc', key: 'secret' },
+          callbackUrl: 'https://temporal.example/callback',
+        },
+      },
+    },
+    /'temporal\.webAuth\.issuerUrl' \("http:\/\/sso\.example"\) must be an https URL[\s\S]*'temporal\.webAuth\.callbackUrl' \("https:\/\/temporal\.example\/callback"\) must end with \/auth\/sso\/callback/,
+  ],
+  [
     'retention days',
     dev,
     { temporal: { retentionDays: 0 } },

@@ -189,3 +189,34 @@ void test('validation: unknown role, credentials in another namespace', () => {
     /'database\.credentials\.temporal\.namespace' \("temporal"\) must equal 'namespace' \("other"\)/,
   );
 });
+
+void test('the Web UI is read-only unless switched on, and logs in through OIDC when configured', () => {
+  const env = (props: Partial<TemporalServerProps>) =>
+    new Map(
+      (
+        valuesOf({ ...base, ...props }).values.web.additionalEnv as {
+          name: string;
+          value?: string;
+          valueFrom?: unknown;
+        }[]
+      ).map((e) => [e.name, e.value ?? e.valueFrom]),
+    );
+  const readOnly = env({});
+  assert.equal(readOnly.get('TEMPORAL_DISABLE_WRITE_ACTIONS'), 'true');
+  assert.equal(readOnly.has('TEMPORAL_AUTH_ENABLED'), false);
+  assert.equal(env({ webWriteActions: true }).get('TEMPORAL_DISABLE_WRITE_ACTIONS'), 'false');
+  const withLogin = env({
+    webAuth: {
+      issuerUrl: 'https://sso.example/realms/platform',
+      clientId: 'temporal-web',
+      clientSecret: { name: 'temporal-web-oidc', key: 'client-secret' },
+      callbackUrl: 'https://temporal.example/auth/sso/callback',
+    },
+  });
+  assert.equal(withLogin.get('TEMPORAL_AUTH_ENABLED'), 'true');
+  assert.equal(withLogin.get('TEMPORAL_AUTH_PROVIDER_URL'), 'https://sso.example/realms/platform');
+  assert.deepEqual(withLogin.get('TEMPORAL_AUTH_CLIENT_SECRET'), {
+    secretKeyRef: { name: 'temporal-web-oidc', key: 'client-secret' },
+  });
+  assert.equal(withLogin.get('TEMPORAL_DISABLE_WRITE_ACTIONS'), 'true');
+});
