@@ -12,12 +12,7 @@ import { endpoints, kafkaClientConfig, loadStackConfig } from '../local/config.j
 import { daemonPid } from '../local/lib/proc.js';
 import { ensureTopics } from '../local/topics.js';
 import { sampleTrees } from './proc-stats.js';
-import {
-  compressionType,
-  PRODUCER_CODECS,
-  zstdCompressionAvailable,
-  type ProducerCodec,
-} from '../workers/lib/kafka-codecs.js';
+import { compressionType, PRODUCER_CODECS, type ProducerCodec } from '../workers/lib/kafka-codecs.js';
 import { SENSOR_DATA_SCHEMA_VERSION, type SensorData } from '../workers/shared/events.js';
 import { formatCount } from '../local/lib/format.js';
 
@@ -108,10 +103,6 @@ async function main(): Promise<void> {
   console.log(`kafkajs, ${formatCount(records)} records per codec, ${process.version}; CPU µs per record`);
   console.log('codec     produce   broker (append)   consume+parse   broker (fetch)');
   for (const codec of PRODUCER_CODECS as readonly ProducerCodec[]) {
-    if (codec === 'zstd' && !zstdCompressionAvailable) {
-      console.log(`${codec.padEnd(9)} (writing zstd needs Node >= 22.15)`);
-      continue;
-    }
     const topic = `bench.client-micro.${codec}.${randomUUID().slice(0, 8)}`;
     await ensureTopics(ep.kafkaBrokers, [{ topic, partitions: 1 }]);
     try {

@@ -16,7 +16,7 @@ import { METRICS_PORTS } from './shared/metrics.js';
 import { DEFAULT_AUTHORIZATION_RETRY_MS, TASK_QUEUE, TEMPORAL_NAMESPACE } from './shared/temporal.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from './shared/topics.js';
 import { readCredentialFile } from './lib/credential-file.js';
-import { PRODUCER_CODECS, zstdCompressionAvailable, type ProducerCodec } from './lib/kafka-codecs.js';
+import { PRODUCER_CODECS, type ProducerCodec } from './lib/kafka-codecs.js';
 import { LOG_LEVELS, type Level } from './lib/logger.js';
 import {
   DEFAULT_MEMORY_LIMIT_BYTES,
@@ -306,10 +306,6 @@ function kafkaSettings(env: Env, clientId: string): KafkaSettings {
   const compression = str(env, 'KAFKA_COMPRESSION', 'lz4') as ProducerCodec;
   if (!PRODUCER_CODECS.includes(compression))
     throw new ConfigError(`KAFKA_COMPRESSION=${compression}: expected ${PRODUCER_CODECS.join(', ')}`);
-  if (compression === 'zstd' && !zstdCompressionAvailable)
-    throw new ConfigError(
-      `KAFKA_COMPRESSION=zstd: writing zstd needs Node >= 22.15 (this is ${process.version}); reading it works`,
-    );
   return {
     compression,
     brokers,

@@ -2,7 +2,7 @@
  * The record-batch codecs Kafka producers write, for kafkajs, which ships only gzip: snappy, lz4 and
  * zstd. Without them one batch from a librdkafka or Java producer with `compression.type=lz4` makes
  * the consumer throw on every fetch of its partition (ingest hardening, finding 1). Pure JavaScript
- * (no native build), except zstd where the runtime's zlib has it (Node ≥ 22.15).
+ * (no native build), except zstd, which Node's zlib has (Node ≥ 22.15; the project runs Node 24).
  *
  * Registered process-wide through kafkajs's public `CompressionCodecs`, by createKafka() and every
  * other place that builds a client, before the first fetch.
@@ -19,7 +19,6 @@ import './kafkajs-producer-grouping.js';
 import { CompressionTypes } from 'kafkajs';
 import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
-import { Decompress as FzstdStream } from 'fzstd';
 import { promisify } from 'node:util';
 
 const require = createRequire(import.meta.url);
@@ -262,32 +261,10 @@ function lz4DecompressBlocks(buffer: Buffer, limit: number): Buffer {
   return Buffer.concat(parts, total);
 }
 
-type ZstdZlib = {
-  zstdCompressSync?: (b: Buffer) => Buffer;
-  zstdDecompress?: (b: Buffer, o: zlib.ZlibOptions, cb: (err: Error | null, out: Buffer) => void) => void;
-};
-const zstdZlib = zlib as unknown as ZstdZlib;
-
-/** Whether this runtime can write zstd (reading works everywhere). */
-export const zstdCompressionAvailable = typeof zstdZlib.zstdCompressSync === 'function';
+const zstdDecompressAsync = promisify(zlib.zstdDecompress);
 
 export async function zstdDecompress(buffer: Buffer, limit = maxBatchBytes): Promise<Buffer> {
-  const zstd = zstdZlib.zstdDecompress;
-  if (zstd) {
-    return new Promise<Buffer>((resolve, reject) =>
-      zstd(buffer, { maxOutputLength: limit }, (err, out) => (err ? reject(err) : resolve(out))),
-    ).catch(zlibLimit('zstd', limit));
-  }
-  // Runtimes without zstd in zlib: fzstd's stream, stopped as soon as its output passes the bound.
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  const stream = new FzstdStream((chunk) => {
-    total += chunk.length;
-    checkBound('zstd', total, limit);
-    parts.push(chunk.slice());
-  });
-  stream.push(buffer, true);
-  return Buffer.concat(parts, total);
+  return zstdDecompressAsync(buffer, { maxOutputLength: limit }).catch(zlibLimit('zstd', limit));
 }
 
 const gunzip = promisify(zlib.unzip);
@@ -300,9 +277,7 @@ export function gzipDecompress(buffer: Buffer, limit = maxBatchBytes): Promise<B
 const gzip = promisify(zlib.gzip);
 
 function zstdCompress(buffer: Buffer): Buffer {
-  if (!zstdZlib.zstdCompressSync)
-    throw new Error(`zstd compression needs Node >= 22.15 (this is ${process.version}); reading zstd works`);
-  return zstdZlib.zstdCompressSync(buffer);
+  return zlib.zstdCompressSync(buffer);
 }
 
 function codec(
