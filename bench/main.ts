@@ -72,7 +72,6 @@ async function main(): Promise<number> {
     batchSize: opts.batchSize,
     profileDir: opts.profile ? join(outDir, 'profiles') : undefined,
     logDirectory,
-    metricsBasePort: 19560,
     phase: phaseEnv,
   });
   let exactlyOnce: ExactlyOnce;
@@ -83,6 +82,7 @@ async function main(): Promise<number> {
       `starting the bridge and ${opts.workers} worker(s) on topics ${ours.topics.sensorData}, task queue ${ours.taskQueue}`,
     );
     await ours.start();
+    say(`metrics ports (chosen free for this run): ${ours.portsLine()}`);
     if (opts.max) {
       const found = await searchMax(ours, opts, say, () => interrupted);
       search = found.trials;

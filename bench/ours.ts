@@ -27,7 +27,6 @@ export interface OursOptions {
   readonly batchSize?: number;
   readonly profileDir?: string;
   readonly logDirectory: string;
-  readonly metricsBasePort: number;
   readonly phase: Omit<
     PhaseEnv,
     | 'admin'
@@ -71,6 +70,11 @@ export class PipelineUnderTest {
   private readonly kafka: Kafka;
   private admin!: Admin;
   private run: PipelineRun | undefined;
+
+  /** The metrics port of each process, chosen free for this run. */
+  portsLine(): string {
+    return this.run?.portsLine() ?? '';
+  }
   readonly phases: OursPhase[] = [];
 
   constructor(private readonly opts: OursOptions) {
@@ -99,7 +103,6 @@ export class PipelineUnderTest {
       runId,
       workers: this.opts.workers,
       names: this.names,
-      metricsBasePort: this.opts.metricsBasePort,
       namePrefix: `bench-${runId}-`,
       env: {
         LOG_LEVEL: 'info',

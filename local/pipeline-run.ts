@@ -4,6 +4,7 @@
  * own), the simulated fleet and its producer when the run drives one, progress snapshots, the drain
  * and the exactly-once verification at the end.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import pg from 'pg';
@@ -49,8 +50,12 @@ export interface PipelineRunOptions {
   readonly fleet?: Omit<FleetOptions, 'runId'>;
   /** Topics, task queue, consumer group and database; the shared ones unless given. */
   readonly names?: PipelineNames;
-  /** The bridge serves /metrics here, worker i on `metricsBasePort + 6 + i` and its SDK metrics 10 above. */
-  readonly metricsBasePort: number;
+  /**
+   * Where the processes serve /metrics (the bridge here, worker i at `+ 6 + i`, its SDK metrics 10
+   * above). @default free ports chosen per process, so that two runs on one machine never collide
+   * (printed by `portsLine()`)
+   */
+  readonly metricsBasePort?: number;
   readonly env?: Record<string, string>;
   /** Process name prefix, so that two kinds of run keep apart logs. */
   readonly namePrefix?: string;
@@ -97,8 +102,20 @@ export interface Verification {
 /** Counts as the run prints them (re-exported for the chaos run). */
 export const fmt = (n: number): string => formatCount(n);
 
-/** A worker's Temporal SDK metrics port: its /metrics port plus this (workers take base + 6 and up). */
+/** With a fixed base: a worker's Temporal SDK metrics port is its /metrics port plus this. */
 const SDK_PORT_OFFSET = 10;
+
+/** A port nothing listens on now (the OS picks it); the process binds it a moment later. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 export class PipelineRun {
   readonly kafka: Kafka;
@@ -108,6 +125,7 @@ export class PipelineRun {
   /** Live processes by name; a restart replaces the entry. */
   readonly processes = new Map<string, PipelineProcess>();
   private readonly ports = new Map<string, number>();
+  private readonly sdkPorts = new Map<string, number>();
   private readonly roles = new Map<string, PipelineRole>();
   private readonly env: Record<string, string>;
   private readonly acked = new Set<string>();
@@ -173,9 +191,13 @@ export class PipelineRun {
     // As the chart's init container does before the workers start: the workers' role has no DDL.
     await migratePipelineDatabase(opts.ep, run.names.database);
     const prefix = opts.namePrefix ?? '';
-    for (let i = 0; i < opts.workers; i++)
-      run.launch('worker', `${prefix}worker-${i}`, opts.metricsBasePort + 6 + i);
-    run.launch('bridge', `${prefix}bridge-0`, opts.metricsBasePort);
+    const base = opts.metricsBasePort;
+    for (let i = 0; i < opts.workers; i++) {
+      const port = base === undefined ? await freePort() : base + 6 + i;
+      const sdkPort = base === undefined ? await freePort() : port + SDK_PORT_OFFSET;
+      run.launch('worker', `${prefix}worker-${i}`, port, sdkPort);
+    }
+    run.launch('bridge', `${prefix}bridge-0`, base ?? (await freePort()));
     await Promise.all([...run.processes.values()].map((p) => waitReady(p)));
     return run;
   }
@@ -196,30 +218,39 @@ export class PipelineRun {
     return [
       { job: 'sensor-bridge', targets: ports('bridge').map(at) },
       { job: 'sensor-worker', targets: ports('worker').map(at) },
-      { job: 'temporal-sdk', targets: ports('worker').map((p) => at(p + SDK_PORT_OFFSET)) },
+      { job: 'temporal-sdk', targets: [...this.sdkPorts.values()].map(at) },
     ];
+  }
+
+  /** One line naming each process's metrics port, for the run's output. */
+  portsLine(): string {
+    return [...this.ports]
+      .map(([name, port]) => {
+        const sdk = this.sdkPorts.get(name);
+        return `${name} :${port}${sdk ? ` (sdk :${sdk})` : ''}`;
+      })
+      .join(', ');
   }
 
   get logFiles(): string[] {
     return [...this.processes.values()].map((p) => p.logFile);
   }
 
-  private launch(role: PipelineRole, name: string, port: number): PipelineProcess {
+  private launch(role: PipelineRole, name: string, port: number, sdkPort?: number): PipelineProcess {
     // Each worker's Temporal SDK exporter (schedule-to-start, slots) beside its /metrics.
     const env =
-      role === 'worker'
-        ? { ...this.env, TEMPORAL_SDK_METRICS_PORT: String(port + SDK_PORT_OFFSET) }
-        : this.env;
+      sdkPort !== undefined ? { ...this.env, TEMPORAL_SDK_METRICS_PORT: String(sdkPort) } : this.env;
     const p = startPipelineProcess(role, name, env, port, this.opts.nodeArgs?.(name));
     this.processes.set(name, p);
     this.ports.set(name, port);
+    if (sdkPort !== undefined) this.sdkPorts.set(name, sdkPort);
     this.roles.set(name, role);
     return p;
   }
 
-  /** Starts a process again under its name and port, as Kubernetes restarts a crashed pod. */
+  /** Starts a process again under its name and ports, as Kubernetes restarts a crashed pod. */
   async relaunch(name: string): Promise<PipelineProcess> {
-    const p = this.launch(this.roles.get(name)!, name, this.ports.get(name)!);
+    const p = this.launch(this.roles.get(name)!, name, this.ports.get(name)!, this.sdkPorts.get(name));
     await waitReady(p);
     return p;
   }

@@ -86,7 +86,6 @@ async function main(): Promise<number> {
       duplicateRate: positive('duplicate-rate', args['duplicate-rate'], 1),
       hotDevices: Math.floor(positive('hot-devices', args['hot-devices'])),
     },
-    metricsBasePort: 19464,
     env: {
       // Short escalation tiers so a local run shows escalations within its minute.
       ALERT_ESCALATION: JSON.stringify({ tiersMs: [15_000, 30_000] }),
@@ -95,6 +94,7 @@ async function main(): Promise<number> {
     },
   });
   say(`bridge and worker(s) ready (logs: ${run.logFiles.join(', ')})`);
+  say(`metrics ports (chosen free for this run): ${run.portsLine()}`);
   say(`Temporal Web UI (each batch workflow's step and history): ${workflowsUrl(ep)}`);
   await observability.watch(ep, run, rate);
   const prom = observability.prometheus.url;

@@ -149,7 +149,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         duplicateRate: 0.005,
         hotDevices: 3,
       },
-      metricsBasePort: CHAOS_PORTS.metricsBase,
       namePrefix: 'chaos-',
       env: {
         // Tiers shorter than a hot device's 20 s above the threshold: an unacknowledged alert
@@ -163,6 +162,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       },
     });
     say(`bridge and ${opts.workers} worker(s) ready (logs: ${run.logFiles.join(', ')})`);
+    say(`metrics ports (chosen free for this run): ${run.portsLine()}`);
     await observability.watch(ep, run, opts.rate);
     say(`prometheus evaluates the alerting rules on this run: ${observability.prometheus.url}/api/v1/alerts`);
     return await execute(withSignals, config, run, observability, proxies, runId, schedule, started);

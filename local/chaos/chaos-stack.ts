@@ -42,8 +42,6 @@ export const CHAOS_STACK_ENV = {
 export const CHAOS_PORTS = {
   postgresProxy: 25442,
   temporalProxy: 27263,
-  /** Bridge /metrics; workers take +6 and up (see PipelineRun). */
-  metricsBase: 29464,
 } as const;
 
 /**

@@ -2,6 +2,8 @@
  * A pipeline run stops what it started (local/pipeline-run.ts): `stopProcesses()` without a callback
  * leaves no bridge or worker running. It used to skip the stop itself when no callback was given, and
  * every `npm run bench` left its bridge and worker behind, holding their ports for the next run.
+ * And two runs at once on one machine choose their metrics ports free: with ports fixed per command,
+ * the second run's processes died with EADDRINUSE.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -12,15 +14,18 @@ import { PipelineRun } from '../../local/pipeline-run.js';
 import { stack, uniqueId } from '../../local/testing/test-stack.js';
 import { ensureTopics, pipelineTopicSpecs } from '../../local/topics.js';
 
-const names = isolatedPipelineNames('stop', uniqueId('r'));
-let run: PipelineRun | undefined;
+const names = [isolatedPipelineNames('stop', uniqueId('r')), isolatedPipelineNames('stop', uniqueId('r'))];
+const runs: PipelineRun[] = [];
 
 after(async () => {
-  for (const p of run?.processes.values() ?? []) p.child.kill('SIGKILL');
-  await run?.close();
-  await psql(loadStackConfig(), `DROP DATABASE IF EXISTS ${names.database} WITH (FORCE)`).catch(
-    () => undefined,
-  );
+  for (const run of runs) {
+    for (const p of run.processes.values()) p.child.kill('SIGKILL');
+    await run.close();
+  }
+  for (const n of names)
+    await psql(loadStackConfig(), `DROP DATABASE IF EXISTS ${n.database} WITH (FORCE)`).catch(
+      () => undefined,
+    );
 });
 
 const alive = (pid: number) => {
@@ -32,21 +37,31 @@ const alive = (pid: number) => {
   }
 };
 
-void test('stopProcesses() without a callback stops the bridge and every worker', async () => {
+void test('two runs at once get distinct free metrics ports, and stopProcesses() without a callback stops each', async () => {
   const ep = await stack();
-  await ensureTopics(ep.kafkaBrokers, pipelineTopicSpecs(names.topics, 2));
-  await psql(loadStackConfig(), `CREATE DATABASE ${names.database} OWNER sensor_app`);
-  run = await PipelineRun.start({
-    ep,
-    runId: names.taskQueue,
-    workers: 1,
-    names,
-    metricsBasePort: 27_000 + Math.floor(Math.random() * 2000),
-    namePrefix: `${names.taskQueue}-`,
-  });
-  const pids = [...run.processes.values()].map((p) => p.child.pid!);
-  assert.equal(pids.length, 2);
-  assert.ok(pids.every(alive));
-  await run.stopProcesses();
-  assert.deepEqual(pids.filter(alive), [], 'processes still running after stopProcesses()');
+  const start = async (n: (typeof names)[number]) => {
+    await ensureTopics(ep.kafkaBrokers, pipelineTopicSpecs(n.topics, 2));
+    await psql(loadStackConfig(), `CREATE DATABASE ${n.database} OWNER sensor_app`);
+    const run = await PipelineRun.start({
+      ep,
+      runId: n.taskQueue,
+      workers: 1,
+      names: n,
+      namePrefix: `${n.taskQueue}-`,
+    });
+    runs.push(run);
+    return run;
+  };
+  // Both ready means every process bound its ports: a collision exits with EADDRINUSE first.
+  const [a, b] = await Promise.all(names.map(start));
+  const ports = [a!, b!].flatMap((r) => [...r.processes.values()].map((p) => p.metricsPort));
+  assert.equal(new Set(ports).size, 4, `ports collide: ${ports.join(', ')}`);
+  assert.match(a!.portsLine(), /worker-0 :\d+ \(sdk :\d+\), .*bridge-0 :\d+/);
+  for (const run of [a!, b!]) {
+    const pids = [...run.processes.values()].map((p) => p.child.pid!);
+    assert.equal(pids.length, 2);
+    assert.ok(pids.every(alive));
+    await run.stopProcesses();
+    assert.deepEqual(pids.filter(alive), [], 'processes still running after stopProcesses()');
+  }
 });
