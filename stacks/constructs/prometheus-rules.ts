@@ -8,7 +8,12 @@ export interface AlertRule {
   readonly expr: string;
   readonly for: string;
   readonly labels: { readonly severity: 'warning' | 'critical' };
-  readonly annotations: { readonly summary: string; readonly description: string };
+  readonly annotations: {
+    readonly summary: string;
+    readonly description: string;
+    /** Where an on-call engineer reads what to do (docs/operations.md). */
+    readonly runbook_url?: string;
+  };
 }
 
 export interface RuleGroup {

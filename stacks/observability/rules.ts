@@ -54,8 +54,36 @@ const lagSelector = `consumergroup="${BRIDGE_CONSUMER_GROUP}",topic="${TOPICS.se
  */
 const backlogSeconds = `kafka_consumergroup_lag{${lagSelector}} / on (topic, partition) group_left clamp_min(rate(kafka_topic_partition_current_offset{topic="${TOPICS.sensorData}"}[1h]), 0.001)`;
 
-/** Every alerting rule group of the pipeline. */
+/** The runbook: docs/operations.md, one section per alert, as the repository serves it. */
+export const RUNBOOK_URL = 'https://github.com/sensor-pipeline/platform/blob/main/docs/operations.md';
+
+/** The anchor a Markdown heading gets (GitHub's: lower case, punctuation dropped, spaces to dashes). */
+export function headingAnchor(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s-]/gu, '')
+    .replace(/\s/g, '-');
+}
+
+/**
+ * Every alerting rule group of the pipeline, each rule with `runbook_url` pointing at its section of
+ * docs/operations.md (`### <alert> (<severity>)`), so the page an alert sends leads to what to do.
+ */
 export function ruleGroups(t: RuleThresholds = DEFAULT_THRESHOLDS): RuleGroup[] {
+  return rawRuleGroups(t).map((group) => ({
+    ...group,
+    rules: group.rules.map((rule) => ({
+      ...rule,
+      annotations: {
+        ...rule.annotations,
+        runbook_url: `${RUNBOOK_URL}#${headingAnchor(`${rule.alert} (${rule.labels.severity})`)}`,
+      },
+    })),
+  }));
+}
+
+function rawRuleGroups(t: RuleThresholds): RuleGroup[] {
   return [
     {
       name: 'sensor-pipeline.ingest',

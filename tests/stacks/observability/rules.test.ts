@@ -1,9 +1,17 @@
 /** stacks/observability/rules.ts and dashboards.ts: names from workers/shared, valid for promtool. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { repoRoot } from '../../../local/lib/paths.js';
 import { dashboards, PROMETHEUS_DATASOURCE_UID } from '../../../stacks/observability/dashboards.js';
 import { metricNames } from '../../../stacks/observability/promql-metric-names.js';
-import { DEFAULT_THRESHOLDS, ruleGroups } from '../../../stacks/observability/rules.js';
+import {
+  DEFAULT_THRESHOLDS,
+  headingAnchor,
+  RUNBOOK_URL,
+  ruleGroups,
+} from '../../../stacks/observability/rules.js';
 import { BRIDGE_METRICS, WORKER_METRICS } from '../../../workers/shared/metrics.js';
 import { BRIDGE_CONSUMER_GROUP } from '../../../workers/shared/topics.js';
 
@@ -80,4 +88,24 @@ void test('dashboards: unique uids, the provisioned data source, our metrics fro
       }
     }
   }
+});
+
+void test("every rule's runbook_url leads to its own section of docs/operations.md", () => {
+  const doc = readFileSync(join(repoRoot, 'docs', 'operations.md'), 'utf8');
+  const anchors = new Set([...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) => headingAnchor(m[1]!)));
+  const rules = ruleGroups().flatMap((g) => g.rules);
+  assert.ok(rules.length >= 10);
+  for (const rule of rules) {
+    const url = rule.annotations.runbook_url ?? '';
+    assert.ok(url.startsWith(`${RUNBOOK_URL}#`), `${rule.alert}: ${url}`);
+    const anchor = url.slice(RUNBOOK_URL.length + 1);
+    assert.equal(anchor, headingAnchor(`${rule.alert} (${rule.labels.severity})`), rule.alert);
+    assert.ok(
+      anchors.has(anchor),
+      `${rule.alert}: no section '### ${rule.alert} (${rule.labels.severity})' in docs/operations.md`,
+    );
+  }
+  // The slug is GitHub's: punctuation goes, spaces become dashes.
+  assert.equal(headingAnchor('SensorBridgeStalled (critical)'), 'sensorbridgestalled-critical');
+  assert.equal(headingAnchor('Kafka SCRAM users (Strimzi KafkaUser)'), 'kafka-scram-users-strimzi-kafkauser');
 });
