@@ -23,7 +23,7 @@ import { LocalPrometheus, localRuleGroups } from './prometheus.js';
 export const LOCAL_ALERT_FOR_S = 10;
 
 /** The routes a local run loads: production's, whose tiers reach the on-call engineer, team lead and manager. */
-export const LOCAL_ALERTING: AlertingConfig = prod.observability.alerting;
+export const LOCAL_ALERTING: AlertingConfig = prod.choices.observability.alerting;
 
 /**
  * The production thresholds, except the lag: a million messages is minutes of a cluster's input but

@@ -1,7 +1,7 @@
 /**
- * `cdktf synth` entry point. The stacks are loaded inside the `try`: the environments are sized when
- * their modules load, and a calibration or sizing mistake must reach the user as one line naming the
- * field, not as a stack trace.
+ * `cdktf synth` entry point. Every environment is loaded, sized and validated inside the `try`
+ * (stacks/config/load.ts; nothing runs when the modules load), so a configuration, calibration or
+ * sizing mistake reaches the user as a message naming the field, not as a stack trace.
  */
 import { synthOutdir } from './config/paths.js';
 import { ConfigError } from './config/validate.js';

@@ -6,9 +6,9 @@
  * Postgres primary beyond one node) are printed; exit 2 only for bad arguments or calibration.
  */
 import { parseArgs } from 'node:util';
-import { devSizing } from '../config/dev.js';
-import { prodSizing } from '../config/prod.js';
-import { stagingSizing } from '../config/staging.js';
+import { readDeployedRecord } from '../config/deployed.js';
+import { sizingInputs } from '../config/environment.js';
+import { ENVIRONMENT_SPECS } from '../config/specs.js';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../config/types.js';
 import { CALIBRATION_FILE, CalibrationError, isProvisional, readCalibration } from './calibration.js';
 import {
@@ -19,12 +19,6 @@ import {
   type Sizing,
   type SizingInputs,
 } from './model.js';
-
-const SIZING: Readonly<Record<EnvironmentName, SizingInputs>> = {
-  dev: devSizing,
-  staging: stagingSizing,
-  prod: prodSizing,
-};
 
 class UsageError extends Error {}
 
@@ -56,7 +50,7 @@ function parse(argv: readonly string[]) {
   if (!(ENVIRONMENT_NAMES as readonly string[]).includes(env)) {
     throw new UsageError(`'--env' (${JSON.stringify(env)}) must be one of ${ENVIRONMENT_NAMES.join(', ')}`);
   }
-  const base = SIZING[env as EnvironmentName];
+  const base = sizingInputs(ENVIRONMENT_SPECS[env as EnvironmentName], readDeployedRecord());
   const inputs: SizingInputs = {
     ...base,
     eventsPerMinute: positiveNumber('events-per-minute', values['events-per-minute']),

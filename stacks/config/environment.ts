@@ -1,14 +1,17 @@
 /**
  * The one skeleton every environment shares: an environment file (dev.ts, staging.ts, prod.ts) states
- * its sizing inputs and its own choices, and this builds the EnvironmentConfig from them. Counts and
- * sizes come from the capacity model (stacks/capacity/model.ts); names every environment shares come
- * from common.ts. Nothing here differs between environments, so a reviewer reads an environment's
- * values in its own file.
+ * its sizing inputs and its own choices as plain data (an EnvironmentSpec), and buildEnvironment makes
+ * the EnvironmentConfig from them, with what is deployed and the calibration passed in: nothing here
+ * reads a file or runs at import (load.ts does both, once). Counts and sizes come from the capacity
+ * model (stacks/capacity/model.ts); names every environment shares come from common.ts. Nothing here
+ * differs between environments, so a reviewer reads an environment's values in its own file.
  */
-import { readCalibration } from '../capacity/calibration.js';
+import type { CalibrationMeasurement } from '../capacity/calibration.js';
 import { sizeEnvironment, temporalResources, type SizingInputs } from '../capacity/model.js';
 import { NAMESPACES, WORKERS_IMAGE } from './common.js';
+import { deployedFloor } from './deployed.js';
 import type {
+  DeployedRecord,
   BackendConfig,
   EnvironmentConfig,
   EnvironmentName,
@@ -18,6 +21,20 @@ import type {
   PostgresConfig,
   TemporalWebAuthConfig,
 } from './types.js';
+
+/** An environment's inputs to the capacity model; what is deployed is added when it is loaded. */
+export type EnvironmentSizing = Omit<SizingInputs, 'deployed'>;
+
+/** What an environment file exports: plain data, sized and checked by load.ts. */
+export interface EnvironmentSpec {
+  readonly sizing: EnvironmentSizing;
+  readonly choices: EnvironmentChoices;
+}
+
+/** The capacity model's inputs of an environment: its own, with the floor of what is deployed. */
+export function sizingInputs(spec: EnvironmentSpec, deployed: DeployedRecord): SizingInputs {
+  return { ...spec.sizing, deployed: deployedFloor(deployed, spec.choices.name) };
+}
 
 /** What an environment chooses beyond its sizing inputs. */
 export interface EnvironmentChoices {
@@ -65,8 +82,15 @@ export interface EnvironmentChoices {
   readonly observability: ObservabilityConfig;
 }
 
-export function buildEnvironment(sizing: SizingInputs, choices: EnvironmentChoices): EnvironmentConfig {
-  const sized = sizeEnvironment(sizing, readCalibration().measured);
+/** Sizes an environment and fills in its configuration. @throws SizingError */
+export function buildEnvironment(
+  spec: EnvironmentSpec,
+  deployed: DeployedRecord,
+  calibration: CalibrationMeasurement,
+): EnvironmentConfig {
+  const sizing = sizingInputs(spec, deployed);
+  const { choices } = spec;
+  const sized = sizeEnvironment(sizing, calibration);
   const { pods, topology, retention, connections, otherTopics } = sizing;
   const { kafka, pipeline } = choices;
   return {

@@ -1,14 +1,11 @@
-import type { SizingInputs } from '../capacity/model.js';
-import { deployedFloor, readDeployedRecord } from './deployed.js';
-import { buildEnvironment } from './environment.js';
-import type { EnvironmentConfig } from './types.js';
+import type { EnvironmentSizing, EnvironmentSpec } from './environment.js';
 
 /**
  * What staging decides: prod's topology (3 zones, HA everywhere) at a tenth of its rate, and one day of
  * ledger (its data is disposable). The capacity model derives the rest (`npm run size -- --env staging
  * --events-per-minute 1000000`).
  */
-export const stagingSizing: SizingInputs = {
+export const stagingSizing: EnvironmentSizing = {
   environment: 'staging',
   eventsPerMinute: 1_000_000,
   headroom: 2,
@@ -33,62 +30,64 @@ export const stagingSizing: SizingInputs = {
     deadLetter: { partitions: 3, retentionHours: 168 },
     parking: { partitions: 3, retentionHours: 168 },
   },
-  deployed: deployedFloor(readDeployedRecord(), 'staging'),
 };
 
 /** Staging: prod's topology (3 zones, HA everywhere) at a tenth of its throughput. */
-export const staging: EnvironmentConfig = buildEnvironment(stagingSizing, {
-  name: 'staging',
-  kubernetes: { configPath: '~/.kube/config', context: 'staging' },
-  backend: { type: 's3', bucket: 'sensor-pipeline-tfstate', region: 'eu-west-1', keyPrefix: 'staging' },
-  kafka: {
-    brokers: { memory: '4Gi' },
-    controllers: { replicas: 3, storageSize: '10Gi', cpu: '250m', memory: '1Gi' },
-    rackTopologyKey: 'topology.kubernetes.io/zone',
-    minInsyncReplicas: 2,
-    cruiseControl: true,
-    // Upgrade in two steps: version first, metadataVersion after (docs/upgrades.md).
-    version: '4.3.1',
-    metadataVersion: '4.3-IV0',
-  },
-  postgres: {
-    // Pinned, so that an operator bump never restarts the databases unseen (docs/upgrades.md).
-    imageName: 'ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie',
-    pooler: { imageName: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1' },
-    // A committed batch survives the primary's loss: one standby confirms each commit.
-    synchronousStandbys: 1,
-    backup: { method: 'volumeSnapshot', snapshotClassName: 'csi-snapclass', schedule: '0 0 3 * * *' },
-  },
-  temporal: { version: '1.31.2', webReplicas: 1 },
-  pipeline: {
-    release: 'staging',
-    bridge: { lagThreshold: 20_000 },
-    worker: { targetQueueSize: 20 },
-  },
-  observability: {
-    // Prod's tiers, each a Slack channel: a rollout's escalations are seen without paging anyone.
-    alerting: {
-      receivers: {
-        'staging-alerts': {
-          kind: 'slack',
-          secret: { name: 'alertmanager-receivers', key: 'slack-webhook-url' },
-          channel: '#sensor-staging-alerts',
-        },
-        'staging-escalations': {
-          kind: 'slack',
-          secret: { name: 'alertmanager-receivers', key: 'slack-webhook-url' },
-          channel: '#sensor-staging-escalations',
-        },
-      },
-      platform: { critical: 'staging-alerts', warning: 'staging-alerts' },
-      deviceAlertTiers: ['staging-alerts', 'staging-escalations'],
-      groupWait: '30s',
-      groupInterval: '5m',
-      repeatInterval: '12h',
+export const staging: EnvironmentSpec = {
+  sizing: stagingSizing,
+  choices: {
+    name: 'staging',
+    kubernetes: { configPath: '~/.kube/config', context: 'staging' },
+    backend: { type: 's3', bucket: 'sensor-pipeline-tfstate', region: 'eu-west-1', keyPrefix: 'staging' },
+    kafka: {
+      brokers: { memory: '4Gi' },
+      controllers: { replicas: 3, storageSize: '10Gi', cpu: '250m', memory: '1Gi' },
+      rackTopologyKey: 'topology.kubernetes.io/zone',
+      minInsyncReplicas: 2,
+      cruiseControl: true,
+      // Upgrade in two steps: version first, metadataVersion after (docs/upgrades.md).
+      version: '4.3.1',
+      metadataVersion: '4.3-IV0',
     },
-    prometheusRetention: '7d',
-    consumerLagAlert: 500_000,
-    dlqRateAlert: 5,
-    scheduleToStartAlertSeconds: 2,
+    postgres: {
+      // Pinned, so that an operator bump never restarts the databases unseen (docs/upgrades.md).
+      imageName: 'ghcr.io/cloudnative-pg/postgresql:18.4-system-trixie',
+      pooler: { imageName: 'ghcr.io/cloudnative-pg/pgbouncer:1.25.1' },
+      // A committed batch survives the primary's loss: one standby confirms each commit.
+      synchronousStandbys: 1,
+      backup: { method: 'volumeSnapshot', snapshotClassName: 'csi-snapclass', schedule: '0 0 3 * * *' },
+    },
+    temporal: { version: '1.31.2', webReplicas: 1 },
+    pipeline: {
+      release: 'staging',
+      bridge: { lagThreshold: 20_000 },
+      worker: { targetQueueSize: 20 },
+    },
+    observability: {
+      // Prod's tiers, each a Slack channel: a rollout's escalations are seen without paging anyone.
+      alerting: {
+        receivers: {
+          'staging-alerts': {
+            kind: 'slack',
+            secret: { name: 'alertmanager-receivers', key: 'slack-webhook-url' },
+            channel: '#sensor-staging-alerts',
+          },
+          'staging-escalations': {
+            kind: 'slack',
+            secret: { name: 'alertmanager-receivers', key: 'slack-webhook-url' },
+            channel: '#sensor-staging-escalations',
+          },
+        },
+        platform: { critical: 'staging-alerts', warning: 'staging-alerts' },
+        deviceAlertTiers: ['staging-alerts', 'staging-escalations'],
+        groupWait: '30s',
+        groupInterval: '5m',
+        repeatInterval: '12h',
+      },
+      prometheusRetention: '7d',
+      consumerLagAlert: 500_000,
+      dlqRateAlert: 5,
+      scheduleToStartAlertSeconds: 2,
+    },
   },
-});
+};

@@ -1,14 +1,15 @@
 /**
- * Validates an environment configuration before synth: first its structure (every field the
- * committed environments have, by name), then one check per section (stacks/config/checks/), each
- * naming the field path, its value and what was expected. Reads no files or environment: the deployed
- * record comes in as an argument; limits come from the capacity model's assumptions and
+ * Validates an environment configuration before synth, every rule in one place: first its structure
+ * (every field the committed environments have, by name), then one check per section
+ * (stacks/config/checks/), each naming the field path, its value and what was expected. Reads no
+ * environment: the deployed record comes in as an argument, and so does the structure's reference
+ * (by default the committed environments, committed.ts); limits come from the capacity model's assumptions and
  * workers/config.ts's defaults.
  */
-import { dev } from './dev.js';
-import { prod } from './prod.js';
+import { committedEnvironments } from './committed.js';
+import type { EnvironmentSizing } from './environment.js';
 import { shapeIssues, shapeOf } from './shape.js';
-import { staging } from './staging.js';
+import { ENVIRONMENT_SPECS } from './specs.js';
 import type { DeployedRecord, EnvironmentConfig } from './types.js';
 import { Checker } from './checks/checker.js';
 import { checkCluster } from './checks/cluster.js';
@@ -52,7 +53,6 @@ const OPTIONAL_KEYS = {
     webAuth: { issuerUrl: '', clientId: '', clientSecret: { name: '', key: '' }, callbackUrl: '' },
   },
 };
-let schema: ReturnType<typeof shapeOf> | undefined;
 
 /**
  * Validates an environment against the rules and against what is recorded as deployed.
@@ -60,9 +60,14 @@ let schema: ReturnType<typeof shapeOf> | undefined;
  * ones); its limits come from the capacity model's assumptions and workers/config.ts's defaults.
  * @throws ConfigError listing every problem, each with its field path, value and what was expected.
  */
-export function validateConfig(config: EnvironmentConfig, deployed: DeployedRecord): EnvironmentConfig {
+export function validateConfig(
+  config: EnvironmentConfig,
+  deployed: DeployedRecord,
+  /** The environments whose fields make the structure check's schema. @default the committed ones */
+  reference: readonly EnvironmentConfig[] = Object.values(committedEnvironments()),
+): EnvironmentConfig {
   // The rules below read nested fields: a missing or misshapen object must stop here, by name.
-  schema ??= shapeOf([dev, staging, prod], OPTIONAL_KEYS);
+  const schema = shapeOf(reference, OPTIONAL_KEYS);
   const structure = shapeIssues(
     config,
     schema,
@@ -81,4 +86,18 @@ export function validateConfig(config: EnvironmentConfig, deployed: DeployedReco
   checkObservability(c, config);
   if (c.issues.length > 0) throw new ConfigError(config.name, c.issues);
   return config;
+}
+
+let sizingSchema: ReturnType<typeof shapeOf> | undefined;
+
+/**
+ * Checks the structure of an environment's sizing inputs after an override (the `sizing` key of
+ * PLATFORM_OVERRIDES): the capacity model reads every one of them.
+ * @throws ConfigError naming each unknown or misshapen field as `sizing.<path>`
+ */
+export function validateSizing(environment: string, sizing: EnvironmentSizing): EnvironmentSizing {
+  sizingSchema ??= shapeOf(Object.values(ENVIRONMENT_SPECS).map((s) => s.sizing));
+  const issues = shapeIssues(sizing, sizingSchema, 'sizing');
+  if (issues.length > 0) throw new ConfigError(environment, issues);
+  return sizing;
 }

@@ -13,11 +13,13 @@ import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
 import { run } from '../../local/lib/proc.js';
 import { ensureGoTool } from '../../local/tools/go.js';
-import { dev } from '../../stacks/config/dev.js';
-import { prod } from '../../stacks/config/prod.js';
-import { staging } from '../../stacks/config/staging.js';
 import { alertmanagerConfig } from '../../stacks/observability/alert-routing.js';
 import { DEVICE_ALERT_NAME } from '../../workers/shared/alert-rules.js';
+import { committedEnvironment } from '../../stacks/config/committed.js';
+
+const dev = committedEnvironment('dev');
+const staging = committedEnvironment('staging');
+const prod = committedEnvironment('prod');
 
 let amtool: string;
 let dir: string;

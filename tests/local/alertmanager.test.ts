@@ -10,10 +10,12 @@ import { after, before, test } from 'node:test';
 import { AlertWebhook } from '../../local/alert-webhook.js';
 import { LocalAlertmanager } from '../../local/alertmanager.js';
 import { eventually } from '../../local/testing/test-stack.js';
-import { prod } from '../../stacks/config/prod.js';
 import { alertsForTransition, postAlerts } from '../../workers/lib/alertmanager.js';
 import { DEVICE_ALERT_NAME } from '../../workers/shared/alert-rules.js';
 import type { AlertEvent, AlertTransition } from '../../workers/shared/events.js';
+import { committedEnvironment } from '../../stacks/config/committed.js';
+
+const prod = committedEnvironment('prod');
 
 const tiers = prod.observability.alerting.deviceAlertTiers;
 let webhook: AlertWebhook;

@@ -8,12 +8,14 @@ import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { App, Testing } from 'cdktf';
 import { LAYERS, synthAll } from '../../stacks/app.js';
-import { dev } from '../../stacks/config/dev.js';
 import { OperatorsStack } from '../../stacks/operators.js';
 import { PipelineStack } from '../../stacks/pipeline.js';
 import { METRICS_PORTS } from '../../workers/shared/metrics.js';
 import { TASK_QUEUE, TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
 import type { TfJson } from './helpers.js';
+import { committedEnvironment } from '../../stacks/config/committed.js';
+
+const dev = committedEnvironment('dev');
 
 const ENVS = ['dev', 'staging', 'prod'] as const;
 let outdir: string;

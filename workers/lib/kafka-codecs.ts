@@ -261,10 +261,10 @@ function lz4DecompressBlocks(buffer: Buffer, limit: number): Buffer {
   return Buffer.concat(parts, total);
 }
 
-const zstdDecompressAsync = promisify(zlib.zstdDecompress);
-
 export async function zstdDecompress(buffer: Buffer, limit = maxBatchBytes): Promise<Buffer> {
-  return zstdDecompressAsync(buffer, { maxOutputLength: limit }).catch(zlibLimit('zstd', limit));
+  return new Promise<Buffer>((resolve, reject) =>
+    zlib.zstdDecompress(buffer, { maxOutputLength: limit }, (err, out) => (err ? reject(err) : resolve(out))),
+  ).catch(zlibLimit('zstd', limit));
 }
 
 const gunzip = promisify(zlib.unzip);

@@ -16,10 +16,15 @@ import {
 } from '../../../stacks/capacity/model.js';
 import { deployedFloor, readDeployedRecord } from '../../../stacks/config/deployed.js';
 import { deepMerge } from '../../../stacks/config/load.js';
-import { prod, prodSizing } from '../../../stacks/config/prod.js';
 import { parseQuantity } from '../../../stacks/lib/quantity.js';
-import { staging, stagingSizing } from '../../../stacks/config/staging.js';
 import { validateConfig } from '../../../stacks/config/validate.js';
+import { committedEnvironment } from '../../../stacks/config/committed.js';
+import { ENVIRONMENT_SPECS } from '../../../stacks/config/specs.js';
+
+const staging = committedEnvironment('staging');
+const stagingSizing = ENVIRONMENT_SPECS.staging.sizing;
+const prod = committedEnvironment('prod');
+const prodSizing = ENVIRONMENT_SPECS.prod.sizing;
 
 const measured = readCalibration().measured;
 const fresh: SizingInputs = { ...prodSizing, deployed: {} };

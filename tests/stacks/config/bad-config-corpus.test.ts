@@ -11,10 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { dev } from '../../../stacks/config/dev.js';
 import { loadEnvironment, readDeployedRecord } from '../../../stacks/config/load.js';
 import type { EnvironmentConfig, EnvironmentName } from '../../../stacks/config/types.js';
 import { ConfigError, validateConfig } from '../../../stacks/config/validate.js';
+import { committedEnvironment } from '../../../stacks/config/committed.js';
+
+const dev = committedEnvironment('dev');
 
 const DEPLOYED = readDeployedRecord();
 const deployedShards = DEPLOYED.shards.prod!;

@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dev } from '../../../stacks/config/dev.js';
 import {
   deepMerge,
   loadEnvironment,
   readDeployedRecord,
   selectEnvironments,
 } from '../../../stacks/config/load.js';
-import { prod } from '../../../stacks/config/prod.js';
-import { staging } from '../../../stacks/config/staging.js';
 import type { DeployedRecord, EnvironmentConfig } from '../../../stacks/config/types.js';
 import { ConfigError, validateConfig } from '../../../stacks/config/validate.js';
+import { committedEnvironment } from '../../../stacks/config/committed.js';
+
+const dev = committedEnvironment('dev');
+const staging = committedEnvironment('staging');
+const prod = committedEnvironment('prod');
 
 const NOTHING_DEPLOYED: DeployedRecord = { partitions: {}, shards: {} };
 
