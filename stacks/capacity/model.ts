@@ -222,113 +222,132 @@ export function memoryLine(
   return { fixedMiB: fixed, miBPerCore: slope };
 }
 
-/**
- * Sizes an environment.
- * @throws SizingError when a rate, the headroom or a pod shape is not usable.
- */
-export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasurement): Sizing {
-  const { eventsPerMinute: rate, headroom, topology: topo, retention, connections: conn } = inputs;
+/** What every rule reads: the inputs, the calibration, the design rate and per-core rates. */
+interface RuleContext {
+  readonly inputs: SizingInputs;
+  readonly measured: CalibrationMeasurement;
+  /** The planned rate times the headroom, events per minute. */
+  readonly design: number;
+  readonly perCore: Readonly<Record<ProcessName, number>>;
+  /** Conditions the numbers cannot fix (each rule adds its own). */
+  readonly warnings: string[];
+}
+
+function rateLine(ctx: RuleContext, proc: ProcessName): string {
+  const { measured, perCore } = ctx;
+  return `${proc} per core = ${n(measured.eventsPerMinute)} events/min / ${measured.cpuCoresAtMax[proc]} cores = ${n(perCore[proc])} events/min`;
+}
+
+function designLine(ctx: RuleContext): string {
+  return `design rate = ${n(ctx.inputs.eventsPerMinute)} x headroom ${ctx.inputs.headroom} = ${n(ctx.design)} events/min`;
+}
+
+/** The rate and the headroom are usable numbers. @throws SizingError */
+function checkRates(inputs: SizingInputs): void {
+  const { eventsPerMinute: rate, headroom } = inputs;
   if (!(Number.isFinite(rate) && rate > 0)) {
     throw new SizingError(`'eventsPerMinute' (${rate}) must be a number > 0`);
   }
   if (!(Number.isFinite(headroom) && headroom >= 1)) {
     throw new SizingError(`'headroom' (${headroom}) must be a number >= 1: it multiplies the planned rate`);
   }
+}
+
+/**
+ * Memory per pod. Resident memory is a fixed part (runtime, code, caches) and a part that grows with
+ * the work in flight. The two phases of the calibration (the max and half of it) are two points on
+ * that line: a pod's memory is the line at the pod's cores, never below what was measured at the max.
+ */
+function podMemory(ctx: RuleContext, proc: ProcessName, podCpu: string, floorMi = 0): Sized<string> {
+  const { measured } = ctx;
   const A = ASSUMPTIONS;
-  const design = rate * headroom;
-  const warnings: string[] = [];
-  const perCore = Object.fromEntries(
-    Object.entries(measured.cpuCoresAtMax).map(([proc, c]) => [proc, measured.eventsPerMinute / c]),
-  ) as Record<ProcessName, number>;
-  const rateLine = (proc: ProcessName): string =>
-    `${proc} per core = ${n(measured.eventsPerMinute)} events/min / ${measured.cpuCoresAtMax[proc]} cores = ${n(perCore[proc])} events/min`;
-  const designLine = `design rate = ${n(rate)} x headroom ${headroom} = ${n(design)} events/min`;
+  const line = memoryLine(measured, proc);
+  const podCores = cores(podCpu, `pods.${proc}Cpu`);
+  const atPod = Math.max(measured.rssMiBAtMax[proc], line.fixedMiB + line.miBPerCore * podCores);
+  const memoryMi = Math.max(floorMi, Math.ceil((atPod * A.podMemoryMargin) / 256) * 256);
+  const memory = memoryMi % 1024 === 0 ? `${memoryMi / 1024}Gi` : `${memoryMi}Mi`;
+  return {
+    value: memory,
+    steps: [
+      `measured ${measured.rssMiBAtHalf[proc]} MiB at ${measured.cpuCoresAtHalf[proc]} cores and ${measured.rssMiBAtMax[proc]} MiB at ${measured.cpuCoresAtMax[proc]} cores: ${n(line.fixedMiB)} MiB + ${n(line.miBPerCore)} MiB per core`,
+      `a pod of ${podCpu}: ${n(atPod)} MiB (at least the measured ${measured.rssMiBAtMax[proc]}) x margin ${A.podMemoryMargin}, rounded up to 256Mi${floorMi > 0 ? `, at least ${floorMi}Mi` : ''} = ${memory}`,
+    ],
+  };
+}
 
-  // Resident memory is a fixed part (runtime, code, caches) and a part that grows with the work in
-  // flight. The two phases of the calibration (the max and half of it) are two points on that line:
-  // a pod's memory is the line at the pod's cores, never below what was measured at the max.
-  const podMemory = (proc: ProcessName, podCpu: string, floorMi = 0): Sized<string> => {
-    const line = memoryLine(measured, proc);
-    const podCores = cores(podCpu, `pods.${proc}Cpu`);
-    const atPod = Math.max(measured.rssMiBAtMax[proc], line.fixedMiB + line.miBPerCore * podCores);
-    const memoryMi = Math.max(floorMi, Math.ceil((atPod * A.podMemoryMargin) / 256) * 256);
-    const memory = memoryMi % 1024 === 0 ? `${memoryMi / 1024}Gi` : `${memoryMi}Mi`;
-    return {
-      value: memory,
+/**
+ * Bridge and worker: CPU-bound, linear in the rate. min carries the planned rate without scaling up;
+ * max carries the design rate.
+ */
+function scaledReplicas(ctx: RuleContext, proc: 'bridge' | 'worker', podCpu: string): ScaledSizing {
+  const { inputs, design, perCore } = ctx;
+  const rate = inputs.eventsPerMinute;
+  const floor = inputs.topology.minReplicas;
+  const per = cores(podCpu, `pods.${proc}Cpu`);
+  const atRate = rate / perCore[proc];
+  const atDesign = design / perCore[proc];
+  const min = pods(atRate, per, floor);
+  const max = Math.max(min, pods(atDesign, per, floor));
+  return {
+    memory: podMemory(ctx, proc, podCpu),
+    minReplicas: {
+      value: min,
       steps: [
-        `measured ${measured.rssMiBAtHalf[proc]} MiB at ${measured.cpuCoresAtHalf[proc]} cores and ${measured.rssMiBAtMax[proc]} MiB at ${measured.cpuCoresAtMax[proc]} cores: ${n(line.fixedMiB)} MiB + ${n(line.miBPerCore)} MiB per core`,
-        `a pod of ${podCpu}: ${n(atPod)} MiB (at least the measured ${measured.rssMiBAtMax[proc]}) x margin ${A.podMemoryMargin}, rounded up to 256Mi${floorMi > 0 ? `, at least ${floorMi}Mi` : ''} = ${memory}`,
+        rateLine(ctx, proc),
+        `cores at the planned rate = ${n(rate)} / ${n(perCore[proc])} = ${n(atRate, 2)}`,
+        `min replicas = max(${floor}, ceil(${n(atRate, 2)} / ${podCpu} per pod)) = ${min}`,
       ],
-    };
+    },
+    maxReplicas: {
+      value: max,
+      steps: [
+        designLine(ctx),
+        `cores at the design rate = ${n(design)} / ${n(perCore[proc])} = ${n(atDesign, 2)}`,
+        `max replicas = max(min ${min}, ceil(${n(atDesign, 2)} / ${podCpu} per pod)) = ${max}`,
+      ],
+    },
   };
+}
 
-  // Bridge and worker: CPU-bound, linear in the rate. min carries the planned rate without scaling up;
-  // max carries the design rate.
-  const scaled = (proc: 'bridge' | 'worker', podCpu: string) => {
-    const per = cores(podCpu, `pods.${proc}Cpu`);
-    const atRate = rate / perCore[proc];
-    const atDesign = design / perCore[proc];
-    const min = pods(atRate, per, topo.minReplicas);
-    const max = Math.max(min, pods(atDesign, per, topo.minReplicas));
-    return {
-      memory: podMemory(proc, podCpu),
-      minReplicas: {
-        value: min,
-        steps: [
-          rateLine(proc),
-          `cores at the planned rate = ${n(rate)} / ${n(perCore[proc])} = ${n(atRate, 2)}`,
-          `min replicas = max(${topo.minReplicas}, ceil(${n(atRate, 2)} / ${podCpu} per pod)) = ${min}`,
-        ],
-      },
-      maxReplicas: {
-        value: max,
-        steps: [
-          designLine,
-          `cores at the design rate = ${n(design)} / ${n(perCore[proc])} = ${n(atDesign, 2)}`,
-          `max replicas = max(min ${min}, ceil(${n(atDesign, 2)} / ${podCpu} per pod)) = ${max}`,
-        ],
-      },
-    };
+/** Partitions: every bridge replica needs one; never below what is deployed. */
+function partitionCount(ctx: RuleContext, bridgeMax: number): Sized<number> {
+  const deployed = ctx.inputs.deployed?.partitions;
+  const keep = deployed !== undefined && deployed >= bridgeMax;
+  const partitions = keep ? deployed : partitionStep(bridgeMax);
+  return {
+    value: partitions,
+    steps: [
+      `needed >= bridge max replicas = ${bridgeMax} (a consumer beyond the partition count idles)`,
+      keep
+        ? `deployed count ${deployed} >= ${bridgeMax}: kept (partitions never decrease, keys stay put)`
+        : `smallest 3 x 2^k >= ${bridgeMax} = ${partitions}` +
+          (deployed !== undefined ? ` (raised from the deployed ${deployed})` : ''),
+    ],
   };
-  const bridge = scaled('bridge', inputs.pods.bridgeCpu);
-  const worker = scaled('worker', inputs.pods.workerCpu);
+}
 
-  // Partitions: every bridge replica needs one; never below what is deployed.
-  const deployedPartitions = inputs.deployed?.partitions;
-  const bridgeMax = bridge.maxReplicas.value;
-  const partitions =
-    deployedPartitions !== undefined && deployedPartitions >= bridgeMax
-      ? deployedPartitions
-      : partitionStep(bridgeMax);
-  const partitionSteps = [
-    `needed >= bridge max replicas = ${bridgeMax} (a consumer beyond the partition count idles)`,
-    deployedPartitions !== undefined && deployedPartitions >= bridgeMax
-      ? `deployed count ${deployedPartitions} >= ${bridgeMax}: kept (partitions never decrease, keys stay put)`
-      : `smallest 3 x 2^k >= ${bridgeMax} = ${partitions}` +
-        (deployedPartitions !== undefined ? ` (raised from the deployed ${deployedPartitions})` : ''),
-  ];
-
-  // History shards: budgeted per history event; fixed for the life of a cluster.
+/** History shards: budgeted per history event; fixed for the life of a cluster. */
+function historyShards(ctx: RuleContext): Sized<number> {
+  const { design, measured, warnings } = ctx;
+  const A = ASSUMPTIONS;
   const historyPerSecond = ((design / 60) * measured.historyEventsPer1000Events) / 1000;
   const shardsNeeded = Math.ceil(historyPerSecond / A.shardHistoryEventsPerSecond);
   const freshShards = Math.min(
     A.maxShards,
     Math.max(A.minShards, nextPowerOfTwo(shardsNeeded * A.shardLifetimeGrowth)),
   );
-  const deployedShards = inputs.deployed?.shards;
-  const shardSteps = [
+  const deployedShards = ctx.inputs.deployed?.shards;
+  const steps = [
     `history events/s at the design rate = ${n(design)} / 60 x ${measured.historyEventsPer1000Events} / 1000 = ${n(historyPerSecond, 1)}`,
     `shards needed = ceil(${n(historyPerSecond, 1)} / ${A.shardHistoryEventsPerSecond} per shard) = ${shardsNeeded}`,
   ];
   let shards: number;
   if (deployedShards !== undefined && deployedShards >= shardsNeeded) {
     shards = deployedShards;
-    shardSteps.push(
-      `deployed ${deployedShards} >= ${shardsNeeded}: kept (the shard count is fixed at creation)`,
-    );
+    steps.push(`deployed ${deployedShards} >= ${shardsNeeded}: kept (the shard count is fixed at creation)`);
   } else {
     shards = freshShards;
-    shardSteps.push(
+    steps.push(
       `new cluster: power of two >= ${shardsNeeded} x lifetime growth ${A.shardLifetimeGrowth}, in [${A.minShards}, ${A.maxShards}] = ${shards}`,
     );
     if (deployedShards !== undefined) {
@@ -342,40 +361,61 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
       `temporal.numHistoryShards: ${shardsNeeded} shards exceed ${A.maxShards}: split the load across namespaces or clusters`,
     );
   }
+  return { value: shards, steps };
+}
 
-  // Temporal services: the measured CPU split by an assumed share; history a power of two so that
-  // the shards spread evenly.
+/**
+ * Temporal services: the measured CPU split by an assumed share; history a power of two so that the
+ * shards spread evenly.
+ */
+function temporalServices(ctx: RuleContext, shards: Sized<number>): Sizing['temporal'] {
+  const { inputs, design, perCore } = ctx;
+  const A = ASSUMPTIONS;
+  const floor = inputs.topology.minReplicas;
   const temporalCores = design / perCore.temporal;
   const podCores = cores(inputs.pods.temporalCpu, 'pods.temporalCpu');
   const service = (svc: keyof typeof A.temporalShare, roundPow2: boolean): Sized<number> => {
     const load = temporalCores * A.temporalShare[svc];
-    const raw = pods(load, podCores, topo.minReplicas);
-    const value = roundPow2 ? Math.min(shards, nextPowerOfTwo(raw)) : raw;
+    const raw = pods(load, podCores, floor);
+    const value = roundPow2 ? Math.min(shards.value, nextPowerOfTwo(raw)) : raw;
     return {
       value,
       steps: [
-        rateLine('temporal'),
+        rateLine(ctx, 'temporal'),
         `Temporal cores at the design rate = ${n(design)} / ${n(perCore.temporal)} = ${n(temporalCores, 2)}`,
-        `${svc} = max(${topo.minReplicas}, ceil(${n(temporalCores, 2)} x share ${A.temporalShare[svc]} / ${inputs.pods.temporalCpu} per pod)) = ${raw}` +
+        `${svc} = max(${floor}, ceil(${n(temporalCores, 2)} x share ${A.temporalShare[svc]} / ${inputs.pods.temporalCpu} per pod)) = ${raw}` +
           (roundPow2 ? `; power of two <= shards: ${value}` : ''),
       ],
     };
   };
-  const temporal = {
-    numHistoryShards: { value: shards, steps: shardSteps },
+  return {
+    numHistoryShards: shards,
     frontend: service('frontend', false),
     history: service('history', true),
     matching: service('matching', false),
     worker: {
-      value: topo.minReplicas,
-      steps: [`internal system workflows only, independent of the event rate: the floor ${topo.minReplicas}`],
+      value: floor,
+      steps: [`internal system workflows only, independent of the event rate: the floor ${floor}`],
     },
     // The calibration runs every service in one process, so the measurement is the whole server's
     // (frontend and matching hold no cache); the floor covers the history shards a pod owns.
-    podMemory: podMemory('temporal', inputs.pods.temporalCpu, A.temporalMinPodMemoryMi),
+    podMemory: podMemory(ctx, 'temporal', inputs.pods.temporalCpu, A.temporalMinPodMemoryMi),
   };
+}
 
-  // Postgres: one primary takes every write, so CPU scales up, not out; instances are availability.
+/**
+ * Postgres: one primary takes every write, so CPU scales up, not out; instances are availability;
+ * storage holds the ledger and Temporal's history; the Pooler and max_connections hold every client.
+ */
+function postgresSizing(
+  ctx: RuleContext,
+  temporal: Sizing['temporal'],
+  worker: ScaledSizing,
+): Sizing['postgres'] {
+  const { inputs, design, perCore, warnings } = ctx;
+  const { topology: topo, retention, connections: conn } = inputs;
+  const rate = inputs.eventsPerMinute;
+  const A = ASSUMPTIONS;
   const pgCores = design / perCore.postgres;
   const pgCpu = A.postgresCpuSteps.find((s) => s >= pgCores) ?? Math.ceil(pgCores);
   if (pgCores > A.postgresMaxCores) {
@@ -409,7 +449,7 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
   );
   const serverConns = poolerInstances * conn.poolerDefaultPoolSize * A.pooledDatabases;
   const maxConnections = Math.ceil((serverConns + A.pgReservedConnections) / 50) * 50;
-  const postgres = {
+  return {
     instances: {
       value: topo.postgresInstances,
       steps: [`availability, not throughput (replicas take no writes): ${topo.postgresInstances}`],
@@ -417,7 +457,7 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
     cpu: {
       value: formatCpu(pgCpu),
       steps: [
-        rateLine('postgres'),
+        rateLine(ctx, 'postgres'),
         `primary cores at the design rate = ${n(design)} / ${n(perCore.postgres)} = ${n(pgCores, 2)}`,
         `next machine size in ${A.postgresCpuSteps.join(', ')} = ${formatCpu(pgCpu)}`,
       ],
@@ -458,21 +498,33 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
       ],
     },
   };
+}
 
-  // sensor-data keeps a record as long as the bridge may be down or behind (the planned outage; at
-  // most the event window, past which the reading is refused anyway), so retention never overtakes it.
-  const sensorDataHours = Math.max(
-    retention.kafkaHours,
-    Math.min(inputs.maxEventAgeHours, retention.longestOutageHours),
-  );
-  const sensorDataRetentionHours: Sized<number> = {
-    value: sensorDataHours,
+/**
+ * sensor-data keeps a record as long as the bridge may be down or behind (the planned outage; at most
+ * the event window, past which the reading is refused anyway), so retention never overtakes it.
+ */
+function sensorDataRetention(inputs: SizingInputs): Sized<number> {
+  const { retention, maxEventAgeHours } = inputs;
+  const hours = Math.max(retention.kafkaHours, Math.min(maxEventAgeHours, retention.longestOutageHours));
+  return {
+    value: hours,
     steps: [
-      `min(event window ${inputs.maxEventAgeHours} h, longest outage ${retention.longestOutageHours} h), at least retention.kafkaHours ${retention.kafkaHours} h = ${sensorDataHours} h`,
+      `min(event window ${maxEventAgeHours} h, longest outage ${retention.longestOutageHours} h), at least retention.kafkaHours ${retention.kafkaHours} h = ${hours} h`,
     ],
   };
+}
 
-  // Kafka: brokers for CPU (x replication factor) or for disk, whichever needs more.
+/** Kafka: brokers for CPU (x replication factor) or for disk, whichever needs more. @throws SizingError */
+function kafkaSizing(
+  ctx: RuleContext,
+  partitions: number,
+  sensorDataHours: number,
+): Pick<Sizing['kafka'], 'brokers' | 'storageSize'> {
+  const { inputs, design, perCore, measured } = ctx;
+  const { topology: topo, retention } = inputs;
+  const rate = inputs.eventsPerMinute;
+  const A = ASSUMPTIONS;
   const rf = topo.replicationFactor;
   const brokerCores = cores(inputs.pods.brokerCpu, 'pods.brokerCpu');
   const kafkaCores = (design / perCore.kafka) * rf;
@@ -493,11 +545,11 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
   const segmentsPerBroker = Math.ceil((totalPartitions * rf) / brokers);
   const segmentFloor = segmentsPerBroker * A.kafkaSegmentBytes;
   const brokerStorage = formatGi(Math.max(diskNeeded / brokers, segmentFloor), 100);
-  const kafka = {
+  return {
     brokers: {
       value: brokers,
       steps: [
-        rateLine('kafka'),
+        rateLine(ctx, 'kafka'),
         `broker cores = ${n(design)} / ${n(perCore.kafka)} x RF ${rf} = ${n(kafkaCores, 2)}; / ${inputs.pods.brokerCpu} per broker = ${forCpu}`,
         `for disk = ceil(${n(diskNeeded / GIB)} GiB / ${inputs.pods.brokerMaxStorage}) = ${forDisk}`,
         `brokers = max(${topo.minBrokers}, RF ${rf}, ${forCpu}, ${forDisk}) = ${brokers}`,
@@ -512,18 +564,38 @@ export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasu
       ],
     },
   };
+}
 
+/**
+ * Sizes an environment: one rule per figure, in the order docs/capacity.md explains them (replicas,
+ * partitions, shards, Temporal services, Postgres, sensor-data retention, Kafka).
+ * @throws SizingError when a rate, the headroom or a pod shape is not usable.
+ */
+export function sizeEnvironment(inputs: SizingInputs, measured: CalibrationMeasurement): Sizing {
+  checkRates(inputs);
+  const design = inputs.eventsPerMinute * inputs.headroom;
+  const perCore = Object.fromEntries(
+    Object.entries(measured.cpuCoresAtMax).map(([proc, c]) => [proc, measured.eventsPerMinute / c]),
+  ) as Record<ProcessName, number>;
+  const ctx: RuleContext = { inputs, measured, design, perCore, warnings: [] };
+  const bridge = scaledReplicas(ctx, 'bridge', inputs.pods.bridgeCpu);
+  const worker = scaledReplicas(ctx, 'worker', inputs.pods.workerCpu);
+  const partitions = partitionCount(ctx, bridge.maxReplicas.value);
+  const temporal = temporalServices(ctx, historyShards(ctx));
+  const postgres = postgresSizing(ctx, temporal, worker);
+  const sensorDataRetentionHours = sensorDataRetention(inputs);
+  const kafka = kafkaSizing(ctx, partitions.value, sensorDataRetentionHours.value);
   return {
     inputs,
     designEventsPerMinute: design,
     perCore,
-    partitions: { value: partitions, steps: partitionSteps },
+    partitions,
     bridge,
     worker,
     temporal,
     postgres,
     kafka: { ...kafka, sensorDataRetentionHours },
-    warnings,
+    warnings: ctx.warnings,
   };
 }
 
