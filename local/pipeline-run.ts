@@ -4,7 +4,6 @@
  * own), the simulated fleet and its producer when the run drives one, progress snapshots, the drain
  * and the exactly-once verification at the end.
  */
-import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import pg from 'pg';
@@ -38,6 +37,7 @@ import { pipelineNamesEnv, SHARED_PIPELINE_NAMES, type PipelineNames } from './p
 import { produceFleet } from './simulator/producer.js';
 import { TEMPORAL_NAMESPACE, acknowledgeSignal } from '../workers/shared/temporal.js';
 import { formatCount } from './lib/format.js';
+import { freePort } from './lib/proc.js';
 import type { RunSnapshot } from './run-progress.js';
 
 export interface PipelineRunOptions {
@@ -104,18 +104,6 @@ export const fmt = (n: number): string => formatCount(n);
 
 /** With a fixed base: a worker's Temporal SDK metrics port is its /metrics port plus this. */
 const SDK_PORT_OFFSET = 10;
-
-/** A port nothing listens on now (the OS picks it); the process binds it a moment later. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export class PipelineRun {
   readonly kafka: Kafka;

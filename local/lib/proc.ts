@@ -4,7 +4,7 @@
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { logDir, runDir } from './paths.js';
@@ -199,4 +199,16 @@ export async function assertPortFree(port: number, envVar: string): Promise<void
   if (!free) {
     throw new StackError(`port ${port} is already in use by another program; set ${envVar} to a free port`);
   }
+}
+
+/** A port nothing listens on now (the OS picks it); whoever asked binds it a moment later. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

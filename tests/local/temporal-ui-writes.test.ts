@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { loadStackConfig } from '../../local/config.js';
+import { freePort } from '../../local/lib/proc.js';
 import { ensureTemporalUiBinary, uiConfig } from '../../local/temporal-ui.js';
 import { stack, testTemporal, uniqueId } from '../../local/testing/test-stack.js';
 import { TEMPORAL_NAMESPACE } from '../../workers/shared/temporal.js';
-import { freePort } from '../iac/lib/throwaway-postgres.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'temporal-ui-writes-'));
 const children: ChildProcess[] = [];

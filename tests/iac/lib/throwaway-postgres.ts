@@ -5,7 +5,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 export const asRoot = process.getuid?.() === 0;
 
@@ -22,13 +21,5 @@ export function chownToPostgres(...paths: string[]): void {
   for (const p of paths) chownSync(p, id('-u'), id('-g'));
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A free port for a throwaway server (local/lib/proc.ts). */
+export { freePort } from '../../../local/lib/proc.js';
