@@ -8,10 +8,48 @@ import { TASK_QUEUE } from '../../workers/shared/temporal.js';
 import { TEMPORAL_SDK_NAMESPACE_MATCHER, TEMPORAL_SERVER_NAMESPACE_MATCHER } from './exporter-metrics.js';
 import { BRIDGE_CONSUMER_GROUP, TOPICS } from '../../workers/shared/topics.js';
 import type { Dashboard, Panel, Target } from '../constructs/grafana-dashboards.js';
+import { withLabelMatcher } from './promql-selectors.js';
 
 /** kube-prometheus-stack provisions its Prometheus data source with this uid (grafana.sidecar.datasources.uid). */
 export const PROMETHEUS_DATASOURCE_UID = 'prometheus';
-const DATASOURCE = { type: 'prometheus', uid: PROMETHEUS_DATASOURCE_UID } as const;
+/** Panels query the data source the `datasource` variable names (by default the provisioned one). */
+const DATASOURCE = { type: 'prometheus', uid: '${datasource}' } as const;
+/** Every selector of every panel is narrowed to the namespaces picked in the `namespace` variable. */
+export const NAMESPACE_MATCHER = 'namespace=~"$namespace"';
+
+/**
+ * The variables every dashboard has: which Prometheus (a Grafana with several clusters' data sources
+ * picks one), and which namespaces (all by default; one platform's when a cluster runs several).
+ */
+function variables(): Dashboard['templating'] {
+  return {
+    list: [
+      {
+        name: 'datasource',
+        label: 'Data source',
+        type: 'datasource',
+        query: 'prometheus',
+        current: { text: 'Prometheus', value: PROMETHEUS_DATASOURCE_UID },
+        hide: 0,
+      },
+      {
+        name: 'namespace',
+        label: 'Namespace',
+        type: 'query',
+        datasource: DATASOURCE,
+        query: { query: 'label_values(up, namespace)', refId: 'namespaces' },
+        definition: 'label_values(up, namespace)',
+        refresh: 2,
+        includeAll: true,
+        allValue: '.*',
+        multi: true,
+        current: { text: 'All', value: '$__all' },
+        sort: 1,
+        hide: 0,
+      },
+    ],
+  };
+}
 
 function dashboard(
   uid: string,
@@ -25,7 +63,7 @@ function dashboard(
     schemaVersion: 39,
     refresh: '30s',
     time: { from: 'now-3h', to: 'now' },
-    templating: { list: [] },
+    templating: variables(),
     panels: panels.map(([panelTitle, unit, targets, type], i) => ({
       id: i + 1,
       type: type ?? 'timeseries',
@@ -33,7 +71,11 @@ function dashboard(
       gridPos: { x: (i % 2) * 12, y: Math.floor(i / 2) * 8, w: 12, h: 8 },
       datasource: DATASOURCE,
       fieldConfig: { defaults: { unit }, overrides: [] },
-      targets: targets.map((t, j) => ({ ...t, refId: String.fromCharCode(65 + j) })),
+      targets: targets.map((t, j) => ({
+        ...t,
+        expr: withLabelMatcher(t.expr, NAMESPACE_MATCHER),
+        refId: String.fromCharCode(65 + j),
+      })),
     })),
   };
 }

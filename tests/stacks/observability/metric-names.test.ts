@@ -36,7 +36,7 @@ import {
   TEMPORAL_SERVER_NAMESPACE_MATCHER,
   type ExporterMetrics,
 } from '../../../stacks/observability/exporter-metrics.js';
-import { metricNames } from '../../../stacks/observability/promql-metric-names.js';
+import { metricNames } from '../../../stacks/observability/promql-selectors.js';
 import { ruleGroups } from '../../../stacks/observability/rules.js';
 import { WORKER_METRICS } from '../../../workers/shared/metrics.js';
 

@@ -4,8 +4,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../../../local/lib/paths.js';
-import { dashboards, PROMETHEUS_DATASOURCE_UID } from '../../../stacks/observability/dashboards.js';
-import { metricNames } from '../../../stacks/observability/promql-metric-names.js';
+import {
+  dashboards,
+  NAMESPACE_MATCHER,
+  PROMETHEUS_DATASOURCE_UID,
+} from '../../../stacks/observability/dashboards.js';
+import { metricNames, withLabelMatcher } from '../../../stacks/observability/promql-selectors.js';
 import {
   DEFAULT_THRESHOLDS,
   headingAnchor,
@@ -80,7 +84,7 @@ void test('dashboards: unique uids, the provisioned data source, our metrics fro
     assert.ok(titles.includes(want), want);
   for (const d of Object.values(all)) {
     for (const p of d.panels) {
-      assert.equal(p.datasource.uid, PROMETHEUS_DATASOURCE_UID);
+      assert.equal(p.datasource.uid, '${datasource}');
       for (const t of p.targets) {
         for (const m of metricNames(t.expr).filter((n) => n.startsWith('sensor_'))) {
           assert.ok(ours.has(m.replace(/_bucket$/, '')), `${d.uid}/${p.title}: ${m}`);
@@ -88,6 +92,49 @@ void test('dashboards: unique uids, the provisioned data source, our metrics fro
       }
     }
   }
+});
+
+void test('dashboards: a data source variable defaulting to the provisioned one, a namespace variable on every selector', () => {
+  for (const d of Object.values(dashboards())) {
+    const vars = d.templating.list as { name: string; type: string; current: { value: string } }[];
+    const datasource = vars.find((v) => v.name === 'datasource');
+    assert.equal(datasource?.type, 'datasource', d.uid);
+    assert.equal(datasource.current.value, PROMETHEUS_DATASOURCE_UID, d.uid);
+    assert.equal(vars.find((v) => v.name === 'namespace')?.type, 'query', d.uid);
+    for (const p of d.panels) {
+      for (const t of p.targets) {
+        // Each selector carries the matcher once: adding it again to the scoped expression would
+        // find a selector without it, and the count of matchers equals the count of selectors.
+        const selectorCount = withLabelMatcher(t.expr, 'probe="1"').split('probe="1"').length - 1;
+        assert.equal(
+          t.expr.split(NAMESPACE_MATCHER).length - 1,
+          selectorCount,
+          `${d.uid}/${p.title}: ${t.expr}`,
+        );
+        assert.ok(selectorCount > 0, `${d.uid}/${p.title}: ${t.expr}`);
+      }
+    }
+  }
+});
+
+void test('withLabelMatcher adds the matcher to every selector, with or without braces, and to nothing else', () => {
+  const m = 'namespace=~"$namespace"';
+  assert.equal(
+    withLabelMatcher(
+      'histogram_quantile(0.95, sum by (le) (rate(a_bucket{job="x",le=~"1|2"}[5m]))) > 1e3',
+      m,
+    ),
+    'histogram_quantile(0.95, sum by (le) (rate(a_bucket{namespace=~"$namespace",job="x",le=~"1|2"}[5m]))) > 1e3',
+  );
+  assert.equal(
+    withLabelMatcher('lag{topic="t"} / on (topic) group_left clamp_min(rate(offset_total[1h]), 0.001)', m),
+    'lag{namespace=~"$namespace",topic="t"} / on (topic) group_left clamp_min(rate(offset_total{namespace=~"$namespace"}[1h]), 0.001)',
+  );
+  assert.equal(
+    withLabelMatcher('count(ALERTS{alertname=~"a{1}"}) or vector(0)', m),
+    'count(ALERTS{namespace=~"$namespace",alertname=~"a{1}"}) or vector(0)',
+  );
+  assert.equal(withLabelMatcher('max(x{}) offset 5m', m), 'max(x{namespace=~"$namespace"}) offset 5m');
 });
 
 void test("every rule's runbook_url leads to its own section of docs/operations.md", () => {
