@@ -39,6 +39,14 @@ export const GO_TOOLS = {
     pkg: 'github.com/yannh/kubeconform/cmd/kubeconform',
     binary: 'kubeconform',
   },
+  /** Writes each chart's README.md from its values' `# --` comments (`npm run charts:docs`). */
+  'helm-docs': {
+    module: 'github.com/norwoodj/helm-docs',
+    version: 'v1.14.2',
+    pkg: 'github.com/norwoodj/helm-docs/cmd/helm-docs',
+    binary: 'helm-docs',
+    ldflags: '-X main.version=1.14.2',
+  },
   actionlint: {
     module: 'github.com/rhysd/actionlint',
     version: 'v1.7.12',
