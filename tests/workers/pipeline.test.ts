@@ -4,13 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import {
-  appliedSoFar,
-  effectCounts,
-  processedTopicCounts,
-  readSince,
-  topicEndOffsets,
-} from '../../local/run-verification.js';
+import { appliedSoFar, readSince, topicEndOffsets } from '../../local/run-verification.js';
+import { assertExactlyOnce } from '../../local/testing/exactly-once.js';
 import { IngestBridge } from '../../workers/bridge/ingest-bridge.js';
 import { createBridgeMetrics } from '../../workers/bridge/bridge-metrics.js';
 import { createLogger } from '../../workers/lib/logger.js';
@@ -18,7 +13,6 @@ import type { DeadLetterEnvelope } from '../../workers/shared/events.js';
 import { startSensorWorker, type RunningWorker } from '../../workers/worker/sensor-worker.js';
 import { produce, record, sensorData } from '../../local/testing/events.js';
 import {
-  eventually,
   stack,
   testBridgeConfig,
   testDatabase,
@@ -96,21 +90,18 @@ test('valid events take effect once, malformed ones land in the DLQ with a reaso
   await produce(kafka, topics.sensorData, messages);
   await produce(kafka, topics.sensorData, [record(valid[20]!)]);
 
-  await eventually(
-    'all valid events applied',
-    async () => (await effectCounts(db.pool, `${id}-`)).ledger === valid.length,
-  );
-  const effects = await effectCounts(db.pool, `${id}-`);
-  assert.equal(effects.rollupCount, valid.length, 'each event counted once in the rollups');
-  assert.equal(effects.devicesWithState, devices.length);
+  const { effects } = await assertExactlyOnce({
+    pool: db.pool,
+    kafka,
+    prefix: `${id}-`,
+    valid: valid.length,
+    devices: devices.length,
+    processedFrom: start,
+    deadLetter: { malformed: malformed.length, from: dlqStart },
+  });
   // The progress lines of npm run local and the chaos run count the same events without a ledger scan.
   assert.equal(await appliedSoFar(db.pool, `${id}-`), effects.ledger);
   assert.equal(await appliedSoFar(db.pool, `${id}x-`), 0, "another run's prefix counts nothing");
-
-  await eventually(
-    'all processed events published',
-    async () => (await processedTopicCounts(kafka, start, `${id}-`)).uniqueKeys === valid.length,
-  );
 
   const reasons: string[] = [];
   await readSince(kafka, dlqStart, (_key, value) => {

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { effectCounts } from '../../../local/run-verification.js';
+import { effectCounts, topicEndOffsets } from '../../../local/run-verification.js';
+import { assertExactlyOnce } from '../../../local/testing/exactly-once.js';
 import { IngestBridge } from '../../../workers/bridge/ingest-bridge.js';
 import { createBridgeMetrics } from '../../../workers/bridge/bridge-metrics.js';
 import type { TopicNames } from '../../../workers/config.js';
@@ -69,6 +70,7 @@ test('workers down: the bridge holds the open-batch bound; workers back: all dra
   const events = Array.from({ length: 400 }, (_, i) =>
     sensorData(`${id}-d${i % 8}`, i, { timestamp: base + i }),
   );
+  const processedStart = await topicEndOffsets(testKafka(ep), topics.processed);
   // Small sends so that fetches are small and the bound is checked between them.
   for (let i = 0; i < events.length; i += 20)
     await produce(testKafka(ep), topics.sensorData, events.slice(i, i + 20).map(record));
@@ -90,13 +92,15 @@ test('workers down: the bridge holds the open-batch bound; workers back: all dra
     client: temporal.client,
     log: createLogger('test-worker'),
   });
-  await eventually(
-    'every event applied after the workers came back',
-    async () => (await effectCounts(db.pool, `${id}-`)).ledger === events.length,
-    120_000,
-  );
-  const effects = await effectCounts(db.pool, `${id}-`);
-  assert.equal(effects.rollupCount, events.length);
+  await assertExactlyOnce({
+    pool: db.pool,
+    kafka: testKafka(ep),
+    prefix: `${id}-`,
+    valid: events.length,
+    devices: 8,
+    processedFrom: processedStart,
+    timeoutMs: 120_000,
+  });
   await eventually(
     'the bridge resumed',
     async () => (await metrics.pausedPartitions.get()).values[0]?.value === 0,

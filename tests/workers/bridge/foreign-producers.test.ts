@@ -7,16 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import {
-  effectCounts,
-  processedTopicCounts,
-  readSince,
-  topicEndOffsets,
-} from '../../../local/run-verification.js';
+import { effectCounts, readSince, topicEndOffsets } from '../../../local/run-verification.js';
 import { IngestBridge } from '../../../workers/bridge/ingest-bridge.js';
 import { produce, record, sensorData } from '../../../local/testing/events.js';
+import { assertExactlyOnce } from '../../../local/testing/exactly-once.js';
 import { javaConsoleProduce, type JavaCodec } from '../../helpers/java-producer.js';
-import { eventually, uniqueId } from '../../../local/testing/test-stack.js';
+import { uniqueId } from '../../../local/testing/test-stack.js';
 import { startFixtureBridge, startWorkerFixture, type WorkerFixture } from '../../helpers/worker-fixture.js';
 
 const id = uniqueId('foreign');
@@ -81,21 +77,20 @@ void test('readings from the Java producer in every codec, plain ones and a comm
   }
   await plain();
 
-  await eventually(
-    `all ${expected} readings applied`,
-    async () => (await effectCounts(f.db.pool, prefix)).ledger >= expected,
-    120_000,
-  );
-  const effects = await effectCounts(f.db.pool, prefix);
-  assert.equal(effects.ledger, expected, 'each reading in the ledger once');
-  assert.equal(effects.rollupCount, expected, 'rollups count each reading once');
+  await assertExactlyOnce({
+    pool: f.db.pool,
+    kafka: f.kafka,
+    prefix,
+    valid: expected,
+    devices: 7,
+    processedFrom,
+    timeoutMs: 120_000,
+  });
   assert.equal(
     (await effectCounts(f.db.pool, abortedPrefix)).ledger,
     0,
     'no reading of the aborted transaction',
   );
-  const processed = await processedTopicCounts(f.kafka, processedFrom, prefix);
-  assert.equal(processed.uniqueKeys, expected, 'one SensorDataProcessed per reading');
   let deadLettered = 0;
   await readSince(f.kafka, dlqFrom, () => deadLettered++);
   assert.equal(deadLettered, 0, 'nothing dead-lettered: every codec was read');

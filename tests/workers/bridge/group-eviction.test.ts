@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { effectCounts } from '../../../local/run-verification.js';
+import { topicEndOffsets } from '../../../local/run-verification.js';
+import { assertExactlyOnce } from '../../../local/testing/exactly-once.js';
 import { produce, record, sensorData } from '../../../local/testing/events.js';
-import { eventually, testBridgeConfig, uniqueId } from '../../../local/testing/test-stack.js';
+import { testBridgeConfig, uniqueId } from '../../../local/testing/test-stack.js';
 import { createBridgeMetrics } from '../../../workers/bridge/bridge-metrics.js';
 import { IngestBridge } from '../../../workers/bridge/ingest-bridge.js';
 import { createLogger } from '../../../workers/lib/logger.js';
@@ -52,6 +53,7 @@ void test('an evicted bridge joins the group again and applies every event once'
       }
     },
   });
+  const processedFrom = await topicEndOffsets(f.kafka, f.topics.processed);
   await bridge.start();
   const prefix = `${id}-`;
   const base = Date.now() - 60_000;
@@ -62,14 +64,14 @@ void test('an evicted bridge joins the group again and applies every event once'
       record(sensorData(`${prefix}d${i % 10}`, i, { timestamp: base + i })),
     ),
   );
-  await eventually(
-    'every event applied',
-    async () => (await effectCounts(f.db.pool, prefix)).ledger >= EVENTS,
-    90_000,
-  );
-  const effects = await effectCounts(f.db.pool, prefix);
-  assert.equal(effects.ledger, EVENTS, 'each event once in the ledger');
-  assert.equal(effects.rollupCount, EVENTS, 'and once in the rollups');
+  await assertExactlyOnce({
+    pool: f.db.pool,
+    kafka: f.kafka,
+    prefix,
+    valid: EVENTS,
+    devices: 10,
+    processedFrom,
+  });
   assert.ok(blocked, 'the bridge was blocked past its session');
   assert.deepEqual(fatal.map(String), [], 'the bridge never gave up');
   const rejoins =

@@ -11,7 +11,8 @@ import {
   waitReady,
   type PipelineProcess,
 } from '../../../local/pipeline-processes.js';
-import { effectCounts, processedTopicCounts, topicEndOffsets } from '../../../local/run-verification.js';
+import { topicEndOffsets } from '../../../local/run-verification.js';
+import { assertBatchesCover, assertExactlyOnce } from '../../../local/testing/exactly-once.js';
 import type { TopicNames } from '../../../workers/config.js';
 import { produce, record, sensorData } from '../../../local/testing/events.js';
 import {
@@ -86,37 +87,13 @@ test('bridge killed between workflow start and offset commit: effects once after
   );
   children.push(restarted);
   await waitReady(restarted);
-  await eventually(
-    'every event applied',
-    async () => (await effectCounts(db.pool, `${id}-`)).ledger === events.length,
-    90_000,
-  );
-
-  const effects = await effectCounts(db.pool, `${id}-`);
-  assert.equal(effects.rollupCount, events.length, 'rollups count every event once');
-  await eventually(
-    'every event published',
-    async () => (await processedTopicCounts(kafka, processedStart, `${id}-`)).uniqueKeys === events.length,
-  );
-
-  // Every offset of every partition is covered by exactly one batch.
-  const { rows } = await db.pool.query<{
-    source_partition: number;
-    first_offset: string;
-    last_offset: string;
-  }>(
-    'SELECT source_partition, first_offset, last_offset FROM batches ORDER BY source_partition, first_offset',
-  );
-  const next = new Map<number, bigint>();
-  for (const row of rows) {
-    const expected = next.get(row.source_partition) ?? 0n;
-    assert.equal(
-      BigInt(row.first_offset),
-      expected,
-      `partition ${row.source_partition}: batches overlap or leave a gap`,
-    );
-    next.set(row.source_partition, BigInt(row.last_offset) + 1n);
-  }
-  const total = [...next.values()].reduce((a, b) => a + b, 0n);
-  assert.equal(total, BigInt(events.length), 'batches cover all offsets');
+  await assertExactlyOnce({
+    pool: db.pool,
+    kafka,
+    prefix: `${id}-`,
+    valid: events.length,
+    devices: 30,
+    processedFrom: processedStart,
+  });
+  await assertBatchesCover(db.pool, events.length);
 });

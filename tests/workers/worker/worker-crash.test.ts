@@ -10,7 +10,8 @@ import {
   waitReady,
   type PipelineProcess,
 } from '../../../local/pipeline-processes.js';
-import { effectCounts, processedTopicCounts, topicEndOffsets } from '../../../local/run-verification.js';
+import { effectCounts, topicEndOffsets } from '../../../local/run-verification.js';
+import { assertExactlyOnce } from '../../../local/testing/exactly-once.js';
 import { IngestBridge } from '../../../workers/bridge/ingest-bridge.js';
 import { createBridgeMetrics } from '../../../workers/bridge/bridge-metrics.js';
 import type { TopicNames } from '../../../workers/config.js';
@@ -94,17 +95,15 @@ test('worker killed mid-batch: batches complete after restart, effects once', as
   );
   children.push(second);
   await waitReady(second);
-  await eventually(
-    'every event applied',
-    async () => (await effectCounts(db.pool, `${id}-`)).ledger === events.length,
-    120_000,
-  );
-  const effects = await effectCounts(db.pool, `${id}-`);
-  assert.equal(effects.rollupCount, events.length, 'rollups count every event once');
-  await eventually(
-    'every event published',
-    async () => (await processedTopicCounts(kafka, processedStart, `${id}-`)).uniqueKeys === events.length,
-  );
+  await assertExactlyOnce({
+    pool: db.pool,
+    kafka,
+    prefix: `${id}-`,
+    valid: events.length,
+    devices: 50,
+    processedFrom: processedStart,
+    timeoutMs: 120_000,
+  });
   await eventually('every batch workflow completed', async () => {
     const { count } = await temporal.client.workflow.count(
       `TaskQueue = '${id}-queue' AND ExecutionStatus = 'Running'`,
