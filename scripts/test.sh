@@ -35,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 step "local stack: Postgres, Kafka, Temporal (a cold cache builds Temporal and fetches Kafka: several minutes)"
 npx tsx local/stack-cli.ts up
-step "pinned tools: helm, kubeconform, actionlint, promtool, prometheus, alertmanager, amtool, checkov, terraform kubernetes provider, KEDA scaler probe (cold: minutes)"
+step "pinned tools: helm, helm-docs, kubeconform, actionlint, promtool, prometheus, alertmanager, amtool, checkov, terraform kubernetes provider, KEDA scaler probe (cold: minutes)"
 npx tsx local/tools/install.ts
 step "Kubernetes API server with the operators' CRDs (cold: builds kube-apiserver)"
 npx tsx local/kube/cli.ts up
@@ -48,12 +48,37 @@ mapfile -t alone < <(find tests/chaos -name '*.test.ts' 2>/dev/null | sort)
 if [ "${#files[@]}" -eq 0 ]; then echo "no test files found" >&2; exit 1; fi
 log=$(mktemp)
 status=0
-node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=tap "${files[@]}" | tee "$log" || status=$?
+# A hung test fails by name after TEST_TIMEOUT_MS (the longest takes about 4.5 min here), and a lane
+# that hangs anyway (a hook, a wait outside any test) is stopped by the watchdog, which names the test
+# files still running: a red run that says where, instead of CI's limit ending a silent one.
+test_timeout_ms="${TEST_TIMEOUT_MS:-900000}"
+watchdog() {
+  local seconds=$1 pattern=$2
+  sleep "$seconds"
+  echo "watchdog: the test lane ran past ${seconds} s; test files still running:" >&2
+  pgrep -af -- "--import tsx ${pattern}" | grep -oE "${pattern}[^ ]*\.test\.ts" | sort -u >&2 || true
+  pkill -TERM -f -- "--import tsx ${pattern}" || true
+  pkill -TERM -f -- "--test-reporter=tap" || true
+}
+# Stops a watchdog and its sleep (a sleep left behind would outlive the run).
+stop_watchdog() {
+  pkill -P "$1" 2>/dev/null || true
+  kill "$1" 2>/dev/null || true
+}
+watchdog "${TEST_LANE_TIMEOUT_S:-3000}" tests/ &
+dog=$!
+node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout="${test_timeout_ms}" \
+  --test-reporter=tap "${files[@]}" | tee "$log" || status=$?
+stop_watchdog "$dog"
 pass=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
 fail=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
 if [ "${#alone[@]}" -gt 0 ]; then
   step "chaos test, alone (its own stack instance; a few minutes)"
-  node --import tsx --test --test-concurrency=1 --test-reporter=tap "${alone[@]}" | tee "$log" || status=$?
+  watchdog "${CHAOS_LANE_TIMEOUT_S:-1500}" tests/chaos/ &
+  dog=$!
+  node --import tsx --test --test-concurrency=1 --test-timeout="$((test_timeout_ms * 2))" \
+    --test-reporter=tap "${alone[@]}" | tee "$log" || status=$?
+  stop_watchdog "$dog"
   chaos_pass=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
   chaos_fail=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
   pass=$(( ${pass:-0} + ${chaos_pass:-0} ))
