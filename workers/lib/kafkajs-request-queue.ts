@@ -1,7 +1,7 @@
 /**
  * kafkajs 2.2.4 schedules its request queue's throttle check `throttledUntil - now` ms ahead, and
  * `throttledUntil` is -1 when the broker never throttled: a negative delay, which Node treats as 1 ms.
- * Node 24 also prints a TimeoutNegativeWarning for it, once per process, in every log. Same
+ * Node (since 24) also prints a TimeoutNegativeWarning for it, once per process, in every log. Same
  * schedule, with the delay Node used anyway (at least 1 ms). Patches the shared class, so it applies
  * to connections made before and after; only 2.2.4 is patched.
  */
