@@ -20,7 +20,7 @@ export interface StackConfig {
   readonly postgres: {
     readonly port: PortSetting;
     readonly superPassword: string;
-    /** Folder of initdb, pg_ctl and postgres (STACK_PG_BIN); found on the machine when unset. */
+    /** Folder of initdb, pg_ctl and postgres (STACK_PG_BIN); the pinned npm package's when unset. */
     readonly binDir?: string;
     /** PgBouncer in transaction mode in front of it, as the cluster's CNPG Pooler (local/pgbouncer.ts). */
     readonly poolerPort: PortSetting;

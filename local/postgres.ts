@@ -1,26 +1,19 @@
 /**
- * Local Postgres: Debian's server binaries, a data directory owned by this checkout, the same
- * databases and roles as the CloudNativePG cluster (temporal, temporal_visibility, sensors).
+ * Local Postgres: the release the cluster runs, from the pinned npm package (local/postgres-binaries.ts),
+ * a data directory owned by this checkout, the same databases and roles as the CloudNativePG cluster
+ * (temporal, temporal_visibility, sensors).
  * Postgres refuses to run as root, so as root it runs as the unprivileged `postgres` user, with its
  * data outside the (possibly private) checkout; see docs/decisions/0001-local-stack.md.
  */
 import { createHash } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { loadStackConfig, type StackConfig } from './config.js';
 import { stateDir } from './lib/paths.js';
-import {
-  StackError,
-  assertPortFree,
-  daemonPid,
-  logFile,
-  run,
-  startDaemon,
-  stopDaemon,
-  waitFor,
-} from './lib/proc.js';
-import { which } from './toolchain.js';
+import { assertPortFree, daemonPid, logFile, run, startDaemon, stopDaemon, waitFor } from './lib/proc.js';
+import pg from 'pg';
+import { packagedPostgresBinDir } from './postgres-binaries.js';
 import { progress } from './progress.js';
 
 /** A database and its owning role, created idempotently. */
@@ -61,41 +54,17 @@ export function postgresDataDir(): string {
   return join('/var/tmp', `sensor-pipeline-postgres-${id}`);
 }
 
-/** Locates initdb/pg_ctl/postgres: $STACK_PG_BIN, then Debian's versioned directories, then PATH. */
-export function findPostgresBinDir(): string | undefined {
-  const fromEnv = loadStackConfig().postgres.binDir;
-  if (fromEnv) return fromEnv;
-  const debianRoot = '/usr/lib/postgresql';
-  if (existsSync(debianRoot)) {
-    const majors = readdirSync(debianRoot)
-      .filter((v) => existsSync(join(debianRoot, v, 'bin', 'initdb')))
-      .sort((a, b) => Number(b) - Number(a));
-    if (majors[0]) return join(debianRoot, majors[0], 'bin');
-  }
-  const initdb = which('initdb');
-  return initdb ? join(initdb, '..') : undefined;
-}
-
+/** The folder of initdb, pg_ctl and postgres: $STACK_PG_BIN, or the pinned package's copy. */
 export function postgresBinDir(): string {
-  const found = findPostgresBinDir();
-  if (found) return found;
-  throw new StackError(
-    'PostgreSQL server binaries (initdb, pg_ctl, postgres) not found. Install them ' +
-      '(Debian: apt-get install postgresql) or set STACK_PG_BIN to their directory.',
-  );
+  return loadStackConfig().postgres.binDir ?? packagedPostgresBinDir();
 }
 
-/** As root on Debian, installs the distribution's server when it is missing (what a new CI machine needs). */
-async function ensurePostgresInstalled(): Promise<string> {
-  if (findPostgresBinDir()) return postgresBinDir();
-  if (runningAsRoot() && which('apt-get')) {
-    progress("postgres: server binaries missing; installing Debian's postgresql package");
-    await run('apt-get', ['update', '-qq']);
-    await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'postgresql'], {
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  }
-  return postgresBinDir();
+/** The server's major version ("18"), from `postgres --version`. */
+function serverMajor(bin: string): string {
+  const out = execFileSync(join(bin, 'postgres'), ['--version'], { encoding: 'utf8' });
+  const m = /\(PostgreSQL\) (\d+)/.exec(out);
+  if (!m) throw new Error(`unexpected postgres --version output: ${out.trim()}`);
+  return m[1]!;
 }
 
 async function ensureServerUser(user: string | undefined): Promise<void> {
@@ -115,18 +84,27 @@ function ownedBy(user: string | undefined, dir: string): void {
 }
 
 export async function postgresUp(config: StackConfig): Promise<void> {
-  const bin = await ensurePostgresInstalled();
+  const bin = postgresBinDir();
   const dataDir = postgresDataDir();
   const user = serverUser();
   const { port, envVar } = config.postgres.port;
   if (daemonPid(NAME) !== undefined) {
-    await waitReady(bin, port);
+    await waitReady(config);
     // Roles and databases added since this server was started (idempotent).
     await ensureDatabases(config, LOCAL_DATABASES);
     return;
   }
   await assertPortFree(port, envVar);
   await ensureServerUser(user);
+  const major = serverMajor(bin);
+  const dataMajor = existsSync(join(dataDir, 'PG_VERSION'))
+    ? readFileSync(join(dataDir, 'PG_VERSION'), 'utf8').trim()
+    : undefined;
+  if (dataMajor !== undefined && dataMajor !== major) {
+    // Local data is disposable: a server of another major cannot open it, so it starts afresh.
+    progress(`postgres: the data directory is Postgres ${dataMajor}'s, the server ${major}: starting afresh`);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     progress(`postgres: initdb into ${dataDir}`);
     rmSync(dataDir, { recursive: true, force: true });
@@ -173,20 +151,17 @@ export async function postgresUp(config: StackConfig): Promise<void> {
       'listen_addresses=127.0.0.1',
       '-c',
       `unix_socket_directories=${dataDir}`,
-      ...SERVER_SETTINGS.flatMap((setting) => ['-c', setting]),
+      ...[...SERVER_SETTINGS, walCompression(bin)].flatMap((setting) => ['-c', setting]),
     ],
     user,
   });
-  await waitReady(bin, port);
+  await waitReady(config);
   await ensureDatabases(config, LOCAL_DATABASES);
 }
 
 /**
  * Settings for a throughput test box that still never loses a committed transaction, passed on
- * every start (so a change reaches a data directory made by an earlier version). wal_compression:
- * lz4, not pglz (`on`): at 24,000 events/s, with a checkpoint every 2-3 minutes, it lowered
- * Postgres' CPU from 0.50 to 0.46 cores on average and from 0.82 to 0.65 at the peak
- * (BENCHMARKS.md, 2026-12-01).
+ * every start (so a change reaches a data directory made by an earlier version).
  */
 const SERVER_SETTINGS = [
   'max_connections=300',
@@ -194,16 +169,26 @@ const SERVER_SETTINGS = [
   'work_mem=16MB',
   'max_wal_size=4GB',
   'checkpoint_timeout=15min',
-  'wal_compression=lz4',
   'log_min_duration_statement=2000',
 ] as const;
 
-async function waitReady(bin: string, port: number): Promise<void> {
+/**
+ * wal_compression: lz4 where the server is built with it, as CloudNativePG's images are (at 24,000
+ * events/s it lowered Postgres' CPU from 0.50 to 0.46 cores on average against pglz, BENCHMARKS.md,
+ * 2026-12-01); the npm package's build has no lz4, so pglz (`on`) there.
+ */
+function walCompression(bin: string): string {
+  const libs = execFileSync('ldd', [join(bin, 'postgres')], { encoding: 'utf8' });
+  return /liblz4/.test(libs) ? 'wal_compression=lz4' : 'wal_compression=on';
+}
+
+async function waitReady(config: StackConfig): Promise<void> {
+  const { port } = config.postgres.port;
   await waitFor(
     `postgres on port ${port}`,
     async () => {
       try {
-        await run(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-t', '2']);
+        await psql(config, 'SELECT 1');
         return true;
       } catch {
         return false;
@@ -213,28 +198,30 @@ async function waitReady(bin: string, port: number): Promise<void> {
   );
 }
 
-/** Runs SQL as the superuser over TCP. */
+/**
+ * Runs SQL as the superuser over TCP and returns the last statement's rows as psql -At prints them
+ * (fields joined by "|", one row a line). Several statements in one string run as one transaction.
+ */
 export async function psql(config: StackConfig, sql: string, database = 'postgres'): Promise<string> {
-  const bin = postgresBinDir();
-  return run(
-    join(bin, 'psql'),
-    [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(config.postgres.port.port),
-      '-U',
-      'postgres',
-      '-d',
-      database,
-      '-v',
-      'ON_ERROR_STOP=1',
-      '-At',
-      '-c',
-      sql,
-    ],
-    { env: { ...process.env, PGPASSWORD: config.postgres.superPassword } },
-  );
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: config.postgres.port.port,
+    user: 'postgres',
+    password: config.postgres.superPassword,
+    database,
+    connectionTimeoutMillis: 5000,
+  });
+  await client.connect();
+  try {
+    const results = (await client.query({ text: sql, rowMode: 'array' })) as
+      pg.QueryArrayResult | pg.QueryArrayResult[];
+    const last = Array.isArray(results) ? results[results.length - 1] : results;
+    return (last?.rows ?? [])
+      .map((row) => row.map((v) => (v === null ? '' : String(v))).join('|'))
+      .join('\n');
+  } finally {
+    await client.end();
+  }
 }
 
 export async function ensureDatabases(

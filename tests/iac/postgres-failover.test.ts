@@ -11,6 +11,7 @@
  * it on the new primary), and every acknowledged batch is there. The commit latency of both is printed.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,22 +76,16 @@ async function startPair(names: string): Promise<Pair> {
     join(primary.data, 'postgresql.auto.conf'),
     conf(primary.port) + `synchronous_standby_names = '${names}'\nsynchronous_commit = on\n`,
   );
+  // The standby from a copy of the primary taken before it first starts (a consistent base, the same
+  // system identifier), then streaming from it: what pg_basebackup -R does on a running server.
+  execFileSync('cp', ['-a', primary.data, standby.data]);
+  writeFileSync(join(standby.data, 'standby.signal'), '');
+  chownToPostgres(join(standby.data, 'standby.signal'));
+  appendFileSync(
+    join(standby.data, 'postgresql.auto.conf'),
+    conf(standby.port) + `primary_conninfo = 'host=${dir} port=${primary.port} user=postgres'\n`,
+  );
   ctl(primary.data, 'start');
-  exec(join(bin, 'pg_basebackup'), [
-    '-h',
-    dir,
-    '-p',
-    String(primary.port),
-    '-U',
-    'postgres',
-    '-D',
-    standby.data,
-    '-R',
-    '-X',
-    'stream',
-  ]);
-  // The standby's own port and socket; replication settings (-R) stay, the primary's names are harmless.
-  appendFileSync(join(standby.data, 'postgresql.auto.conf'), conf(standby.port));
   ctl(standby.data, 'start');
   return {
     dir,

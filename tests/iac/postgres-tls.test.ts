@@ -120,22 +120,17 @@ before(async () => {
     ].join('\n'),
   );
   exec(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', 'start']);
-  const psql = (sql: string) =>
-    exec(join(bin, 'psql'), [
-      '-h',
-      dir,
-      '-p',
-      String(port),
-      '-U',
-      'postgres',
-      '-v',
-      'ON_ERROR_STOP=1',
-      '-c',
-      sql,
-    ]);
-  for (const role of ROLES) {
-    psql(`CREATE ROLE ${role.name} LOGIN PASSWORD '${PASSWORD[role.name as keyof typeof PASSWORD]}'`);
-    for (const db of role.databases) psql(`CREATE DATABASE ${db} OWNER ${role.name}`);
+  // As the superuser over the server's socket (trusted locally, as pg_hba.conf says above).
+  const admin = new pg.Client({ host: dir, port, user: 'postgres', database: 'postgres' });
+  await admin.connect();
+  const psql = async (sql: string) => admin.query(sql);
+  try {
+    for (const role of ROLES) {
+      await psql(`CREATE ROLE ${role.name} LOGIN PASSWORD '${PASSWORD[role.name as keyof typeof PASSWORD]}'`);
+      for (const db of role.databases) await psql(`CREATE DATABASE ${db} OWNER ${role.name}`);
+    }
+  } finally {
+    await admin.end();
   }
 });
 
