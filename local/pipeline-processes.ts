@@ -118,6 +118,9 @@ export function startPipelineProcess(
         METRICS_PORT: String(metricsPort),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: a terminal's Ctrl-C reaches only the run, which drains, then stops
+      // its processes in order (a Ctrl-C that reached them too stopped them before the drain).
+      detached: true,
     },
   );
   child.stdout?.pipe(out);

@@ -56,9 +56,17 @@ const runId = `r${Date.now().toString(36)}`;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 let interrupted = false;
+let interruptedAt = 0;
 process.on('SIGINT', () => {
-  if (interrupted) process.exit(130);
+  // One Ctrl-C reaches this process more than once: from the terminal, and relayed by npm and tsx.
+  if (interrupted && Date.now() - interruptedAt < 1000) return;
+  if (interrupted) {
+    say("forced: killing the bridge and workers, stopping the run's Prometheus and Alertmanager");
+    void cleanUp({ force: true }).finally(() => process.exit(130));
+    return;
+  }
   interrupted = true;
+  interruptedAt = Date.now();
   say(
     '\ninterrupted: stopping the simulator, draining, then stopping bridge and workers (Ctrl-C again to force)',
   );
@@ -67,6 +75,16 @@ process.on('SIGTERM', () => {
   interrupted = true;
 });
 
+/** What this run started, for the clean-up that every way out of it runs (success, failure, Ctrl-C). */
+const launched: { observability?: RunObservability; run?: PipelineRun } = {};
+
+async function cleanUp(options: { force?: boolean } = {}): Promise<void> {
+  if (options.force) for (const p of launched.run?.processes.values() ?? []) p.child.kill('SIGKILL');
+  await launched.run?.stopProcesses().catch(() => undefined);
+  await launched.observability?.stop().catch(() => undefined);
+  await launched.run?.close();
+}
+
 async function main(): Promise<number> {
   say(
     `local run ${runId}: ${fmt(rate)} events/s for ${durationS} s from ${fmt(devices)} devices, ${workers} worker(s), seed ${seed}`,
@@ -74,6 +92,7 @@ async function main(): Promise<number> {
   const config = loadStackConfig();
   const ep = await stackUp(config);
   const observability = await RunObservability.prepare(config);
+  launched.observability = observability;
   say(`starting ${workers} worker(s) and the bridge`);
   const run = await PipelineRun.start({
     ep,
@@ -93,6 +112,7 @@ async function main(): Promise<number> {
       LOG_LEVEL: 'info',
     },
   });
+  launched.run = run;
   say(`bridge and worker(s) ready (logs: ${run.logFiles.join(', ')})`);
   say(`metrics ports (chosen free for this run): ${run.portsLine()}`);
   say(`Temporal Web UI (each batch workflow's step and history): ${workflowsUrl(ep)}`);
@@ -149,16 +169,17 @@ async function main(): Promise<number> {
   say(
     `  notified through Alertmanager (production's routes, to a local webhook): ${describeNotifications(observability.webhook.notifications)}`,
   );
-  await observability.stop();
   say(`  the batch workflows in the Temporal Web UI: ${workflowsUrl(ep)}`);
   say('the local stack keeps running for the next run; stop it with: npm run stack:down');
-  await run.close();
   return v.ok ? 0 : 1;
 }
 
-main()
-  .then((code) => process.exit(code))
+void main()
   .catch((err: unknown) => {
     console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
+    return 1;
+  })
+  .then(async (code) => {
+    await cleanUp();
+    process.exit(code);
   });

@@ -41,6 +41,7 @@ interface Watching {
 
 export class RunObservability {
   private watching: Watching | undefined;
+  private watchingStopped = false;
 
   private constructor(
     private readonly config: StackConfig,
@@ -120,7 +121,8 @@ export class RunObservability {
   /** Ends the timeline (its last poll included) and stops Prometheus and the exporter. */
   async stopWatching(): Promise<void> {
     const w = this.watching;
-    if (!w) return;
+    if (!w || this.watchingStopped) return;
+    this.watchingStopped = true;
     await w.timeline.stop().catch(() => undefined);
     await w.prometheus.stop();
     await w.exporter.stop();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { repoRoot } from '../../local/lib/paths.js';
+import { leftoversAfter, markedRun } from '../../local/testing/leftovers.js';
 import { CALIBRATION_FILE } from '../../bench/calibration.js';
 import type { BenchResults } from '../../bench/bench-results.js';
 import type { RoleUsage } from '../../bench/proc-stats.js';
@@ -39,10 +40,11 @@ function pngSize(file: string): { width: number; height: number } {
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
 
-function runQuick(outDir: string): Promise<{ code: number | null; stdout: string }> {
+function runQuick(outDir: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('npm', ['run', '--silent', 'bench', '--', '--quick', '--out', outDir], {
       cwd: repoRoot,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -60,8 +62,12 @@ test(
     const outDir = mkdtempSync(join(tmpdir(), 'bench-quick-'));
     const calibrationBefore = existsSync(CALIBRATION_FILE) ? statSync(CALIBRATION_FILE).mtimeMs : undefined;
     try {
-      const { code, stdout } = await runQuick(outDir);
+      const run = markedRun();
+      const { code, stdout } = await runQuick(outDir, run.env);
       assert.equal(code, 0, `bench exited with ${code}:\n${stdout.slice(-4000)}`);
+      // Everything the bench started (simulators, bridge, workers, baselines) ended with it.
+      const left = await leftoversAfter(run.mark);
+      assert.deepEqual(left, [], `the bench left processes behind: ${JSON.stringify(left)}`);
 
       // The report: one line per figure, and the verdict.
       for (const line of [
