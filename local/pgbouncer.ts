@@ -86,7 +86,7 @@ log_disconnections = 0
 }
 
 /** Beside the Postgres data directory, where the postgres user can read it (as root: outside the checkout). */
-function configDir(): string {
+export function pgbouncerConfigDir(): string {
   const data = postgresDataDir();
   return runningAsRoot()
     ? data.replace('sensor-pipeline-postgres-', 'sensor-pipeline-pgbouncer-')
@@ -108,7 +108,7 @@ export async function pgbouncerUp(config: StackConfig): Promise<void> {
   if (daemonPid(NAME) !== undefined) {
     // A pooler started by an earlier version may lack a role added since: start it again with the
     // current list (it runs under runuser, which does not pass a reload signal on).
-    const file = join(configDir(), 'userlist.txt');
+    const file = join(pgbouncerConfigDir(), 'userlist.txt');
     const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
     if (current === userList(config)) return waitListening(port);
     progress('pgbouncer: restarting with the current roles');
@@ -116,7 +116,7 @@ export async function pgbouncerUp(config: StackConfig): Promise<void> {
   }
   const bin = await ensureInstalled();
   await assertPortFree(port, envVar);
-  const dir = configDir();
+  const dir = pgbouncerConfigDir();
   mkdirSync(dir, { recursive: true });
   const user = runningAsRoot() ? 'postgres' : undefined;
   writeFileSync(join(dir, 'userlist.txt'), userList(config), { mode: 0o644 });

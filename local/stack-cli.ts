@@ -1,7 +1,10 @@
-/** `npm run stack:up | stack:down | stack:status`: manage the local servers by hand. */
+/**
+ * `npm run stack:up | stack:down | stack:status`: manage the local servers by hand. `purge` also
+ * deletes the servers' data kept outside the checkout (a checkout about to be deleted).
+ */
 import { loadStackConfig } from './config.js';
 import { StackError } from './lib/proc.js';
-import { stackDown, stackStatus, stackUp } from './stack.js';
+import { stackDown, stackPurge, stackStatus, stackUp } from './stack.js';
 
 async function main(): Promise<void> {
   const command = process.argv[2];
@@ -13,12 +16,15 @@ async function main(): Promise<void> {
     case 'down':
       await stackDown();
       break;
+    case 'purge':
+      await stackPurge();
+      break;
     case 'status':
       for (const [name, status] of Object.entries(stackStatus(config)))
         console.log(`${name.padEnd(9)} ${status}`);
       break;
     default:
-      console.error('usage: stack-cli.ts up|down|status');
+      console.error('usage: stack-cli.ts up|down|purge|status');
       process.exit(2);
   }
 }

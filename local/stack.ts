@@ -12,12 +12,13 @@ import { isAlive } from './lib/proc.js';
 import {
   ensureDatabases,
   LOCAL_DATABASES,
+  postgresDataDir,
   postgresDown,
   postgresStatus,
   postgresUp,
   psql,
 } from './postgres.js';
-import { pgbouncerDown, pgbouncerStatus, pgbouncerUp } from './pgbouncer.js';
+import { pgbouncerConfigDir, pgbouncerDown, pgbouncerStatus, pgbouncerUp } from './pgbouncer.js';
 import { prometheusDown } from './prometheus.js';
 import { alertmanagerDown } from './alertmanager.js';
 import { progress } from './progress.js';
@@ -99,6 +100,19 @@ export async function stackDown(): Promise<void> {
       progress(`${name}: ${(await down()) ? 'stopped' : 'was not running'}`);
     }
   });
+}
+
+/**
+ * Stops the servers and deletes what they keep outside the checkout (as root, Postgres's data and
+ * PgBouncer's files live in /var/tmp, named after the checkout): for a checkout that is thrown away
+ * next, as CI's clean clones are, whose data would otherwise stay behind, about 1 GB each.
+ */
+export async function stackPurge(): Promise<void> {
+  await stackDown();
+  for (const dir of [postgresDataDir(), pgbouncerConfigDir()]) {
+    rmSync(dir, { recursive: true, force: true });
+    progress(`deleted ${dir}`);
+  }
 }
 
 export function stackStatus(config: StackConfig = loadStackConfig()): Record<string, string> {

@@ -29,7 +29,8 @@ cleanup() {
   if [ "${was_up}" != "${parts}" ] && [ "${KEEP_STACK:-}" != "1" ]; then
     step "stopping the local servers (KEEP_STACK=1 keeps them)"
     npx tsx local/kube/cli.ts down || true
-    npx tsx local/stack-cli.ts down || true
+    # A CI clone is deleted next: its servers' data outside the checkout goes with it.
+    if [ "${CI:-}" = "true" ]; then npx tsx local/stack-cli.ts purge || true; else npx tsx local/stack-cli.ts down || true; fi
   fi
 }
 trap cleanup EXIT
