@@ -211,6 +211,9 @@ export async function psql(config: StackConfig, sql: string, database = 'postgre
     database,
     connectionTimeoutMillis: 5000,
   });
+  // A connection ended by the server while idle (a database dropped WITH (FORCE), a restart) would
+  // otherwise be an uncaught 'error' event; an error during the query still rejects the query.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     const results = (await client.query({ text: sql, rowMode: 'array' })) as
