@@ -1,32 +1,30 @@
 /**
- * Builds the KEDA scaler probe (local/keda/scaler-probe.go) against KEDA's Go module at the stacks'
- * pin (stacks/lib/operator-pins.ts), so the autoscaling test runs KEDA's own scalers, resolver and
- * scale handler.
+ * Builds KEDA's operator and its metrics server (cmd/operator, cmd/adapter) from KEDA's Go module at
+ * the stacks' pin (stacks/lib/operator-pins.ts), so the autoscaling test runs KEDA as a cluster runs
+ * it: the operator turns ScaledObjects into HPAs and serves their metrics, the metrics server answers
+ * the HPA through the API server's aggregation layer.
  *
- * KEDA cannot be required as it is: its go.mod pins k8s.io, controller-runtime and Prometheus with
+ * KEDA cannot be `go install`ed: its go.mod pins k8s.io, controller-runtime and Prometheus with
  * replace directives, which apply only in the main module. A generated wrapper module (in the cache,
- * never in this repository) requires KEDA and restates those replace lines, read from KEDA's go.mod.
- * KEDA's scalers are one package that imports every cloud's SDK: the first build takes minutes.
+ * never in this repository) names both commands as tools and restates those replace lines, read from
+ * KEDA's go.mod. KEDA's scalers are one package that imports every cloud's SDK: the first build takes
+ * minutes.
  */
-import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, repoRoot } from '../lib/paths.js';
+import { cacheDir } from '../lib/paths.js';
 import { run, StackError } from '../lib/proc.js';
 import { assertGo, goEnv, progress } from '../tools/go.js';
 import { withLock } from '../tools/lock.js';
 import { OPERATOR_PINS } from '../../stacks/lib/operator-pins.js';
 
 const KEDA_MODULE = 'github.com/kedacore/keda/v2';
-const PROBE_SOURCE = join(repoRoot, 'local', 'keda', 'scaler-probe.go');
+const COMMANDS = { operator: 'cmd/operator', metricsServer: 'cmd/adapter' } as const;
+
+export interface KedaBinaries {
+  readonly operator: string;
+  readonly metricsServer: string;
+}
 
 /** KEDA's release as a Go module version (the chart's appVersion with a v). */
 export function kedaModuleVersion(): string {
@@ -49,11 +47,15 @@ export function replaceDirectives(goMod: string): string[] {
 /** The go.mod of the wrapper module. */
 export function wrapperGoMod(version: string, replaces: readonly string[], goVersion: string): string {
   return [
-    'module localbuild/keda-scaler-probe',
+    'module localbuild/keda',
     '',
     `go ${goVersion}`,
     '',
     `require ${KEDA_MODULE} ${version}`,
+    '',
+    'tool (',
+    ...Object.values(COMMANDS).map((c) => `\t${KEDA_MODULE}/${c}`),
+    ')',
     '',
     'replace (',
     ...replaces.map((r) => `\t${r}`),
@@ -62,22 +64,20 @@ export function wrapperGoMod(version: string, replaces: readonly string[], goVer
   ].join('\n');
 }
 
-/** The cached binary's directory: keyed by KEDA's version and the probe's source. */
-function probeDir(version: string): string {
-  const source = createHash('sha256').update(readFileSync(PROBE_SOURCE)).digest('hex').slice(0, 12);
-  return join(cacheDir(), 'keda', `scaler-probe-${version}-${source}`);
+function binaries(dir: string): KedaBinaries {
+  return { operator: join(dir, 'bin', 'operator'), metricsServer: join(dir, 'bin', 'adapter') };
 }
 
-/** Returns the probe's path, building it on first use (several minutes: KEDA imports every cloud SDK). */
-export async function ensureScalerProbe(): Promise<string> {
+/** Returns the cached binaries, building them on first use (minutes: KEDA imports every cloud SDK). */
+export async function ensureKedaBinaries(): Promise<KedaBinaries> {
   const version = kedaModuleVersion();
-  const dir = probeDir(version);
-  const binary = join(dir, 'bin', 'scaler-probe');
-  if (existsSync(binary)) return binary;
-  return withLock(join(cacheDir(), 'keda'), `scaler-probe-${version}`, async () => {
-    if (existsSync(binary)) return binary;
-    await build(version, dir);
-    return binary;
+  const dir = join(cacheDir(), 'keda', `keda-${version}`);
+  const bins = binaries(dir);
+  const built = () => existsSync(bins.operator) && existsSync(bins.metricsServer);
+  if (built()) return bins;
+  return withLock(join(cacheDir(), 'keda'), `keda-${version}`, async () => {
+    if (!built()) await build(version, dir);
+    return bins;
   });
 }
 
@@ -86,7 +86,7 @@ async function build(version: string, dir: string): Promise<void> {
   const staging = `${dir}.partial-${process.pid}`;
   const src = join(staging, 'src');
   const started = Date.now();
-  progress(`building KEDA ${version}'s scaler probe (KEDA's scalers with every cloud SDK); first time only`);
+  progress(`building KEDA ${version}'s operator and metrics server (every cloud SDK); first time only`);
   const env = goEnv();
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(src, { recursive: true });
@@ -98,15 +98,18 @@ async function build(version: string, dir: string): Promise<void> {
       throw new StackError(`go mod download ${KEDA_MODULE}@${version}: ${info.Error ?? 'no go.mod'}`);
     const replaces = replaceDirectives(readFileSync(info.GoMod, 'utf8'));
     writeFileSync(join(src, 'go.mod'), wrapperGoMod(version, replaces, goVersion));
-    copyFileSync(PROBE_SOURCE, join(src, 'main.go'));
     await run('go', ['mod', 'tidy'], { env, cwd: src });
     await run(
       'go',
-      ['build', '-trimpath', '-ldflags=-s -w', '-o', join(staging, 'bin', 'scaler-probe'), '.'],
-      {
-        env,
-        cwd: src,
-      },
+      [
+        'build',
+        '-trimpath',
+        '-ldflags=-s -w',
+        '-o',
+        `${join(staging, 'bin')}/`,
+        ...Object.values(COMMANDS).map((c) => `${KEDA_MODULE}/${c}`),
+      ],
+      { env, cwd: src },
     );
     rmSync(src, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
@@ -114,5 +117,5 @@ async function build(version: string, dir: string): Promise<void> {
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-  progress(`built KEDA's scaler probe in ${Math.round((Date.now() - started) / 1000)} s`);
+  progress(`built KEDA's operator and metrics server in ${Math.round((Date.now() - started) / 1000)} s`);
 }

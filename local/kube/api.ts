@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { loadStackConfig, type PortSetting } from '../config.js';
 import { stateDir } from '../lib/paths.js';
+import { openPki } from '../lib/pki.js';
 import { assertPortFree, daemonPid, run, startDaemon, StackError, stopDaemon, waitFor } from '../lib/proc.js';
 import { progress } from '../tools/go.js';
 import { acquireLock, withLock } from '../tools/lock.js';
@@ -30,10 +31,13 @@ export interface KubeApi {
   readonly ca: string;
 }
 
+const FRONT_PROXY_CLIENT = 'front-proxy-client';
+
 const DAEMONS = {
   etcd: 'kube-etcd',
   apiserver: 'kube-apiserver',
   controllerManager: 'kube-controller-manager',
+  workloadControllers: 'kube-workload-controllers',
 } as const;
 
 /** The control plane's ports, from local/config.ts (which reads and checks their variables). */
@@ -64,6 +68,7 @@ const files = () => {
     token: join(dir, 'pki', 'admin.token'),
     kubeconfig: join(dir, 'kubeconfig'),
     server: join(dir, 'server'),
+    frontProxy: join(dir, 'pki', 'front-proxy'),
   };
 };
 
@@ -112,6 +117,14 @@ async function writePki(): Promise<void> {
     writeFileSync(f.saKey, privateKey.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
     writeFileSync(f.saPub, publicKey.export({ type: 'spki', format: 'pem' }));
   }
+  // The aggregation layer's client identity towards extension API servers (KEDA's metrics server):
+  // they trust requests signed by this CA and read the user from its X-Remote-* headers.
+  if (!existsSync(join(f.frontProxy, `${FRONT_PROXY_CLIENT}.crt`)))
+    openPki(f.frontProxy, { caName: 'front-proxy-ca', days: 3650 }).sign(
+      FRONT_PROXY_CLIENT,
+      FRONT_PROXY_CLIENT,
+      'extendedKeyUsage=clientAuth\n',
+    );
   if (!existsSync(f.token)) {
     const token = randomBytes(24).toString('hex');
     writeFileSync(f.token, `${token}\n`, { mode: 0o600 });
@@ -243,6 +256,14 @@ async function start(): Promise<KubeApi> {
       // The default plugins that need nodes, storage or ingress classes we do not have are off.
       '--disable-admission-plugins=DefaultStorageClass,DefaultIngressClass,StorageObjectInUseProtection,PersistentVolumeClaimResize,TaintNodesByCondition,DefaultTolerationSeconds',
       '--allow-privileged=true',
+      // The aggregation layer (APIService objects), as kubeadm configures it.
+      `--requestheader-client-ca-file=${join(f.frontProxy, 'ca.crt')}`,
+      `--requestheader-allowed-names=${FRONT_PROXY_CLIENT}`,
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${join(f.frontProxy, `${FRONT_PROXY_CLIENT}.crt`)}`,
+      `--proxy-client-key-file=${join(f.frontProxy, `${FRONT_PROXY_CLIENT}.key`)}`,
       '--profiling=false',
       '--v=1',
     ],
@@ -262,16 +283,11 @@ async function start(): Promise<KubeApi> {
   startDaemon({
     name: DAEMONS.controllerManager,
     cmd: bins.controllerManager,
-    args: [
-      `--kubeconfig=${f.kubeconfig}`,
-      `--authentication-kubeconfig=${f.kubeconfig}`,
-      `--authorization-kubeconfig=${f.kubeconfig}`,
-      '--controllers=namespace-controller,serviceaccount-controller,garbage-collector-controller',
-      '--leader-elect=false',
-      '--bind-address=127.0.0.1',
-      '--secure-port=0',
-      '--v=1',
-    ],
+    args: controllerManagerArgs(f.kubeconfig, [
+      'namespace-controller',
+      'serviceaccount-controller',
+      'garbage-collector-controller',
+    ]),
   });
   await waitFor(
     'kube-controller-manager creates the default service account',
@@ -288,6 +304,20 @@ async function start(): Promise<KubeApi> {
   return api;
 }
 
+/** A kube-controller-manager running only `controllers`, as the admin, serving nothing. */
+function controllerManagerArgs(kubeconfig: string, controllers: readonly string[]): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    `--controllers=${controllers.join(',')}`,
+    '--leader-elect=false',
+    '--bind-address=127.0.0.1',
+    '--secure-port=0',
+    '--v=1',
+  ];
+}
+
 /**
  * Exclusive use of the API server's namespaces for one test file at a time: test files run in
  * parallel processes, and two of them creating or deleting the same namespaces would collide.
@@ -297,8 +327,38 @@ export async function lockKubeApiForTests(): Promise<() => void> {
   return acquireLock(kubeState(), 'tests');
 }
 
-/** Stops the controller manager, the API server and etcd (in that order). */
+/**
+ * Starts the controllers that act on workloads, in a controller manager of their own: the HPA, and
+ * the Deployment and ReplicaSet controllers that give a Deployment's scale subresource its status
+ * (their pods are created and stay Pending: no scheduler, no kubelet). Only the autoscaling test
+ * needs them; for every other test a Deployment stays an object. Returns the stop function.
+ */
+export async function startWorkloadControllers(
+  api: KubeApi,
+  opts: { hpaSyncSeconds: number },
+): Promise<() => Promise<void>> {
+  const bins = await ensureKubeBinaries();
+  await stopDaemon(DAEMONS.workloadControllers, 10_000);
+  startDaemon({
+    name: DAEMONS.workloadControllers,
+    cmd: bins.controllerManager,
+    args: [
+      ...controllerManagerArgs(api.kubeconfig, [
+        'horizontal-pod-autoscaler-controller',
+        'deployment-controller',
+        'replicaset-controller',
+      ]),
+      `--horizontal-pod-autoscaler-sync-period=${opts.hpaSyncSeconds}s`,
+    ],
+  });
+  return async () => {
+    await stopDaemon(DAEMONS.workloadControllers, 10_000);
+  };
+}
+
+/** Stops the controller managers, the API server and etcd (in that order). */
 export async function stopKubeApi(): Promise<void> {
+  await stopDaemon(DAEMONS.workloadControllers, 10_000);
   await stopDaemon(DAEMONS.controllerManager, 10_000);
   await stopDaemon(DAEMONS.apiserver, 15_000);
   await stopDaemon(DAEMONS.etcd, 10_000);

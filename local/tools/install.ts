@@ -1,8 +1,8 @@
 /**
  * `npm run tools:install`: builds (Go) or installs (Python) every pinned tool into the cache (a no-op
- * when they are there), KEDA's scaler probe included.
+ * when they are there), KEDA's operator and metrics server included.
  */
-import { ensureScalerProbe, kedaModuleVersion } from '../keda/build.js';
+import { ensureKedaBinaries, kedaModuleVersion } from '../keda/build.js';
 import { ensureGoTool, ensureKubernetesProviderMirror } from './go.js';
 import { ensurePythonTool } from './python.js';
 import { GO_TOOLS, PYTHON_TOOLS, type GoToolName, type PythonToolName } from './versions.js';
@@ -18,8 +18,10 @@ async function main(): Promise<void> {
   }
   const mirror = await ensureKubernetesProviderMirror();
   process.stdout.write(`terraform mirror\t${mirror.version}\t${mirror.dir}\n`);
-  // KEDA's scalers, for the autoscaling test (tests/iac/keda-scalers.test.ts).
-  process.stdout.write(`keda scaler probe\t${kedaModuleVersion()}\t${await ensureScalerProbe()}\n`);
+  // KEDA's operator and metrics server, for the autoscaling test (tests/iac/keda-autoscaling.test.ts).
+  const keda = await ensureKedaBinaries();
+  process.stdout.write(`keda operator\t${kedaModuleVersion()}\t${keda.operator}\n`);
+  process.stdout.write(`keda metrics server\t${kedaModuleVersion()}\t${keda.metricsServer}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadBridgeConfig, loadWorkerConfig } from '../../workers/config.js';
 import { TOPICS } from '../../workers/shared/topics.js';
-import { createTestPki } from '../helpers/pki.js';
+import { createTestPki } from '../../local/lib/pki.js';
 
 test('defaults point at the local stack and the shared names', () => {
   const config = loadBridgeConfig({});

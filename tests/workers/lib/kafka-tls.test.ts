@@ -10,9 +10,9 @@ import type { KafkaSettings } from '../../../workers/config.js';
 import { Kafka } from 'kafkajs';
 import { kafkaConfig } from '../../../workers/lib/kafka-client.js';
 import type { Logger } from '../../../workers/lib/logger.js';
-import { createTestPki, type TestPki } from '../../helpers/pki.js';
+import { createTestPki, type Pki } from '../../../local/lib/pki.js';
 
-let pki: TestPki;
+let pki: Pki;
 let server: Server;
 let port: number;
 const events: ('handshake' | 'refused')[] = [];

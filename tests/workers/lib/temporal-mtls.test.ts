@@ -11,10 +11,10 @@ import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { Connection } from '@temporalio/client';
 import type { TemporalSettings } from '../../../workers/config.js';
 import { temporalTls } from '../../../workers/lib/temporal-client.js';
-import { createTestPki, type TestPki } from '../../helpers/pki.js';
+import { createTestPki, type Pki } from '../../../local/lib/pki.js';
 
 const SERVER_NAME = 'temporal-frontend.temporal.svc';
-let pki: TestPki;
+let pki: Pki;
 let server: Server;
 let port: number;
 const events: string[] = [];

@@ -1,8 +1,8 @@
-/** The KEDA scaler probe's build inputs and the HPA arithmetic the autoscaling test applies to it. */
+/** The KEDA build's inputs (its wrapper module) and the quantities its metrics server answers with. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { replaceDirectives, wrapperGoMod } from '../../local/keda/build.js';
-import { hpaReplicas } from '../../local/keda/scaler-probe.js';
+import { quantity } from '../../local/keda/keda.js';
 
 void test("replaceDirectives keeps KEDA's replace lines, block and single, without comments", () => {
   const goMod = [
@@ -28,12 +28,14 @@ void test("replaceDirectives keeps KEDA's replace lines, block and single, witho
   const wrapper = wrapperGoMod('v2.20.2', ['k8s.io/api => k8s.io/api v0.35.5'], '1.26.8');
   assert.match(wrapper, /^require github\.com\/kedacore\/keda\/v2 v2\.20\.2$/m);
   assert.match(wrapper, /^\tk8s\.io\/api => k8s\.io\/api v0\.35\.5$/m);
+  assert.match(wrapper, /^\tgithub\.com\/kedacore\/keda\/v2\/cmd\/operator$/m);
+  assert.match(wrapper, /^\tgithub\.com\/kedacore\/keda\/v2\/cmd\/adapter$/m);
 });
 
-void test('hpaReplicas: ceil(metric / target) within the ScaledObject bounds', () => {
-  const m = (value: number) => ({ name: 's0-kafka', value, targetAverageValue: 20_000 });
-  assert.equal(hpaReplicas(m(0), 2, 6), 2);
-  assert.equal(hpaReplicas(m(40_000), 2, 6), 2);
-  assert.equal(hpaReplicas(m(40_001), 2, 6), 3);
-  assert.equal(hpaReplicas(m(1_000_000), 2, 6), 6);
+void test('quantity reads what the external metrics API serves', () => {
+  assert.equal(quantity('0'), 0);
+  assert.equal(quantity('100000'), 100_000);
+  assert.equal(quantity('1500m'), 1.5);
+  assert.equal(quantity('3k'), 3000);
+  assert.throws(() => quantity('3x'), /unknown quantity suffix/);
 });

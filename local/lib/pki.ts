@@ -1,13 +1,14 @@
 /**
- * A throwaway PKI made with openssl for the TLS handshake tests: a CA, and certificates it signs, in a
- * temporary folder. The same shape as cert-manager's secrets (ca.crt, <name>.crt, <name>.key).
+ * A small PKI made with openssl: a CA, and certificates it signs, in one folder. The same shape as
+ * cert-manager's secrets (ca.crt, <name>.crt, <name>.key). The TLS handshake tests use throwaway ones;
+ * the local KEDA and the API server's front proxy keep theirs beside their state.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface TestPki {
+export interface Pki {
   /** Path of `<name>` (ca.crt, ca.key, <signed>.crt, <signed>.key) in the PKI's folder. */
   path(file: string): string;
   pem(file: string): Buffer;
@@ -18,23 +19,33 @@ export interface TestPki {
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-export function createTestPki(prefix: string): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+export interface PkiOptions {
+  /** The CA's common name. */
+  readonly caName?: string;
+  /** Validity of the CA and of what it signs. */
+  readonly days?: number;
+}
+
+/** A PKI in `dir`: its CA is made when `dir` has none, and kept otherwise. */
+export function openPki(dir: string, opts: PkiOptions = {}): Pki {
+  const days = String(opts.days ?? 1);
+  mkdirSync(dir, { recursive: true });
   const path = (file: string) => join(dir, file);
   const ssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  ssl([
-    'req',
-    '-x509',
-    ...EC_KEY,
-    '-keyout',
-    path('ca.key'),
-    '-out',
-    path('ca.crt'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=test CA',
-  ]);
+  if (!existsSync(path('ca.crt')))
+    ssl([
+      'req',
+      '-x509',
+      ...EC_KEY,
+      '-keyout',
+      path('ca.key'),
+      '-out',
+      path('ca.crt'),
+      '-days',
+      days,
+      '-subj',
+      `/CN=${opts.caName ?? 'test CA'}`,
+    ]);
   return {
     path,
     pem: (file) => readFileSync(path(file)),
@@ -63,11 +74,16 @@ export function createTestPki(prefix: string): TestPki {
         '-out',
         path(`${name}.crt`),
         '-days',
-        '1',
+        days,
         '-extfile',
         path(`${name}.cnf`),
       ]);
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** A throwaway PKI in a new temporary folder (valid one day). */
+export function createTestPki(prefix: string): Pki {
+  return openPki(mkdtempSync(join(tmpdir(), prefix)));
 }
