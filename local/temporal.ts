@@ -1,6 +1,6 @@
 /**
- * Local Temporal: the real server (built from go.temporal.io/server at the chart's version) on the
- * local Postgres, with the same two databases as the cluster, and the `temporal` CLI as admin tool.
+ * Local Temporal: the platform's server (temporal-server/: go.temporal.io/server at the chart's
+ * version with the platform's authorization, off here) on the local Postgres, with the same two databases as the cluster, and the `temporal` CLI as admin tool.
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { progress } from './progress.js';
 import { requireGo } from './toolchain.js';
 import { TEMPORAL_MODULES, VERSIONS } from './versions.js';
 import { TEMPORAL_NAMESPACE } from '../workers/shared/temporal.js';
+import { TEMPORAL_SERVER_SOURCE, temporalServerSourceHash } from '../stacks/lib/temporal-server-image.js';
 
 const NAME = 'temporal';
 /** Retention of closed workflows in the pipeline namespace, as in the cluster. */
@@ -67,28 +68,60 @@ async function goInstall(
   rmSync(staging, { recursive: true, force: true });
 }
 
+/**
+ * The platform's server (temporal-server/: upstream's server with the platform's authorization),
+ * built once per source into the cache.
+ */
+async function ensurePlatformServer(): Promise<string> {
+  const dir = join(cacheDir(), `temporal-platform-server-${temporalServerSourceHash()}`);
+  const binary = join(dir, 'bin', 'temporal-server');
+  if (existsSync(binary)) return binary;
+  requireGo();
+  progress(
+    `temporal: building the platform's server (${VERSIONS.temporalServer}) from temporal-server/ (first run only: 5-20 min on 2 cores, depending on load)`,
+  );
+  const started = Date.now();
+  const staging = `${dir}.partial-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    await run(
+      'go',
+      ['build', '-trimpath', '-ldflags=-s -w', '-o', join(staging, 'bin', 'temporal-server'), '.'],
+      {
+        cwd: TEMPORAL_SERVER_SOURCE,
+        env: {
+          ...process.env,
+          CGO_ENABLED: '0',
+          GOFLAGS: `${loadStackConfig().toolchain.goFlags ?? ''} -buildvcs=false`.trim(),
+        },
+      },
+    );
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(staging, dir);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  progress(`temporal: server built in ${Math.round((Date.now() - started) / 1000)} s`);
+  return binary;
+}
+
 /** Binaries from $TEMPORAL_SERVER_BIN / $TEMPORAL_SQL_TOOL_BIN / $TEMPORAL_CLI_BIN, or built once into the cache. */
 export async function ensureTemporalBinaries(): Promise<TemporalBinaries> {
-  const serverDir = join(cacheDir(), `temporal-server-${VERSIONS.temporalServer}`);
+  const toolsDir = join(cacheDir(), `temporal-server-${VERSIONS.temporalServer}`);
   const cliDir = join(cacheDir(), `temporal-cli-${VERSIONS.temporalCli}`);
   const given = loadStackConfig().temporal.binaries;
-  const server = given.server ?? join(serverDir, 'bin', 'temporal-server');
-  const sqlTool = given.sqlTool ?? join(serverDir, 'bin', 'temporal-sql-tool');
+  const server = given.server ?? (await ensurePlatformServer());
+  const sqlTool = given.sqlTool ?? join(toolsDir, 'bin', 'temporal-sql-tool');
   const cli = given.cli ?? join(cliDir, 'bin', 'temporal');
-  if (!existsSync(server) || !existsSync(sqlTool)) {
-    progress(
-      `temporal: building server ${VERSIONS.temporalServer} from its Go module (first run only: 5-20 min on 2 cores, depending on load)`,
-    );
+  if (!existsSync(sqlTool)) {
+    progress(`temporal: building the SQL schema tool ${VERSIONS.temporalServer} (first run only)`);
     const started = Date.now();
     await goInstall(
-      serverDir,
-      [
-        [TEMPORAL_MODULES.server, 'server', 'temporal-server'],
-        [TEMPORAL_MODULES.sqlTool, 'sql', 'temporal-sql-tool'],
-      ],
+      toolsDir,
+      [[TEMPORAL_MODULES.sqlTool, 'sql', 'temporal-sql-tool']],
       VERSIONS.temporalServer,
     );
-    progress(`temporal: server built in ${Math.round((Date.now() - started) / 1000)} s`);
+    progress(`temporal: SQL schema tool built in ${Math.round((Date.now() - started) / 1000)} s`);
   }
   if (!existsSync(cli)) {
     progress(`temporal: building CLI ${VERSIONS.temporalCli} (first run only: 3-12 min)`);

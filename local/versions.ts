@@ -34,7 +34,6 @@ export const TEMPORAL_UI_REQUIRES = {
 
 /** Go module paths that the Temporal binaries build from. */
 export const TEMPORAL_MODULES = {
-  server: 'go.temporal.io/server/cmd/server',
   sqlTool: 'go.temporal.io/server/cmd/tools/sql',
   cli: 'github.com/temporalio/cli/cmd/temporal',
   ui: 'github.com/temporalio/ui-server/v2/cmd/server',

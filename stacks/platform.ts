@@ -7,6 +7,8 @@ import { CnpgPostgres } from './constructs/cnpg-postgres.js';
 import { KafkaTopic } from './constructs/kafka-topic.js';
 import { PlatformCa } from './constructs/platform-ca.js';
 import { StrimziKafka } from './constructs/strimzi-kafka.js';
+import { INGEST_BRIDGE_RELEASE } from './constructs/ingest-bridge.js';
+import { SENSOR_WORKER_RELEASE } from './constructs/sensor-worker.js';
 import { TemporalServer } from './constructs/temporal-server.js';
 import type {
   CertificateIssuer,
@@ -15,6 +17,7 @@ import type {
   TemporalConnection,
 } from './lib/connections.js';
 import { temporalChart } from './lib/temporal-releases.js';
+import { temporalServerImage } from './lib/temporal-server-image.js';
 import { setupStack } from './stack-setup.js';
 
 export interface PlatformStackProps {
@@ -124,6 +127,8 @@ export class PlatformStack extends TerraformStack {
       databaseRole: PG_ROLES.temporal,
       temporalNamespace: TEMPORAL_NAMESPACE,
       version: temporalChart(config.temporal.version),
+      serverImage: temporalServerImage(config.temporal.version),
+      clientIdentities: { bridge: INGEST_BRIDGE_RELEASE, worker: SENSOR_WORKER_RELEASE },
       numHistoryShards: config.temporal.numHistoryShards,
       replicas: config.temporal.replicas,
       resources: config.temporal.resources,

@@ -7,8 +7,11 @@ import { kedaScaledObject } from './keda-scaled-object.js';
 import { pipelineChartRelease, type PipelineServiceProps } from './pipeline-chart-release.js';
 import { MANAGED_LABELS, kubeManifest } from '../lib/kube-manifest.js';
 
+/** The release's name: also its Temporal client certificate's common name (decision 0114). */
+export const INGEST_BRIDGE_RELEASE = 'ingest-bridge';
+
 const DEFAULTS = {
-  releaseName: 'ingest-bridge',
+  releaseName: INGEST_BRIDGE_RELEASE,
   minReplicas: 1,
   maxReplicas: 6,
   lagThreshold: 10_000,

@@ -5,8 +5,11 @@ import { kedaScaledObject } from './keda-scaled-object.js';
 import { pipelineChartRelease, type PipelineServiceProps } from './pipeline-chart-release.js';
 import { kubeManifest } from '../lib/kube-manifest.js';
 
+/** The release's name: also its Temporal client certificate's common name (decision 0114). */
+export const SENSOR_WORKER_RELEASE = 'sensor-worker';
+
 const DEFAULTS = {
-  releaseName: 'sensor-worker',
+  releaseName: SENSOR_WORKER_RELEASE,
   minReplicas: 1,
   maxReplicas: 10,
   targetQueueSize: 20,

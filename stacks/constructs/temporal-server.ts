@@ -1,4 +1,5 @@
 import { Release } from '@cdktf/provider-helm/lib/release/index.js';
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1/index.js';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1/index.js';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
@@ -7,6 +8,10 @@ import type { CertificateIssuer, PostgresConnection, TemporalConnection } from '
 import { mergeValues, toValuesYaml } from '../lib/helm-values.js';
 import { MANAGED_LABELS } from '../lib/kube-manifest.js';
 import { TEMPORAL_UI_VERSION } from '../lib/operator-pins.js';
+import {
+  temporalAuthorizationPolicy,
+  TEMPORAL_AUTHORIZATION_POLICY_ENV,
+} from '../lib/temporal-authorization.js';
 import { TlsCertificate } from './tls-certificate.js';
 
 /** Temporal chart 1.6.0 = server 1.31.2 (temporalio/helm-charts, charts/temporal/Chart.yaml). */
@@ -40,6 +45,8 @@ const RESTRICTED_POD = {
   fsGroup: 1000,
   seccompProfile: { type: 'RuntimeDefault' },
 };
+/** Where the server pods read the authorization policy. */
+const AUTHORIZATION_MOUNT_PATH = '/etc/temporal/authorization';
 const RESTRICTED_CONTAINER = {
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
@@ -98,6 +105,16 @@ export interface TemporalServerProps {
   readonly maxIdleConns?: number;
   /** @default '1.6.0' */
   readonly version?: string;
+  /**
+   * The platform's server image (stacks/lib/temporal-server-image.ts): upstream's with the platform's
+   * authorization, which this construct configures.
+   */
+  readonly serverImage: { readonly repository: string; readonly tag: string };
+  /**
+   * Common names of the pipeline's client certificates (their releases' names): the identities the
+   * authorization policy grants the bridge's and the worker's calls (decision 0114).
+   */
+  readonly clientIdentities: { readonly bridge: string; readonly worker: string };
   /** Raw Helm values, merged last. @default {} */
   readonly values?: Record<string, unknown>;
   /** @default [] */
@@ -152,6 +169,46 @@ export class TemporalServer extends Construct {
       dnsNames: [internodeName],
       dependsOn: p.dependsOn,
     });
+    // The Web UI and operators' tools get identities of their own: the policy grants the UI reads
+    // (writes only when switched on) and the admin certificate everything.
+    const webCert = new TlsCertificate(this, 'web-certificate', {
+      issuer: p.tlsIssuer,
+      namespace: p.namespace,
+      name: `${p.releaseName}-web-tls`,
+      usage: 'client',
+      commonName: `${p.releaseName}-web`,
+      dependsOn: p.dependsOn,
+    });
+    const adminCert = new TlsCertificate(this, 'admin-certificate', {
+      issuer: p.tlsIssuer,
+      namespace: p.namespace,
+      name: `${p.releaseName}-admin-tls`,
+      usage: 'client',
+      commonName: `${p.releaseName}-admin`,
+      dependsOn: p.dependsOn,
+    });
+    const policy = temporalAuthorizationPolicy(
+      {
+        ...p.clientIdentities,
+        ui: `${p.releaseName}-web`,
+        admin: `${p.releaseName}-admin`,
+        // The chart's namespace job presents the frontend certificate; the services, both.
+        server: [`${p.releaseName}-frontend-tls`, `${p.releaseName}-internode-tls`],
+      },
+      p.temporalNamespace,
+      { uiWrites: p.webWriteActions ?? false },
+    );
+    const policyMap = new ConfigMapV1(this, 'authorization-policy', {
+      metadata: {
+        name: `${p.releaseName}-authorization`,
+        namespace: p.namespace,
+        labels: { ...MANAGED_LABELS },
+      },
+      data: { 'policy.json': JSON.stringify(policy, null, 2) },
+      dependsOn: [...(p.dependsOn ?? [])],
+    });
+    const policyVolume = { name: 'authorization', configMap: { name: `${p.releaseName}-authorization` } };
+    const policyMount = { name: 'authorization', mountPath: AUTHORIZATION_MOUNT_PATH, readOnly: true };
     const caVolume = {
       name: 'platform-ca',
       secret: { secretName: internodeCert.secret.secretName, items: [{ key: 'ca.crt', path: 'ca.crt' }] },
@@ -217,10 +274,14 @@ export class TemporalServer extends Construct {
     const values = {
       serviceAccount: { create: false, name: p.releaseName },
       server: {
+        image: { repository: p.serverImage.repository, tag: p.serverImage.tag },
         metrics: { serviceMonitor: { enabled: true, interval: '30s' } },
         securityContext: RESTRICTED_POD,
-        additionalVolumes: [caVolume, tmp],
-        additionalVolumeMounts: [caMount, tmpMount],
+        additionalVolumes: [caVolume, tmp, policyVolume],
+        additionalVolumeMounts: [caMount, tmpMount, policyMount],
+        additionalEnv: [
+          { name: TEMPORAL_AUTHORIZATION_POLICY_ENV, value: `${AUTHORIZATION_MOUNT_PATH}/policy.json` },
+        ],
         tls: {
           internode: {
             enabled: true,
@@ -260,7 +321,7 @@ export class TemporalServer extends Construct {
         replicaCount: Math.max(p.webReplicas, 1),
         tls: {
           enabled: true,
-          secretName: frontendCert.secret.secretName,
+          secretName: webCert.secret.secretName,
           serverName: frontendHost,
           enableHostVerification: true,
         },
@@ -301,7 +362,15 @@ export class TemporalServer extends Construct {
       waitForJobs: true,
       timeout: p.timeoutSeconds,
       values: [toValuesYaml(mergeValues(values, p.values))],
-      dependsOn: [...(p.dependsOn ?? []), frontendCert.resource, internodeCert.resource, serviceAccount],
+      dependsOn: [
+        ...(p.dependsOn ?? []),
+        frontendCert.resource,
+        internodeCert.resource,
+        webCert.resource,
+        adminCert.resource,
+        policyMap,
+        serviceAccount,
+      ],
     });
     this.connection = {
       address: `${frontendHost}:7233`,

@@ -3,6 +3,10 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { TemporalServer, type TemporalServerProps } from '../../../stacks/constructs/temporal-server.js';
 import type { PostgresConnection } from '../../../stacks/lib/connections.js';
+import {
+  TEMPORAL_AUTHORIZATION_POLICY_ENV,
+  type TemporalAuthorizationPolicy,
+} from '../../../stacks/lib/temporal-authorization.js';
 import { TEMPORAL_NAMESPACE } from '../../../workers/shared/temporal.js';
 import { VERSIONS } from '../../../local/versions.js';
 import { manifests, only, resources, synth } from '../helpers.js';
@@ -29,6 +33,8 @@ const base: TemporalServerProps = {
   database,
   databaseRole: 'temporal',
   temporalNamespace: TEMPORAL_NAMESPACE,
+  serverImage: { repository: 'ghcr.io/sensor-pipeline/temporal-server', tag: '1.31.2-abc' },
+  clientIdentities: { bridge: 'ingest-bridge', worker: 'sensor-worker' },
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -219,4 +225,54 @@ void test('the Web UI is read-only unless switched on, and logs in through OIDC 
     secretKeyRef: { name: 'temporal-web-oidc', key: 'client-secret' },
   });
   assert.equal(withLogin.get('TEMPORAL_DISABLE_WRITE_ACTIONS'), 'true');
+});
+
+void test("the platform's server image enforces the authorization policy; the UI and operators have identities of their own", () => {
+  for (const uiWrites of [false, true]) {
+    const json = synth((s) => new TemporalServer(s, 't', { ...base, webWriteActions: uiWrites }));
+    const release = only(resources(json, 'helm_release'), 'helm_release') as { values: string[] };
+    const v = parse(release.values[0]!);
+    assert.deepEqual(v.server.image, base.serverImage);
+    const env = (v.server.additionalEnv as { name: string; value: string }[]).find(
+      (e) => e.name === TEMPORAL_AUTHORIZATION_POLICY_ENV,
+    );
+    assert.ok(env, 'the server is told where its policy is');
+    const mount = (v.server.additionalVolumeMounts as { name: string; mountPath: string }[]).find((m) =>
+      env.value.startsWith(`${m.mountPath}/`),
+    );
+    assert.ok(mount, `the policy path ${env.value} is mounted`);
+    const volume = (v.server.additionalVolumes as { name: string; configMap?: { name: string } }[]).find(
+      (x) => x.name === mount.name,
+    );
+    const maps = resources(json, 'kubernetes_config_map_v1') as unknown as {
+      metadata: { name: string };
+      data: Record<string, string>;
+    }[];
+    const map = only(
+      maps.filter((m) => m.metadata.name === volume?.configMap?.name),
+      'policy ConfigMap',
+    );
+    const policy = JSON.parse(map.data['policy.json']!) as TemporalAuthorizationPolicy;
+    const certs = manifests(json, 'Certificate');
+    const cn = (secret: string) =>
+      only(
+        certs.filter((c) => c.spec.secretName === secret),
+        secret,
+      ).spec.commonName;
+    // The UI presents its own certificate, which the policy lets read, and write only when switched on.
+    const ui = policy.identities[cn(v.web.tls.secretName)]!;
+    assert.ok(ui, 'the UI identity is in the policy');
+    assert.deepEqual(ui.namespaces['*'], [uiWrites ? 'write' : 'read']);
+    assert.notEqual(v.web.tls.secretName, v.server.tls.frontend.secretName, 'the UI is not the server');
+    // The pipeline's identities get their own lists, and nothing cluster-wide.
+    for (const id of ['ingest-bridge', 'sensor-worker']) {
+      const grants = policy.identities[id]!;
+      assert.deepEqual(grants.cluster, []);
+      assert.ok(!grants.namespaces[TEMPORAL_NAMESPACE]!.includes('admin'));
+    }
+    assert.ok(
+      !policy.identities['ingest-bridge']!.namespaces[TEMPORAL_NAMESPACE]!.includes('PollWorkflowTaskQueue'),
+    );
+    assert.ok(policy.identities[cn('temporal-admin-tls')], 'operators have an admin certificate');
+  }
 });
