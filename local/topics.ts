@@ -2,7 +2,7 @@
  * Creates the pipeline's topics on the local broker, as the KafkaTopic resources do in the cluster.
  * Partition counts only grow: an existing topic with fewer partitions is extended, never recreated.
  */
-import { Kafka } from 'kafkajs';
+import { Kafka, type Admin } from 'kafkajs';
 import { kafkaClientConfig } from './config.js';
 import { TOPICS } from '../workers/shared/topics.js';
 
@@ -40,7 +40,9 @@ export async function ensureTopics(brokers: string[], specs: readonly TopicSpec[
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        // kafkajs waits only through LEADER_NOT_AVAILABLE; the broker may also answer
+        // UNKNOWN_TOPIC_OR_PARTITION for a moment after creating a topic: waitForLeaders below.
+        waitForLeaders: false,
         topics: missing.map((s) => ({
           topic: s.topic,
           numPartitions: s.partitions,
@@ -48,6 +50,10 @@ export async function ensureTopics(brokers: string[], specs: readonly TopicSpec[
           configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
+      await waitForLeaders(
+        admin,
+        missing.map((s) => s.topic),
+      );
     }
     const present = specs.filter((s) => existing.has(s.topic));
     if (present.length > 0) {
@@ -66,6 +72,23 @@ export async function ensureTopics(brokers: string[], specs: readonly TopicSpec[
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Until every partition of `topics` has a leader (30 s), through the broker's transient answers. */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics ${topics.join(', ')}: no leader after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -18,6 +18,7 @@ import { BRIDGE_CONSUMER_GROUP, TOPICS } from './shared/topics.js';
 import { readCredentialFile } from './lib/credential-file.js';
 import { PRODUCER_CODECS, type ProducerCodec } from './lib/kafka-codecs.js';
 import { LOG_LEVELS, type Level } from './lib/logger.js';
+import type { TlsReloadSettings } from './lib/tls-reload.js';
 import {
   DEFAULT_MEMORY_LIMIT_BYTES,
   memoryBudget,
@@ -83,6 +84,8 @@ export interface CommonConfig {
   readonly logLevel: Level;
   /** Fetch sizes, decode bounds and work in flight, from the pod's limit (MEMORY_LIMIT_BYTES). */
   readonly memory: MemoryBudget;
+  /** Restart on renewed TLS material (workers/lib/tls-reload.ts); undefined without TLS files. */
+  readonly tlsReload?: TlsReloadSettings;
 }
 
 export interface BridgeConfig extends CommonConfig {
@@ -346,8 +349,28 @@ function databaseCredentials(env: Env): { databaseCredentials?: DatabaseCredenti
   return { databaseCredentials: { dir, sslMode, ...(sslRootCert ? { sslRootCert } : {}) } };
 }
 
-function common(env: Env, clientId: string, defaultMetricsPort: number): CommonConfig {
+/** The TLS files this process reads at start, watched for renewal. */
+const TLS_FILE_VARIABLES = [
+  'TEMPORAL_TLS_CA_PATH',
+  'TEMPORAL_TLS_CERT_PATH',
+  'TEMPORAL_TLS_KEY_PATH',
+  'KAFKA_SSL_CA_PATH',
+] as const;
+
+function tlsReload(env: Env): TlsReloadSettings | undefined {
+  const files = TLS_FILE_VARIABLES.map((v) => env[v]).filter((f): f is string => !!f);
+  if (files.length === 0) return undefined;
   return {
+    files,
+    checkMs: int(env, 'TLS_RELOAD_CHECK_MS', 30_000, 1000, 3600_000),
+    jitterMs: int(env, 'TLS_RELOAD_JITTER_MS', 120_000, 0, 3600_000),
+  };
+}
+
+function common(env: Env, clientId: string, defaultMetricsPort: number): CommonConfig {
+  const reload = tlsReload(env);
+  return {
+    ...(reload ? { tlsReload: reload } : {}),
     kafka: kafkaSettings(env, clientId),
     temporal: {
       address: str(env, 'TEMPORAL_ADDRESS', '127.0.0.1:17233'),

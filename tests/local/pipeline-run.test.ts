@@ -53,7 +53,12 @@ void test('two runs at once get distinct free metrics ports, and stopProcesses()
     return run;
   };
   // Both ready means every process bound its ports: a collision exits with EADDRINUSE first.
-  const [a, b] = await Promise.all(names.map(start));
+  // Settled, not all: a run that failed to start must not leave its sibling's processes behind
+  // (after() stops every run that started).
+  const settled = await Promise.allSettled(names.map(start));
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [a, b] = settled.map((r) => (r as PromiseFulfilledResult<PipelineRun>).value);
   const ports = [a!, b!].flatMap((r) => [...r.processes.values()].map((p) => p.metricsPort));
   assert.equal(new Set(ports).size, 4, `ports collide: ${ports.join(', ')}`);
   assert.match(a!.portsLine(), /worker-0 :\d+ \(sdk :\d+\), .*bridge-0 :\d+/);

@@ -5,15 +5,27 @@
  * - the real bridge and worker, each with its own certificate, carry readings through to Postgres
  *   (their grants are enough: a missing one stalls the pipeline and the server logs the refusal);
  * - a certificate signed by the same CA but not named by the policy is refused at the handshake;
+ * - a renewed client certificate (the mounted files rewritten) shuts the bridge down cleanly, to be
+ *   restarted with it (workers/lib/tls-reload.ts);
  * - each workload is refused what it does not need (the bridge polls no task queue and terminates
  *   nothing; the worker terminates nothing), and the UI, with write actions off, reads but cannot
  *   signal.
  */
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { createTestPki, type Pki } from '../../local/lib/pki.js';
+import { freePort, tailFile } from '../../local/lib/proc.js';
+import {
+  startPipelineProcess,
+  stopPipelineProcess,
+  waitReady,
+  type PipelineProcess,
+} from '../../local/pipeline-processes.js';
 import {
   startAuthorizingTemporal,
   type AuthorizingTemporal,
@@ -25,6 +37,7 @@ import {
   testBridgeConfig,
   testDatabase,
   testKafka,
+  testProcessEnv,
   testTopics,
   testWorkerConfig,
   uniqueId,
@@ -171,6 +184,52 @@ void test('the bridge and the worker, each with its own identity, carry readings
     await bridgeTemporal.connection.close();
     await workerTemporal.connection.close();
     await db.drop();
+  }
+});
+
+void test('a renewed client certificate shuts the bridge down cleanly; restarted, it connects with the new one', async () => {
+  const id = uniqueId('authz-renewal');
+  const ep = await stack();
+  const topics = await testTopics(ep, id, 1);
+  // The mounted Secret: the kubelet rewrites these files when cert-manager renews the certificate.
+  const mounted = mkdtempSync(join(tmpdir(), 'bridge-tls-'));
+  const mount = (identity: string) => {
+    copyFileSync(pki.path('ca.crt'), join(mounted, 'ca.crt'));
+    copyFileSync(pki.path(`${identity}.key`), join(mounted, 'tls.key'));
+    copyFileSync(pki.path(`${identity}.crt`), join(mounted, 'tls.crt'));
+  };
+  mount(IDS.bridge);
+  const env = {
+    ...testProcessEnv(ep, id, topics, 'postgres://unused'),
+    TEMPORAL_ADDRESS: server!.address,
+    TEMPORAL_NAMESPACE,
+    TEMPORAL_TLS_CA_PATH: join(mounted, 'ca.crt'),
+    TEMPORAL_TLS_CERT_PATH: join(mounted, 'tls.crt'),
+    TEMPORAL_TLS_KEY_PATH: join(mounted, 'tls.key'),
+    TEMPORAL_TLS_SERVER_NAME: server!.serverName,
+    TLS_RELOAD_CHECK_MS: '1000',
+    TLS_RELOAD_JITTER_MS: '0',
+  };
+  const processes: PipelineProcess[] = [];
+  try {
+    const first = startPipelineProcess('bridge', `${id}-bridge`, env, await freePort());
+    processes.push(first);
+    await waitReady(first);
+    // cert-manager renews: a new key and certificate for the same identity.
+    pki.sign(`${IDS.bridge}-renewed`, IDS.bridge, 'extendedKeyUsage=clientAuth\n');
+    mount(`${IDS.bridge}-renewed`);
+    const code = await Promise.race([
+      first.exited,
+      new Promise<string>((r) => setTimeout(() => r('still running 60 s after the renewal'), 60_000)),
+    ]);
+    assert.equal(code, 0, `the bridge shuts down cleanly on renewal:\n${tailFile(first.logFile, 20)}`);
+    assert.match(readFileSync(first.logFile, 'utf8'), /TLS material renewed/);
+    const second = startPipelineProcess('bridge', `${id}-bridge-2`, env, await freePort());
+    processes.push(second);
+    await waitReady(second);
+  } finally {
+    for (const p of processes) await stopPipelineProcess(p);
+    rmSync(mounted, { recursive: true, force: true });
   }
 });
 

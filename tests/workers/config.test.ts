@@ -151,3 +151,27 @@ test('KAFKA_COMPRESSION: lz4 by default, each Kafka codec by name, anything else
       err.message === 'KAFKA_COMPRESSION=brotli: expected none, gzip, snappy, lz4, zstd',
   );
 });
+
+test('TLS renewal: the files read at start are watched, with the check period and restart delay', () => {
+  assert.equal(loadWorkerConfig({}).tlsReload, undefined, 'no TLS files, nothing to watch');
+  withPemFiles((dir) => {
+    const config = loadBridgeConfig({
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_PATH: join(dir, 'ca.crt'),
+      TEMPORAL_TLS_CERT_PATH: join(dir, 'tls.crt'),
+      TEMPORAL_TLS_KEY_PATH: join(dir, 'tls.key'),
+      TLS_RELOAD_JITTER_MS: '5000',
+    });
+    assert.deepEqual(config.tlsReload, {
+      files: [join(dir, 'tls.crt'), join(dir, 'tls.key'), join(dir, 'ca.crt')],
+      checkMs: 30_000,
+      jitterMs: 5000,
+    });
+  });
+  withPemFiles((dir) =>
+    assert.throws(
+      () => loadWorkerConfig({ TEMPORAL_TLS_CA_PATH: join(dir, 'ca.crt'), TLS_RELOAD_CHECK_MS: '10' }),
+      /TLS_RELOAD_CHECK_MS="10"/,
+    ),
+  );
+});

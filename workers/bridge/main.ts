@@ -5,6 +5,7 @@ import { applyDecodeBudget, createKafka } from '../lib/kafka-client.js';
 import { applyHeapGrowth } from '../lib/memory-budget.js';
 import { createLogger, errorFields } from '../lib/logger.js';
 import { connectTemporal } from '../lib/temporal-client.js';
+import { watchTlsFiles } from '../lib/tls-reload.js';
 import { createBridgeMetrics } from './bridge-metrics.js';
 import { IngestBridge } from './ingest-bridge.js';
 
@@ -54,6 +55,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  if (config.tlsReload)
+    watchTlsFiles(config.tlsReload, (changed) => {
+      log.info('TLS material renewed: shutting down to be restarted with it', { changed });
+      shutdown('tls-renewed');
+    });
   await bridge.start();
   log.info('ready', { metricsPort: probes.port });
 }

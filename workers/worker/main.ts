@@ -5,6 +5,7 @@ import { applyDecodeBudget, createKafka } from '../lib/kafka-client.js';
 import { applyHeapGrowth } from '../lib/memory-budget.js';
 import { createLogger, errorFields } from '../lib/logger.js';
 import { connectTemporal } from '../lib/temporal-client.js';
+import { watchTlsFiles } from '../lib/tls-reload.js';
 import { startSensorWorker } from './sensor-worker.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
@@ -36,8 +37,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  const reload =
+    config.tlsReload &&
+    watchTlsFiles(config.tlsReload, (changed) => {
+      log.info('TLS material renewed: shutting down to be restarted with it', { changed });
+      shutdown('tls-renewed');
+    });
   log.info('ready', { taskQueue: config.temporal.taskQueue, metricsPort: probes.port });
   await running.done;
+  reload?.stop();
   await connection.close();
   await probes.close();
   log.info('stopped');
