@@ -70,8 +70,10 @@ func LoadPolicy(path string) (*Policy, error) {
 	return &p, nil
 }
 
+// knownMethod: a WorkflowService or OperatorService method. (The server answers any AdminService
+// name as a cluster admin API, so those are granted with "admin", not by name.)
 func knownMethod(name string) bool {
-	for _, prefix := range []string{api.WorkflowServicePrefix, api.OperatorServicePrefix, api.AdminServicePrefix} {
+	for _, prefix := range []string{api.WorkflowServicePrefix, api.OperatorServicePrefix} {
 		if api.GetMethodMetadata(prefix+name).Scope != api.ScopeUnknown {
 			return true
 		}
