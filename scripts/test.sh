@@ -36,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 step "local stack: Postgres, Kafka, Temporal (a cold cache builds Temporal and fetches Kafka: several minutes)"
 npx tsx local/stack-cli.ts up
-step "pinned tools: helm, helm-docs, kubeconform, actionlint, promtool, prometheus, alertmanager, amtool, checkov, terraform kubernetes provider, KEDA scaler probe (cold: minutes)"
+step "pinned tools: helm, helm-docs, kubeconform, actionlint, promtool, prometheus, alertmanager, amtool, approver-policy, checkov, terraform kubernetes provider, KEDA operator and metrics server (cold: minutes)"
 npx tsx local/tools/install.ts
 step "Kubernetes API server with the operators' CRDs (cold: builds kube-apiserver)"
 npx tsx local/kube/cli.ts up

@@ -51,6 +51,7 @@ export function buildApp(
     const platform = new PlatformStack(app, stackName('platform', env), {
       config,
       certManagerNamespace: operators.certManagerNamespace,
+      certificateApproval: operators.certificateApproval,
     });
     platform.addDependency(operators);
     const pipelineName = stackName('pipeline', env);

@@ -2,6 +2,7 @@ import { alertmanagerConfig, alertmanagerSecrets } from './observability/alert-r
 import { TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config/types.js';
+import { ApproverPolicyOperator } from './constructs/approver-policy-operator.js';
 import { CertManagerOperator } from './constructs/cert-manager-operator.js';
 import { BarmanCloudPlugin } from './constructs/barman-cloud-plugin.js';
 import { CnpgOperator } from './constructs/cnpg-operator.js';
@@ -12,6 +13,11 @@ import { PlanReader } from './constructs/plan-reader.js';
 import { PlatformNamespaces } from './constructs/platform-namespaces.js';
 import { StrimziOperator } from './constructs/strimzi-operator.js';
 import { setupStack } from './stack-setup.js';
+import {
+  clusterIssuerSigner,
+  platformCaIssuers,
+  type CertificateApproval,
+} from './lib/certificate-approval.js';
 
 export interface OperatorsStackProps {
   readonly config: EnvironmentConfig;
@@ -26,6 +32,8 @@ export class OperatorsStack extends TerraformStack {
   public readonly discovery: MonitoringDiscovery;
   /** cert-manager's cluster resource namespace (where the platform CA's key pair lives). */
   public readonly certManagerNamespace: string;
+  /** approver-policy decides the platform CA's requests: the platform layer gives the CA this. */
+  public readonly certificateApproval: CertificateApproval;
 
   constructor(scope: Construct, id: string, props: OperatorsStackProps) {
     super(scope, id);
@@ -72,12 +80,27 @@ export class OperatorsStack extends TerraformStack {
       adoptExistingCrds,
       dependsOn: afterMonitoring,
     });
+    // cert-manager approves what namespaced Issuers and the self-signed root's issuer sign; the
+    // platform CA's requests are approver-policy's to decide (decision 0115).
+    const caIssuers = platformCaIssuers();
     const certManager = new CertManagerOperator(this, 'cert-manager', {
       namespace: ns.names.operators,
+      autoApproveSignerNames: [
+        'issuers.cert-manager.io/*',
+        clusterIssuerSigner(caIssuers.selfSigned),
+        ...config.operators.autoApprovedClusterIssuers.map(clusterIssuerSigner),
+      ],
       adoptExistingCrds,
       dependsOn: afterMonitoring,
     });
     this.certManagerNamespace = certManager.clusterResourceNamespace;
+    new ApproverPolicyOperator(this, 'approver-policy', {
+      namespace: ns.names.operators,
+      approveSignerNames: [clusterIssuerSigner(caIssuers.ca)],
+      adoptExistingCrds,
+      dependsOn: [certManager.release],
+    });
+    this.certificateApproval = { requester: certManager.requester };
     // Backups and restores of the Postgres clusters (ObjectStore, plugin method): beside the operator.
     new BarmanCloudPlugin(this, 'barman-cloud', {
       namespace: ns.names.operators,

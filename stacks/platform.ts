@@ -10,6 +10,7 @@ import { StrimziKafka } from './constructs/strimzi-kafka.js';
 import { INGEST_BRIDGE_RELEASE } from './constructs/ingest-bridge.js';
 import { SENSOR_WORKER_RELEASE } from './constructs/sensor-worker.js';
 import { TemporalServer } from './constructs/temporal-server.js';
+import type { CertificateApproval } from './lib/certificate-approval.js';
 import type {
   CertificateIssuer,
   KafkaConnection,
@@ -24,6 +25,8 @@ export interface PlatformStackProps {
   readonly config: EnvironmentConfig;
   /** cert-manager's cluster resource namespace, from the operators layer. */
   readonly certManagerNamespace: string;
+  /** approver-policy decides the platform CA's requests, from the operators layer. */
+  readonly certificateApproval: CertificateApproval;
 }
 
 /** Role names in Postgres. */
@@ -50,7 +53,10 @@ export class PlatformStack extends TerraformStack {
     const { config } = props;
     const ns = config.namespaces;
     setupStack(this, config, id, true);
-    const ca = new PlatformCa(this, 'ca', { namespace: props.certManagerNamespace });
+    const ca = new PlatformCa(this, 'ca', {
+      namespace: props.certManagerNamespace,
+      approval: props.certificateApproval,
+    });
     this.issuer = ca.issuer;
 
     const kafka = new StrimziKafka(this, 'kafka', {

@@ -4,8 +4,8 @@
  * stacks apply them (synth reads them from here) and the local API server serves them:
  *   - Strimzi publishes its API classes (io.strimzi:api) and its generator (io.strimzi:crd-generator)
  *     to Maven Central but no CRD YAML there, so we run the generator the way Strimzi's own build does.
- *   - CloudNativePG, its Barman Cloud plugin, KEDA, prometheus-operator and cert-manager ship CRD
- *     YAML inside their Go module zips.
+ *   - CloudNativePG, its Barman Cloud plugin, KEDA, prometheus-operator, cert-manager and its
+ *     approver-policy ship CRD YAML inside their Go module zips.
  */
 import {
   copyFileSync,
@@ -43,6 +43,7 @@ const GO_SOURCES = {
   },
   'plugin-barman-cloud': { module: 'github.com/cloudnative-pg/plugin-barman-cloud', dir: 'config/crd/bases' },
   'cert-manager': { module: 'github.com/cert-manager/cert-manager', dir: 'deploy/crds' },
+  'approver-policy': { module: 'github.com/cert-manager/approver-policy', dir: 'deploy/crds' },
 } as const satisfies Record<Exclude<OperatorName, 'strimzi'>, { module: string; dir: string }>;
 
 /** A Go module version: release tags carry a `v`, some charts' appVersion does not. */

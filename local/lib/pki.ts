@@ -87,3 +87,45 @@ export function openPki(dir: string, opts: PkiOptions = {}): Pki {
 export function createTestPki(prefix: string): Pki {
   return openPki(mkdtempSync(join(tmpdir(), prefix)));
 }
+
+export interface SigningRequestSubject {
+  readonly commonName: string;
+  /** Subject alternative DNS names. @default [] */
+  readonly dnsNames?: readonly string[];
+  /** EC curve of the new key. @default 'prime256v1' (P-256) */
+  readonly curve?: string;
+}
+
+/**
+ * A PKCS#10 certificate signing request (PEM) for a new EC key, as cert-manager puts in a
+ * CertificateRequest's `spec.request`. The key is thrown away: only the request is judged.
+ */
+export function certificateSigningRequest(subject: SigningRequestSubject): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'csr-'));
+  try {
+    const san = (subject.dnsNames ?? []).map((d) => `DNS:${d}`).join(',');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-new',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        `ec_paramgen_curve:${subject.curve ?? 'prime256v1'}`,
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'req.pem'),
+        '-subj',
+        `/CN=${subject.commonName}`,
+        ...(san ? ['-addext', `subjectAltName=${san}`] : []),
+      ],
+      { stdio: 'ignore' },
+    );
+    return readFileSync(join(dir, 'req.pem'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -4,6 +4,8 @@
  * module version the Go module proxy serves. Bump here; the cache key follows.
  */
 
+import { OPERATOR_PINS } from '../../stacks/lib/operator-pins.js';
+
 export interface GoToolPin {
   /** The module whose version is pinned. */
   readonly module: string;
@@ -90,6 +92,17 @@ export const GO_TOOLS = {
     version: 'v0.35.0',
     pkg: 'github.com/prometheus/alertmanager/cmd/amtool',
     binary: 'amtool',
+  },
+  /**
+   * cert-manager's approver-policy at the operators layer's pin (stacks/lib/operator-pins.ts): the
+   * certificate-approval test runs it against the local API server (local/cert-manager). Its main
+   * package is the module's cmd folder, so `go install` names the binary `cmd`.
+   */
+  'approver-policy': {
+    module: 'github.com/cert-manager/approver-policy',
+    version: OPERATOR_PINS['approver-policy'].appVersion,
+    pkg: 'github.com/cert-manager/approver-policy/cmd',
+    binary: 'cmd',
   },
   /**
    * The provider's release tags (v3.x) are not valid Go module versions (its module path has no

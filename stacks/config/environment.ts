@@ -41,7 +41,7 @@ export interface EnvironmentChoices {
   readonly name: EnvironmentName;
   readonly kubernetes: EnvironmentConfig['kubernetes'];
   readonly backend: BackendConfig;
-  /** @default { adoptExistingCrds: false } */
+  /** @default { adoptExistingCrds: false, autoApprovedClusterIssuers: [] } */
   readonly operators?: Partial<OperatorsConfig>;
   readonly kafka: {
     /** Memory request and limit per broker (counts, storage and CPU come from the sizing). */
@@ -98,7 +98,10 @@ export function buildEnvironment(
     kubernetes: choices.kubernetes,
     backend: choices.backend,
     namespaces: NAMESPACES,
-    operators: { adoptExistingCrds: choices.operators?.adoptExistingCrds ?? false },
+    operators: {
+      adoptExistingCrds: choices.operators?.adoptExistingCrds ?? false,
+      autoApprovedClusterIssuers: choices.operators?.autoApprovedClusterIssuers ?? [],
+    },
     kafka: {
       clusterName: 'sensor-kafka',
       brokers: {

@@ -289,6 +289,13 @@ export interface OperatorsConfig {
    * PLATFORM_OVERRIDES='{"prod":{"operators":{"adoptExistingCrds":true}}}'.
    */
   readonly adoptExistingCrds: boolean;
+  /**
+   * ClusterIssuers of the cluster's own (not the platform's) whose requests cert-manager's approver
+   * still approves: the operators layer limits it to namespaced Issuers and the platform's
+   * self-signed root, leaving the platform CA to approver-policy (docs/decisions/0115). A shared
+   * cluster with, say, a `letsencrypt` ClusterIssuer lists it here.
+   */
+  readonly autoApprovedClusterIssuers: readonly string[];
 }
 
 /** A validated environment: everything the stacks need, nothing read later. */

@@ -1,5 +1,6 @@
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import type { CertificateRequester } from '../lib/certificate-approval.js';
 import { operatorCrds } from '../lib/operator-crds.js';
 import { OPERATOR_PINS, type OperatorPin } from '../lib/operator-pins.js';
 import { OperatorRelease } from './operator-release.js';
@@ -32,6 +33,14 @@ export interface CertManagerOperatorProps {
    * @see https://cert-manager.io/docs/devops-tips/prometheus-metrics/
    */
   readonly serviceMonitor?: boolean;
+  /**
+   * The signers cert-manager's own approver approves (the chart's `approveSignerNames`): a signer
+   * left out is decided by another approver, approver-policy for the platform CA
+   * (docs/decisions/0115-certificate-approval.md). A cluster with ClusterIssuers of its own lists them here.
+   * @default ['issuers.cert-manager.io/*', 'clusterissuers.cert-manager.io/*'] (the chart's: everything)
+   * @see https://cert-manager.io/docs/usage/certificaterequest/#approval
+   */
+  readonly autoApproveSignerNames?: readonly string[];
   /** Raw Helm values, merged last. @default {} */
   readonly values?: Record<string, unknown>;
   /** @default [] */
@@ -49,11 +58,15 @@ export class CertManagerOperator extends Construct {
   public readonly release: OperatorRelease['release'];
   /** Where a CA ClusterIssuer's Secret must live. */
   public readonly clusterResourceNamespace: string;
+  /** The controller's identity, the requester of every CertificateRequest it creates. */
+  public readonly requester: CertificateRequester;
 
   constructor(scope: Construct, id: string, props: CertManagerOperatorProps = {}) {
     super(scope, id);
     const p = { ...DEFAULTS, serviceMonitor: true, ...props };
     this.clusterResourceNamespace = p.namespace;
+    // The chart names the controller's ServiceAccount after the release.
+    this.requester = { namespace: p.namespace, serviceAccount: p.releaseName };
     this.release = new OperatorRelease(this, 'chart', {
       ...p,
       ...p.pin,
@@ -61,6 +74,9 @@ export class CertManagerOperator extends Construct {
       values: {
         crds: { enabled: false },
         clusterResourceNamespace: p.namespace,
+        approveSignerNames: [
+          ...(p.autoApproveSignerNames ?? ['issuers.cert-manager.io/*', 'clusterissuers.cert-manager.io/*']),
+        ],
         prometheus: { enabled: p.serviceMonitor, servicemonitor: { enabled: p.serviceMonitor } },
       },
       userValues: p.values,

@@ -43,6 +43,7 @@ const READABLE_GROUPS = [
   'postgresql.cnpg.io',
   'barmancloud.cnpg.io',
   'cert-manager.io',
+  'policy.cert-manager.io',
   'keda.sh',
   'eventing.keda.sh',
   'monitoring.coreos.com',

@@ -1,10 +1,17 @@
+import { ClusterRoleBindingV1 } from '@cdktf/provider-kubernetes/lib/cluster-role-binding-v1/index.js';
+import { ClusterRoleV1 } from '@cdktf/provider-kubernetes/lib/cluster-role-v1/index.js';
 import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import {
+  PLATFORM_CA_NAME,
+  platformCaIssuers,
+  type CertificateApproval,
+} from '../lib/certificate-approval.js';
 import type { CertificateIssuer } from '../lib/connections.js';
-import { kubeManifest } from '../lib/kube-manifest.js';
+import { kubeManifest, MANAGED_LABELS } from '../lib/kube-manifest.js';
 
 const DEFAULTS = {
-  name: 'sensor-platform',
+  name: PLATFORM_CA_NAME,
   /** Ten years: the root only signs; leaf certificates rotate on their own schedule. */
   duration: '87600h',
   renewBefore: '720h',
@@ -23,6 +30,13 @@ export interface PlatformCaProps {
   readonly duration?: string;
   /** @default '720h' */
   readonly renewBefore?: string;
+  /**
+   * approver-policy decides the CA's requests (the operators layer turned cert-manager's own approver
+   * off for it): each certificate brings its policy, and a request no policy approves is denied.
+   * Without it, cert-manager approves any request from any namespace.
+   * @default undefined
+   */
+  readonly approval?: CertificateApproval;
   /** @default [] */
   readonly dependsOn?: readonly ITerraformDependable[];
 }
@@ -31,7 +45,9 @@ export interface PlatformCaProps {
  * The platform's private CA: a self-signed root made by cert-manager and a CA ClusterIssuer that
  * signs every server and client certificate (Kafka listener, Postgres, Temporal, the pipeline's
  * clients). Each issued Secret carries the root as `ca.crt`, so every namespace that holds a
- * certificate also holds the trust anchor: no CA copying between namespaces.
+ * certificate also holds the trust anchor: no CA copying between namespaces. With `approval`, the
+ * ClusterIssuer signs only the certificates the stacks declare, in their namespaces
+ * (docs/decisions/0115-certificate-approval.md).
  *
  * @example
  * const ca = new PlatformCa(this, 'ca', { namespace: 'operators' });
@@ -52,13 +68,14 @@ export class PlatformCa extends Construct {
       );
     }
     const dependsOn = [...(p.dependsOn ?? [])];
+    const names = platformCaIssuers(p.name);
     const selfSigned = kubeManifest(
       this,
       'selfsigned',
       {
         apiVersion: 'cert-manager.io/v1',
         kind: 'ClusterIssuer',
-        metadata: { name: `${p.name}-selfsigned` },
+        metadata: { name: names.selfSigned },
         spec: { selfSigned: {} },
       },
       dependsOn,
@@ -78,7 +95,7 @@ export class PlatformCa extends Construct {
           duration: p.duration,
           renewBefore: p.renewBefore,
           privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Never' },
-          issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: `${p.name}-selfsigned` },
+          issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: names.selfSigned },
         },
       },
       [selfSigned],
@@ -89,12 +106,57 @@ export class PlatformCa extends Construct {
       {
         apiVersion: 'cert-manager.io/v1',
         kind: 'ClusterIssuer',
-        metadata: { name: `${p.name}-ca` },
+        metadata: { name: names.ca },
         spec: { ca: { secretName } },
       },
       [root],
     );
-    this.issuer = { kind: 'ClusterIssuer', name: `${p.name}-ca` };
-    this.ready = [selfSigned, root, ca];
+    this.issuer = { kind: 'ClusterIssuer', name: names.ca, ...(p.approval ? { approval: p.approval } : {}) };
+    this.ready = [selfSigned, root, ca, ...(p.approval ? this.refuseUnlisted(names.ca, dependsOn) : [])];
+  }
+
+  /**
+   * A policy bound everywhere that allows nothing: a request no certificate's policy approves is then
+   * Denied with the reasons (not left pending), which `kubectl describe certificaterequest` shows.
+   */
+  private refuseUnlisted(
+    issuerName: string,
+    dependsOn: readonly ITerraformDependable[],
+  ): ITerraformDependable[] {
+    const name = `${issuerName}-unlisted`;
+    const labels = { ...MANAGED_LABELS };
+    const policy = kubeManifest(
+      this,
+      'refuse-unlisted',
+      {
+        apiVersion: 'policy.cert-manager.io/v1alpha1',
+        kind: 'CertificateRequestPolicy',
+        metadata: { name, labels },
+        spec: {
+          allowed: {},
+          selector: { issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: issuerName } },
+        },
+      },
+      dependsOn,
+    );
+    const role = new ClusterRoleV1(this, 'refuse-unlisted-role', {
+      metadata: { name: `certificate-policy-${name}`, labels },
+      rule: [
+        {
+          apiGroups: ['policy.cert-manager.io'],
+          resources: ['certificaterequestpolicies'],
+          verbs: ['use'],
+          resourceNames: [name],
+        },
+      ],
+    });
+    const binding = new ClusterRoleBindingV1(this, 'refuse-unlisted-binding', {
+      metadata: { name: `certificate-policy-${name}`, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name },
+      // Everyone who can create a CertificateRequest, not only cert-manager: whoever asks, a request
+      // for this CA that no certificate's policy approves is denied.
+      subject: [{ kind: 'Group', name: 'system:authenticated', apiGroup: 'rbac.authorization.k8s.io' }],
+    });
+    return [policy, role, binding];
   }
 }

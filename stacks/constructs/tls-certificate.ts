@@ -2,6 +2,7 @@ import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import type { CertificateIssuer, TlsSecret } from '../lib/connections.js';
 import { kubeManifest } from '../lib/kube-manifest.js';
+import { CertificatePolicy } from './certificate-policy.js';
 
 const DEFAULTS = {
   /** 90 days, renewed with a third left: a leaked key is short-lived without rotation toil. */
@@ -60,6 +61,23 @@ export class TlsCertificate extends Construct {
       client: ['digital signature', 'key encipherment', 'client auth'],
       both: ['digital signature', 'key encipherment', 'server auth', 'client auth'],
     }[p.usage];
+    const commonName = p.commonName ?? p.name;
+    const privateKey = { algorithm: 'ECDSA', size: 256 };
+    // An issuer approver-policy decides signs only what a policy allows: this certificate's own.
+    const policy = p.issuer.approval
+      ? new CertificatePolicy(this, 'approval', {
+          issuer: p.issuer,
+          requester: p.issuer.approval.requester,
+          namespace: p.namespace,
+          certificateName: p.name,
+          commonName,
+          dnsNames,
+          usages,
+          maxDuration: p.duration,
+          privateKey,
+          dependsOn: p.dependsOn,
+        }).resources
+      : [];
     this.resource = kubeManifest(
       this,
       'certificate',
@@ -70,17 +88,17 @@ export class TlsCertificate extends Construct {
         spec: {
           secretName: p.name,
           ...(p.secretLabels ? { secretTemplate: { labels: { ...p.secretLabels } } } : {}),
-          commonName: p.commonName ?? p.name,
+          commonName,
           ...(dnsNames.length ? { dnsNames } : {}),
           usages,
           duration: p.duration,
           renewBefore: p.renewBefore,
           // PKCS#8 so every client stack (Node, Go, Java) reads the key as is.
-          privateKey: { algorithm: 'ECDSA', size: 256, encoding: 'PKCS8', rotationPolicy: 'Always' },
+          privateKey: { ...privateKey, encoding: 'PKCS8', rotationPolicy: 'Always' },
           issuerRef: { group: 'cert-manager.io', kind: p.issuer.kind, name: p.issuer.name },
         },
       },
-      p.dependsOn,
+      [...(p.dependsOn ?? []), ...policy],
     );
     this.secret = { secretName: p.name, namespace: p.namespace };
   }

@@ -3,6 +3,8 @@
  * between stacks creates no cross-stack outputs.
  */
 
+import type { CertificateApproval } from './certificate-approval.js';
+
 /** A Strimzi Kafka cluster as its clients see it. */
 export interface KafkaConnection {
   readonly clusterName: string;
@@ -65,6 +67,8 @@ export interface TemporalConnection {
 export interface CertificateIssuer {
   readonly kind: 'ClusterIssuer' | 'Issuer';
   readonly name: string;
+  /** Set when approver-policy decides its requests: each TlsCertificate then creates its policy. */
+  readonly approval?: CertificateApproval;
 }
 
 /** A cert-manager Secret: keys `tls.crt`, `tls.key` and `ca.crt` (the platform CA). */

@@ -60,6 +60,16 @@ export const OPERATOR_PINS = {
     version: 'v1.21.2',
     appVersion: 'v1.21.2',
   },
+  /**
+   * approver-policy v0.28.0 (cert-manager/approver-policy, deploy/charts/approver-policy): approves
+   * or denies the platform CA's CertificateRequests by CertificateRequestPolicy (decision 0115).
+   */
+  'approver-policy': {
+    chart: 'cert-manager-approver-policy',
+    repository: 'https://charts.jetstack.io',
+    version: 'v0.28.0',
+    appVersion: 'v0.28.0',
+  },
   /** Barman Cloud plugin v0.13.0 = chart plugin-barman-cloud 0.7.0 (cloudnative-pg/charts). */
   'plugin-barman-cloud': {
     chart: 'plugin-barman-cloud',

@@ -22,6 +22,7 @@ import { ensureKubeApi, lockKubeApiForTests } from '../../local/kube/api.js';
 import { KubeApiError, KubeClient, type KubeObject } from '../../local/kube/client.js';
 import { ensureCrdFiles, ensureCrdSet, readCrdObjects } from '../../local/kube/crds.js';
 import { ensureKubernetesProviderMirror } from '../../local/tools/go.js';
+import { ApproverPolicyOperator } from '../../stacks/constructs/approver-policy-operator.js';
 import { BarmanCloudPlugin } from '../../stacks/constructs/barman-cloud-plugin.js';
 import { CertManagerOperator } from '../../stacks/constructs/cert-manager-operator.js';
 import { CnpgOperator } from '../../stacks/constructs/cnpg-operator.js';
@@ -72,6 +73,10 @@ async function synthOperators(
     new CnpgOperator(stack, 'cnpg', { adoptExistingCrds });
     new KubePrometheusStack(stack, 'kps', { nodeExporterNamespace: 'mon-host', adoptExistingCrds });
     new CertManagerOperator(stack, 'cert-manager', { adoptExistingCrds });
+    new ApproverPolicyOperator(stack, 'approver-policy', {
+      approveSignerNames: ['clusterissuers.cert-manager.io/ca'],
+      adoptExistingCrds,
+    });
     new BarmanCloudPlugin(stack, 'barman-cloud', { adoptExistingCrds });
   }
   app.synth();

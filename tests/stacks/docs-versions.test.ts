@@ -20,6 +20,7 @@ const OPERATOR_NAMES: Record<OperatorName, string> = {
   keda: 'KEDA',
   'prometheus-operator': 'kube-prometheus-stack',
   'cert-manager': 'cert-manager',
+  'approver-policy': 'approver-policy',
   'plugin-barman-cloud': 'Barman Cloud plugin',
 };
 

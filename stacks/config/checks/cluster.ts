@@ -2,7 +2,11 @@
  * The environment's name, namespaces, kubeconfig, Terraform backend and operators layer (validate.ts).
  */
 import { ENVIRONMENT_NAMES, type EnvironmentConfig } from '../types.js';
+import { platformCaIssuers } from '../../lib/certificate-approval.js';
 import { DNS_LABEL, type Checker } from './checker.js';
+
+/** A Kubernetes object name (RFC 1123 subdomain). */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** An IPv4 or IPv6 CIDR (address/prefix). */
 const CIDR =
@@ -38,6 +42,17 @@ export function checkCluster(c: Checker, config: EnvironmentConfig): void {
   c.rule(
     typeof adopt === 'boolean',
     `'operators.adoptExistingCrds' (${JSON.stringify(adopt)}) must be true or false`,
+  );
+  const issuers: unknown = config.operators.autoApprovedClusterIssuers;
+  const issuerList: unknown[] = Array.isArray(issuers) ? issuers : [];
+  const badIssuers = issuerList.filter((i) => typeof i !== 'string' || !DNS_SUBDOMAIN.test(i));
+  c.rule(
+    Array.isArray(issuers) && badIssuers.length === 0,
+    `'operators.autoApprovedClusterIssuers' (${JSON.stringify(issuers)}) must be a list of ClusterIssuer names (DNS subdomains such as letsencrypt-prod)`,
+  );
+  c.rule(
+    !issuerList.includes(platformCaIssuers().ca),
+    `'operators.autoApprovedClusterIssuers' (${JSON.stringify(issuers)}) must not name the platform CA (${platformCaIssuers().ca}): approver-policy decides its requests`,
   );
 
   const b = config.backend;

@@ -70,6 +70,18 @@ const CASES: readonly Case[] = [
   ),
   field(
     'prod',
+    'operators.autoApprovedClusterIssuers',
+    ['Lets Encrypt'],
+    /'operators\.autoApprovedClusterIssuers' \(\["Lets Encrypt"\]\) must be a list of ClusterIssuer names/,
+  ),
+  field(
+    'staging',
+    'operators.autoApprovedClusterIssuers',
+    ['sensor-platform-ca'],
+    /'operators\.autoApprovedClusterIssuers' \(\["sensor-platform-ca"\]\) must not name the platform CA \(sensor-platform-ca\): approver-policy decides its requests/,
+  ),
+  field(
+    'prod',
     'operators.adoptExistingCrd',
     true,
     /'operators\.adoptExistingCrd' is not a known field \(did you mean 'adoptExistingCrds'\?\)/,

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import type { Construct } from 'constructs';
 import { crdCacheRoot, ensureCrdFiles, readCrdObjects } from '../../../local/kube/crds.js';
 import { operatorCrdsRoot } from '../../../stacks/config/paths.js';
+import { ApproverPolicyOperator } from '../../../stacks/constructs/approver-policy-operator.js';
 import { BarmanCloudPlugin } from '../../../stacks/constructs/barman-cloud-plugin.js';
 import { CertManagerOperator } from '../../../stacks/constructs/cert-manager-operator.js';
 import { CnpgOperator } from '../../../stacks/constructs/cnpg-operator.js';
@@ -54,6 +55,15 @@ const CASES: readonly Case[] = [
   {
     operator: 'cert-manager',
     build: (s, adoptExistingCrds) => new CertManagerOperator(s, 'o', { adoptExistingCrds }),
+    chartCrdsOff: (v) => v.crds.enabled,
+  },
+  {
+    operator: 'approver-policy',
+    build: (s, adoptExistingCrds) =>
+      new ApproverPolicyOperator(s, 'o', {
+        approveSignerNames: ['clusterissuers.cert-manager.io/ca'],
+        adoptExistingCrds,
+      }),
     chartCrdsOff: (v) => v.crds.enabled,
   },
   {

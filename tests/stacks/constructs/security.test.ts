@@ -1,6 +1,10 @@
-/** stacks/constructs/namespace-isolation.ts, platform-ca.ts, tls-certificate.ts, cert-manager-operator.ts. */
+/**
+ * stacks/constructs/namespace-isolation.ts, platform-ca.ts, tls-certificate.ts, certificate-policy.ts,
+ * cert-manager-operator.ts, approver-policy-operator.ts.
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ApproverPolicyOperator } from '../../../stacks/constructs/approver-policy-operator.js';
 import { CertManagerOperator } from '../../../stacks/constructs/cert-manager-operator.js';
 import { NamespaceIsolation } from '../../../stacks/constructs/namespace-isolation.js';
 import { PlatformCa } from '../../../stacks/constructs/platform-ca.js';
@@ -143,6 +147,116 @@ void test('platform CA: self-signed root in the cluster resource namespace, CA C
   assert.throws(
     () => synth((s) => new PlatformCa(s, 'ca', { namespace: 'operators', duration: '10 years' })),
     /'duration' \("10 years"\) must be a Go duration in h\/m\/s/,
+  );
+});
+
+void test('platform CA with approval: the CA signs what a policy allows; any other request meets a policy that allows nothing', () => {
+  const requester = { namespace: 'operators', serviceAccount: 'cert-manager' };
+  let ca: PlatformCa | undefined;
+  const json = synth(
+    (s) => (ca = new PlatformCa(s, 'ca', { namespace: 'operators', approval: { requester } })),
+  );
+  assert.deepEqual(ca!.issuer.approval, { requester });
+  const refuse = only(manifests(json, 'CertificateRequestPolicy'), 'CertificateRequestPolicy');
+  assert.deepEqual(refuse.spec, {
+    allowed: {},
+    selector: { issuerRef: { group: 'cert-manager.io', kind: 'ClusterIssuer', name: 'sensor-platform-ca' } },
+  });
+  const binding = only(resources(json, 'kubernetes_cluster_role_binding_v1'), 'binding') as Loose;
+  assert.deepEqual(binding.subject, [
+    { kind: 'Group', name: 'system:authenticated', api_group: 'rbac.authorization.k8s.io' },
+  ]);
+  const role = only(resources(json, 'kubernetes_cluster_role_v1'), 'role') as Loose;
+  assert.deepEqual(role.rule[0].resource_names, [refuse.metadata.name]);
+  assert.deepEqual(role.rule[0].verbs, ['use']);
+});
+
+void test("TLS certificate of an approving issuer: its own policy, usable by cert-manager in the certificate's namespace only", () => {
+  const requester = { namespace: 'operators', serviceAccount: 'cert-manager' };
+  const issuer = { kind: 'ClusterIssuer' as const, name: 'sensor-platform-ca', approval: { requester } };
+  const json = synth(
+    (s) =>
+      new TlsCertificate(s, 'c', {
+        issuer,
+        namespace: 'postgres',
+        name: 'pg-tls',
+        usage: 'server',
+        dnsNames: ['pg-rw', 'pg-rw.postgres.svc'],
+      }),
+  );
+  const policy = only(manifests(json, 'CertificateRequestPolicy'), 'CertificateRequestPolicy');
+  assert.equal(policy.metadata.name, 'postgres.pg-tls');
+  assert.deepEqual(policy.spec.allowed, {
+    commonName: { value: 'pg-tls', required: true },
+    dnsNames: { values: ['pg-rw', 'pg-rw.postgres.svc'], required: true },
+    usages: ['digital signature', 'key encipherment', 'server auth'],
+    isCA: false,
+  });
+  assert.deepEqual(policy.spec.constraints, {
+    maxDuration: '2160h',
+    privateKey: { algorithm: 'ECDSA', minSize: 256, maxSize: 256 },
+  });
+  assert.deepEqual(policy.spec.selector.namespace, { matchNames: ['postgres'] });
+  const role = only(resources(json, 'kubernetes_role_v1'), 'Role') as Loose;
+  assert.equal(role.metadata.namespace, 'postgres');
+  assert.deepEqual(role.rule[0].resource_names, ['postgres.pg-tls']);
+  const binding = only(resources(json, 'kubernetes_role_binding_v1'), 'RoleBinding') as Loose;
+  assert.equal(binding.metadata.namespace, 'postgres');
+  assert.deepEqual(binding.subject, [
+    { kind: 'ServiceAccount', name: 'cert-manager', namespace: 'operators' },
+  ]);
+  // The Certificate waits for its policy: a request before it would be denied for good.
+  const certificate = Object.values(resources(json, 'kubernetes_manifest')).find(
+    (r) => (r as Loose).manifest.kind === 'Certificate',
+  ) as Loose;
+  for (const dep of ['policy', 'role', 'binding'])
+    assert.ok(
+      certificate.depends_on.some((d: string) => d.includes(`approval_${dep}`)),
+      `the Certificate does not depend on its ${dep}: ${JSON.stringify(certificate.depends_on)}`,
+    );
+});
+
+void test("cert-manager's approver leaves the platform CA to approver-policy, which approves for nothing else", () => {
+  const signer = 'clusterissuers.cert-manager.io/sensor-platform-ca';
+  const cm = only(
+    resources(
+      synth(
+        (s) =>
+          new CertManagerOperator(s, 'cm', {
+            autoApproveSignerNames: [
+              'issuers.cert-manager.io/*',
+              'clusterissuers.cert-manager.io/sensor-platform-selfsigned',
+            ],
+          }),
+      ),
+      'helm_release',
+    ),
+    'helm_release',
+  ) as Loose;
+  assert.match(
+    cm.values[0],
+    /approveSignerNames:\n {2}- issuers\.cert-manager\.io\/\*\n {2}- clusterissuers\.cert-manager\.io\/sensor-platform-selfsigned\n/,
+  );
+  assert.doesNotMatch(cm.values[0], new RegExp(signer.replace(/[./]/g, '\\$&')));
+  const ap = only(
+    resources(
+      synth((s) => new ApproverPolicyOperator(s, 'ap', { approveSignerNames: [signer] })),
+      'helm_release',
+    ),
+    'helm_release',
+  ) as Loose;
+  assert.deepEqual(
+    [ap.chart, ap.repository, ap.version],
+    ['cert-manager-approver-policy', 'https://charts.jetstack.io', 'v0.28.0'],
+  );
+  assert.match(
+    ap.values[0],
+    /approveSignerNames:\n {4}- clusterissuers\.cert-manager\.io\/sensor-platform-ca\n/,
+  );
+  assert.match(ap.values[0], /crds:\n {2}enabled: false/);
+  assert.throws(
+    () => synth((s) => new ApproverPolicyOperator(s, 'ap', { approveSignerNames: [] })),
+    /'approveSignerNames' \(\[\]\) must name at least one signer/,
   );
 });
 
