@@ -31,6 +31,8 @@ export class BatchDriver {
     private readonly client: Client,
     private readonly taskQueue: string,
     private readonly topic: string,
+    /** The event window the batches validate against: readings older than this are rejected. */
+    private readonly maxEventAgeMs = 3600_000,
   ) {}
 
   /**
@@ -71,7 +73,7 @@ export class BatchDriver {
         lastRecord: print(messages[messages.length - 1]!),
       },
       rules: DEFAULT_ALERT_RULES,
-      maxEventAgeMs: 3600_000,
+      maxEventAgeMs: this.maxEventAgeMs,
       maxClockSkewMs: 60_000,
     };
     const workflowId = batchWorkflowId(this.topic, 0, firstOffset.toString());

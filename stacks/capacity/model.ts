@@ -12,6 +12,7 @@
 import { formatCpu, formatGi, GIB, parseQuantity } from '../lib/quantity.js';
 import type { EnvironmentName, TemporalService, TopicConfig } from '../config/types.js';
 import type { CalibrationMeasurement, ProcessName } from './calibration.js';
+import { ledgerPartitionDays, PARTITIONS_PER_WINDOW } from '../../workers/shared/ledger-partitions.js';
 
 /** What an environment decides for itself; the model derives the rest from it. */
 export interface SizingInputs {
@@ -425,12 +426,15 @@ function postgresSizing(
   }
   const pgMemoryGi = pgCpu * A.postgresMemoryGiPerCore;
   const eventsPerDay = rate * 60 * 24;
-  const ledgerBytes = eventsPerDay * retention.ledgerDays * A.ledgerBytesPerEvent;
+  // A partition goes once all its days are past the retention: up to one span more is kept.
+  const partitionDays = ledgerPartitionDays(retention.ledgerDays * 24 * 3600_000);
+  const ledgerDaysKept = retention.ledgerDays + partitionDays;
+  const ledgerBytes = eventsPerDay * ledgerDaysKept * A.ledgerBytesPerEvent;
   const historyBytes = eventsPerDay * retention.temporalDays * A.temporalBytesPerEvent;
   const pgStorage = formatGi((ledgerBytes + historyBytes) / A.postgresDiskFill, 100);
   if (parseQuantity(pgStorage)! / GIB > A.postgresMaxVolumeGi) {
     warnings.push(
-      `postgres.storageSize: ${pgStorage} per instance is beyond ${A.postgresMaxVolumeGi}Gi, the largest volume many clouds offer: prune the ledger sooner (MAX_EVENT_AGE_MS) or partition it by day (docs/capacity.md, "Limits")`,
+      `postgres.storageSize: ${pgStorage} per instance is beyond ${A.postgresMaxVolumeGi}Gi, the largest volume many clouds offer: prune the ledger sooner (MAX_EVENT_AGE_MS) or move the application database to a cluster of its own (docs/capacity.md, "Limits")`,
     );
   }
   const walBytesPerSecond =
@@ -470,7 +474,8 @@ function postgresSizing(
       value: pgStorage,
       steps: [
         `events per day = ${n(rate)} x 1,440 = ${n(eventsPerDay)}`,
-        `ledger = ${n(eventsPerDay)} x ${retention.ledgerDays} days x ${A.ledgerBytesPerEvent} B = ${n(ledgerBytes / GIB)} GiB`,
+        `ledger partitions = ${retention.ledgerDays} days / ${PARTITIONS_PER_WINDOW}, rounded up = ${partitionDays} days each`,
+        `ledger = ${n(eventsPerDay)} x (${retention.ledgerDays} days + the ${partitionDays}-day partition waiting to be dropped) x ${A.ledgerBytesPerEvent} B = ${n(ledgerBytes / GIB)} GiB`,
         `Temporal history = ${n(eventsPerDay)} x ${retention.temporalDays} days x ${A.temporalBytesPerEvent} B = ${n(historyBytes / GIB)} GiB`,
         `per instance = (ledger + history) / fill ${A.postgresDiskFill}, rounded up to 100Gi = ${pgStorage}`,
       ],

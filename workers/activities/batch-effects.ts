@@ -1,6 +1,7 @@
 /**
- * The database effects of a batch in one statement (one round trip, one transaction): ledger insert,
- * rollups and last-writer-wins device state for the events new to the ledger, the batch record.
+ * The database effects of a batch in one statement, in a transaction that first takes its source
+ * partition's lock: ledger insert, rollups and last-writer-wins device state for the events new to
+ * the ledger, the batch record.
  * An event is (device_id, event_id) (invariant 5); one the ledger already holds has no effect, and
  * is reported as a repeat: an exact re-send, or a conflict when its reading differs.
  * When Postgres refuses the statement for what one event holds (invariant 6), the batch is applied
@@ -43,9 +44,14 @@ ins AS (
      pressure, battery, firmware)
   SELECT event_id, device_id, event_time, $11, source_partition, source_offset,
          temperature, humidity, pressure, battery, firmware
-  FROM input
+  FROM input i
+  -- The ids in any day's partition: a re-send meets its original in its own day, where the key
+  -- below refuses it, but a conflicting copy may carry another time (decision 0116). OFFSET 0 keeps
+  -- this a key probe per partition: as an anti-join the planner may hash every partition instead.
+  WHERE NOT EXISTS (SELECT 1 FROM processed_events p
+                    WHERE p.device_id = i.device_id AND p.event_id = i.event_id OFFSET 0)
   ORDER BY device_id, event_id
-  ON CONFLICT (device_id, event_id) DO NOTHING
+  ON CONFLICT (device_id, event_id, event_time) DO NOTHING
   RETURNING event_id, device_id, event_time, temperature, humidity, pressure, battery, firmware
 ),
 rollups AS (
@@ -108,7 +114,8 @@ SELECT
       'original', CASE WHEN p.event_id IS NULL THEN NULL ELSE json_build_object(
         'batchId', p.batch_id, 'partition', p.source_partition, 'offset', p.source_offset::text) END
     )), '[]'::json)
-    FROM input i LEFT JOIN processed_events p USING (device_id, event_id)
+    FROM input i LEFT JOIN LATERAL (SELECT * FROM processed_events p
+      WHERE p.device_id = i.device_id AND p.event_id = i.event_id LIMIT 1) p ON true
     WHERE (p.batch_id IS DISTINCT FROM $11)
       AND NOT EXISTS (SELECT 1 FROM ins WHERE ins.device_id = i.device_id AND ins.event_id = i.event_id)
   ) END AS repeats,
@@ -128,7 +135,21 @@ FROM (SELECT device_id, event_id, to_timestamp(ts_ms / 1000::float8) AS event_ti
              temperature, humidity, pressure, battery
       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::float8[], $6::float8[], $7::float8[])
         AS t(device_id, event_id, ts_ms, temperature, humidity, pressure, battery)) i
-JOIN processed_events p USING (device_id, event_id)`;
+JOIN LATERAL (SELECT * FROM processed_events p
+  WHERE p.device_id = i.device_id AND p.event_id = i.event_id LIMIT 1) p ON true`;
+
+/**
+ * Held by each apply transaction for its source partition: the ledger's key holds an event time, so
+ * two transactions inserting the same ids with different times (a conflicting copy, in another
+ * day's partition) would not block each other; with this lock the later one sees the earlier one's
+ * rows. Devices are keyed to partitions, so a device's events share it (decision 0116). The
+ * two-key form keeps it apart from the migrations' single-key locks.
+ */
+const SOURCE_PARTITION_LOCK_SQL = 'SELECT pg_advisory_xact_lock(4210003, hashtext($1))';
+
+async function lockSourcePartition(client: PoolClient, input: ApplyBatchInput): Promise<void> {
+  await client.query(SOURCE_PARTITION_LOCK_SQL, [`${input.range.topic}/${input.range.partition}`]);
+}
 
 /** SQLSTATE classes that one event's values can cause: data exception, integrity, program limit. */
 const EVENT_SQLSTATE_CLASSES = new Set(['22', '23', '54']);
@@ -238,6 +259,7 @@ async function applyBisecting(
 async function applyIsolating(client: PoolClient, input: ApplyBatchInput, out: Outcome): Promise<void> {
   await client.query('BEGIN');
   try {
+    await lockSourcePartition(client, input);
     await applyBisecting(client, input, input.events, out);
     if (out.appliedAt === undefined) await runStatement(client, input, [], out);
     await client.query('COMMIT');
@@ -300,8 +322,12 @@ export async function applyBatchEffects(pool: Pool, input: ApplyBatchInput): Pro
   const client = await pool.connect();
   try {
     try {
+      await client.query('BEGIN');
+      await lockSourcePartition(client, input);
       await runStatement(client, input, input.events, out);
+      await client.query('COMMIT');
     } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
       if (!refusedForItsData(err) || input.events.length === 0) throw err;
       out.repeats = [];
       out.openAlerts.clear();

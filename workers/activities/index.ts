@@ -11,7 +11,7 @@ import { PROCESSED_RECORD_BYTES, type MemoryGate } from '../lib/memory-budget.js
 import type { EscalationPolicy } from '../shared/alert-rules.js';
 import type { ParkReason } from '../shared/temporal.js';
 import { recordAlertTransition, signalAlerts } from './alerts.js';
-import { pruneLedgerChunk } from './ledger-retention.js';
+import { maintainLedgerPartitions, pruneLedgerChunk } from './ledger-retention.js';
 import { processRange } from './process-range.js';
 import type { SensorActivities } from '../shared/activity-contract.js';
 import { DEFAULT_AUTHORIZATION_RETRY_MS } from '../shared/temporal.js';
@@ -81,6 +81,7 @@ export function createActivities(deps: ActivityDeps): SensorActivities {
     },
     signalAlerts: (signals) => signalAlerts(alertDeps, signals),
     pruneLedgerChunk: (input) => pruneLedgerChunk(deps.pool, input),
+    maintainLedgerPartitions: (input) => maintainLedgerPartitions(deps.pool, input),
     recordAlertTransition: (input) => recordAlertTransition(alertDeps, input),
   };
 }

@@ -28,7 +28,8 @@ export function migrationNames(): string[] {
 export interface MigrateOptions {
   /**
    * The role the worker runs as: after the migrations, it gets SELECT, INSERT, UPDATE, DELETE on
-   * every table and the use of every sequence, and only SELECT on schema_migrations. Unset: no grant
+   * every table, the use of every sequence and function (the ledger's partition maintenance), and
+   * only SELECT on schema_migrations. Unset: no grant
    * (a caller that runs as the owner itself, such as the benchmark's naive baseline).
    */
   readonly runtimeRole?: string;
@@ -73,6 +74,8 @@ async function grantRuntime(pool: Pool, role: string): Promise<void> {
     await client.query(`GRANT USAGE ON SCHEMA public TO ${r}`);
     await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${r}`);
     await client.query(`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${r}`);
+    // The ledger's partition maintenance: DDL the owner's functions do, and nothing else (decision 0116).
+    await client.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ${r}`);
     // The record of what ran is the owner's to write.
     await client.query(`REVOKE INSERT, UPDATE, DELETE ON schema_migrations FROM ${r}`);
     await client.query('COMMIT');

@@ -105,15 +105,29 @@ export interface ParkInput extends BatchRef {
   readonly step: string;
 }
 
+export interface LedgerPartitionsInput {
+  /** A partition goes once all its days are older than this (ms). */
+  readonly retentionMs: number;
+  /** Days per new partition; unset: sized from the retention (workers/shared/ledger-partitions.ts). */
+  readonly spanDays?: number;
+}
+
+export interface LedgerPartitionsResult {
+  /** Partitions created (today and the days ahead). */
+  readonly created: number;
+  /** Partitions dropped, each a span of days of the ledger. */
+  readonly dropped: number;
+}
+
 export interface PruneLedgerChunkInput {
-  /** Rows processed longer ago than this are expired (ms). */
+  /** Rows whose event time is older than this are expired (ms). */
   readonly retentionMs: number;
   /** Rows per table and call. */
   readonly maxRows: number;
 }
 
 export interface PruneLedgerChunkResult {
-  /** processed_events rows deleted. */
+  /** processed_events rows deleted from its default partition (days that had no partition). */
   readonly ledgerRows: number;
   /** batches rows deleted. */
   readonly batchRows: number;
@@ -131,6 +145,7 @@ export interface SensorActivities {
   signalAlerts(signals: readonly AlertSignal[]): Promise<number>;
   /** Deletes one chunk of expired ledger and batch rows (decision 0007). */
   pruneLedgerChunk(input: PruneLedgerChunkInput): Promise<PruneLedgerChunkResult>;
+  maintainLedgerPartitions(input: LedgerPartitionsInput): Promise<LedgerPartitionsResult>;
   /** Records an alert transition in Postgres and publishes it to sensor-alerts. */
   recordAlertTransition(input: {
     readonly state: AlertState;

@@ -20,7 +20,7 @@ export function ledgerRetentionScheduleId(taskQueue: string): string {
 }
 
 export interface PruneLedgerInput {
-  /** Rows processed longer ago than this are deleted (ms). */
+  /** Rows whose event time is older than this are deleted, a day's partition at a time (ms). */
   readonly retentionMs: number;
   /** Rows per delete statement (each table). */
   readonly chunkRows: number;
@@ -29,8 +29,12 @@ export interface PruneLedgerInput {
 }
 
 export interface PruneLedgerResult {
-  /** processed_events rows deleted. */
+  /** processed_events rows deleted (from its default partition). */
   readonly deleted: number;
+  /** Ledger partitions dropped, a day each (absent in runs from before partitioning). */
+  readonly partitionsDropped?: number;
+  /** Ledger partitions created ahead. */
+  readonly partitionsCreated?: number;
   /** batches rows deleted. */
   readonly batchesDeleted: number;
   /** False when the run stopped at maxChunks with expired rows left. */

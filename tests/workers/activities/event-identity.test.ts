@@ -1,7 +1,8 @@
 /**
  * Invariant 5 through the real worker: an event is (deviceId, eventId). Another device's reading with
  * the same eventId is its own event; the same device re-using an eventId for another reading is a
- * conflict, dead-lettered with both offsets, and moves nothing; an exact re-send has no effect.
+ * conflict, dead-lettered with both offsets, and moves nothing, whichever day's ledger partition its
+ * original is in; an exact re-send has no effect.
  * Nothing a device sends vanishes: it is applied, counted as a re-send, or dead-lettered.
  */
 import assert from 'node:assert/strict';
@@ -21,7 +22,14 @@ const metrics = createWorkerMetrics();
 
 before(async () => {
   fixture = await startWorkerFixture(id, {}, metrics);
-  driver = new BatchDriver(fixture.kafka, fixture.temporal.client, `${id}-queue`, fixture.topics.sensorData);
+  // The platform's default event window (7 days): a reading of days ago is inside it.
+  driver = new BatchDriver(
+    fixture.kafka,
+    fixture.temporal.client,
+    `${id}-queue`,
+    fixture.topics.sensorData,
+    7 * 24 * 3600_000,
+  );
 });
 after(async () => fixture?.close());
 
@@ -89,6 +97,33 @@ test('the same device re-using an eventId for another reading is a conflict with
   assert.equal(letter!.original?.offset, firstOffset, 'names the offset of the reading applied first');
   assert.notEqual(letter!.source.offset, letter!.original?.offset, 'and its own');
   assert.match(letter!.reason, new RegExp(`already used eventId ${d}-1`));
+});
+
+test('a conflicting copy from another day meets its original in another ledger partition: still a conflict', async () => {
+  const f = fixture!;
+  const d = `${id}-x`;
+  const dlqFrom = await topicEndOffsets(f.kafka, f.topics.deadLetter);
+  const now = Date.now();
+  const DAY = 24 * 3600_000;
+  const first = await driver.run(`${id}-none`, [], [sensorData(d, 1, { timestamp: now - 2 * DAY })]);
+  assert.equal(first.result.applied, 1);
+  // Same ids, a reading two days later: the ledger key (device, event, time) puts it in today's
+  // partition, where nothing collides with it (decision 0116).
+  const copy = await driver.run(
+    `${id}-none`,
+    [],
+    [sensorData(d, 1, { timestamp: now - 1000, readings: { temperature: 40 } })],
+  );
+  assert.deepEqual([copy.result.applied, copy.result.duplicates], [0, 0]);
+  const partitions = await f.db.pool.query<{ partition: string }>(
+    'SELECT DISTINCT tableoid::regclass::text AS partition FROM processed_events WHERE device_id = $1',
+    [d],
+  );
+  assert.equal(partitions.rowCount, 1, 'one ledger row, in the partition of its own day');
+  const letters = (await deadLetters(dlqFrom)).filter((e) => e.kind === 'event-id-conflict');
+  assert.equal(letters.length, 1);
+  assert.equal(letters[0]!.original?.offset, first.workflowId.split(':').pop());
+  assert.deepEqual(await deviceState(d), { last_event_id: `${d}-1`, temperature: 21.5 });
 });
 
 test('49 records under one key and eventId: one applied, exact re-sends counted, the rest dead-lettered', async () => {

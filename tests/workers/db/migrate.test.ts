@@ -4,16 +4,26 @@
  * is left held on a server connection (a session lock released by a later statement is: the pooler
  * may send the unlock to another server connection, and the next pod's migrate blocks for good).
  * Then the worker's own role: DML on every table, no DDL, and its start refuses a schema that is
- * behind its build.
+ * behind its build. Last, a ledger from before partitioning (migration 006) keeps its rows and
+ * its identity.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadStackConfig } from '../../../local/config.js';
 import { pipelineDatabaseUrl } from '../../../local/pipeline-processes.js';
 import { LOCAL_RUNTIME_ROLE, psql } from '../../../local/postgres.js';
 import { stack, uniqueId } from '../../../local/testing/test-stack.js';
+import { sensorData } from '../../../local/testing/events.js';
+import { applyBatchEffects } from '../../../workers/activities/batch-effects.js';
 import { assertMigrated, migrate, migrationNames, SchemaBehindError } from '../../../workers/db/migrate.js';
+import type { ApplyBatchInput } from '../../../workers/shared/activity-contract.js';
+import type { SensorData } from '../../../workers/shared/events.js';
+
+const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), '../../../workers/db/migrations');
 
 const id = uniqueId('migrate');
 const database = `t_${id.toLowerCase()}`;
@@ -120,3 +130,77 @@ test("the worker's role reads and writes every table but changes no schema, and 
   ])
     await assert.rejects(asWorker.query(ddl), /permission denied|must be owner/, ddl);
 });
+
+test('a ledger from before partitioning keeps its rows and its identity, as one partition that retention drops whole', async () => {
+  const ep = await stack();
+  const legacy = `${database}_legacy`;
+  await psql(loadStackConfig(), `CREATE DATABASE ${legacy} OWNER sensor_app`);
+  const owner = new pg.Pool({
+    connectionString: `postgres://sensor_app:sensor_app@${ep.postgres.host}:${ep.postgres.port}/${legacy}`,
+    max: 2,
+  });
+  try {
+    // The schema as the previous release left it: every migration before 006, recorded.
+    await owner.query(
+      'CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    for (const name of migrationNames().filter((n) => n < '006')) {
+      await owner.query(readFileSync(join(migrationsDir, name), 'utf8'));
+      await owner.query('INSERT INTO schema_migrations (name) VALUES ($1)', [name]);
+    }
+    const hourAgo = Date.now() - 3600_000;
+    const before = batchOf('before-1', [
+      sensorData('legacy-a', 1, { timestamp: hourAgo }),
+      sensorData('legacy-b', 1, { timestamp: hourAgo - 3 * 86_400_000 }),
+    ]);
+    await owner.query(
+      `INSERT INTO processed_events (event_id, device_id, event_time, batch_id, source_partition, source_offset,
+         temperature, humidity, pressure, battery)
+       SELECT e.event_id, e.device_id, to_timestamp(e.ts / 1000.0), 'before-1', 0, 0, 21.5, 45, 1013, 90
+       FROM unnest($1::text[], $2::text[], $3::bigint[]) AS e(event_id, device_id, ts)`,
+      [
+        before.events.map((e) => e.eventId),
+        before.events.map((e) => e.deviceId),
+        before.events.map((e) => e.timestamp),
+      ],
+    );
+    assert.deepEqual(await migrate(owner), ['006_ledger_partitioned_by_event_time.sql']);
+    const parts = await owner.query<{ p: string; n: string }>(
+      'SELECT tableoid::regclass::text AS p, count(*) AS n FROM processed_events GROUP BY 1',
+    );
+    assert.deepEqual(parts.rows, [{ p: 'processed_events_before_partitioning', n: '2' }]);
+    // An exact re-send of a row from before is still refused; a conflicting copy from tomorrow, in
+    // tomorrow's partition, is still a conflict.
+    const resend = await applyBatchEffects(owner, batchOf('after-1', [before.events[0]!]));
+    const copy = await applyBatchEffects(
+      owner,
+      batchOf('after-2', [sensorData('legacy-b', 1, { timestamp: Date.now() + 86_400_000 })]),
+    );
+    assert.deepEqual(
+      [resend.applied, resend.repeats[0]?.conflict, copy.applied, copy.repeats[0]?.conflict],
+      [0, false, 0, true],
+    );
+    // Retention drops it whole once its last day (today) is past the cutoff.
+    const dropped = await owner.query<{ n: number }>(
+      "SELECT ledger_drop_partitions(date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + interval '1 day') AS n",
+    );
+    assert.equal(dropped.rows[0]!.n, 1);
+    const left = await owner.query("SELECT to_regclass('processed_events_before_partitioning') AS r");
+    assert.equal(left.rows[0]!.r, null);
+  } finally {
+    await owner.end();
+    await psql(loadStackConfig(), `DROP DATABASE IF EXISTS ${legacy} WITH (FORCE)`);
+  }
+});
+
+function batchOf(batchId: string, events: SensorData[]): ApplyBatchInput {
+  return {
+    batchId,
+    runId: 'run-1',
+    range: { topic: 't', partition: 0, firstOffset: '0', lastOffset: String(events.length - 1) },
+    events: events.map((e, i) => ({ ...e, source: { partition: 0, offset: String(i) } })),
+    inBatchDuplicates: 0,
+    rejected: 0,
+    deadLettered: 0,
+  };
+}

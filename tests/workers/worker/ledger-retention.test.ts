@@ -1,7 +1,8 @@
 /**
- * Ledger pruning (decision 0007) on the real Postgres and Temporal: the worker keeps a Temporal
- * Schedule in line with its configuration; a run deletes the expired ledger rows in chunks and only
- * them, and leaves the effects (device state, rollups) alone.
+ * Ledger retention (decisions 0007 and 0116) on the real Postgres and Temporal: the worker keeps a
+ * Temporal Schedule in line with its configuration; a run drops the ledger's day partitions past the
+ * retention and creates those ahead, deletes expired rows of the default partition and batch
+ * records in chunks, and leaves the effects (device state, rollups) alone.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -45,31 +46,55 @@ after(async () => {
   await fixture?.close();
 });
 
-/** Applies `count` events of one device as one batch, then ages its ledger rows by `ageDays`. */
-async function processed(batchId: string, device: string, count: number, ageDays: number): Promise<void> {
+/** Applies `count` events of one device, stamped `ageDays` ago, as one batch recorded that long ago. */
+async function processed(
+  batchId: string,
+  device: string,
+  count: number,
+  ageDays: number,
+): Promise<IngestedEvent[]> {
+  const stamped = Date.now() - ageDays * DAY - 60_000;
   const events: IngestedEvent[] = Array.from({ length: count }, (_, i) => ({
-    ...sensorData(device, i + 1, { timestamp: Date.now() - 60_000 + i }),
+    ...sensorData(device, i + 1, { timestamp: stamped + i }),
     source: { partition: 0, offset: String(i) },
   }));
-  const input: ApplyBatchInput = {
+  assert.equal((await applyBatchEffects(db.pool, batchInput(batchId, events))).applied, count);
+  await db.pool.query(
+    `UPDATE batches SET applied_at = applied_at - make_interval(days => $2) WHERE batch_id = $1`,
+    [batchId, ageDays],
+  );
+  return events;
+}
+
+function batchInput(batchId: string, events: IngestedEvent[]): ApplyBatchInput {
+  return {
     batchId,
     runId: 'run-1',
-    range: { topic: 't', partition: 0, firstOffset: '0', lastOffset: String(count - 1) },
+    range: { topic: 't', partition: 0, firstOffset: '0', lastOffset: String(events.length - 1) },
     events,
     inBatchDuplicates: 0,
     rejected: 0,
     deadLettered: 0,
   };
-  assert.equal((await applyBatchEffects(db.pool, input)).applied, count);
-  await db.pool.query(
-    `UPDATE processed_events SET processed_at = processed_at - make_interval(days => $2) WHERE batch_id = $1`,
-    [batchId, ageDays],
-  );
-  await db.pool.query(
-    `UPDATE batches SET applied_at = applied_at - make_interval(days => $2) WHERE batch_id = $1`,
-    [batchId, ageDays],
-  );
 }
+
+/** The ledger partition of the UTC day `daysAgo` days before today. */
+function partitionOf(daysAgo: number): string {
+  const day = new Date(Date.now() - daysAgo * DAY).toISOString().slice(0, 10).replaceAll('-', '');
+  return `processed_events_${day}`;
+}
+
+async function exists(relation: string): Promise<boolean> {
+  const { rows } = await db.pool.query<{ r: string | null }>('SELECT to_regclass($1)::text AS r', [relation]);
+  return rows[0]!.r !== null;
+}
+
+/** The row counts of a run's result (the partition counts depend on what earlier runs left). */
+const rowCounts = ({ deleted, batchesDeleted, complete }: PruneLedgerResult) => ({
+  deleted,
+  batchesDeleted,
+  complete,
+});
 
 async function batchRows(batchId: string): Promise<number> {
   const { rows } = await db.pool.query<{ n: string }>(
@@ -122,14 +147,15 @@ void test('the worker creates the schedule from its configuration and updates it
   await ensureLedgerRetentionSchedule(temporal.client, taskQueue, retention, log);
 });
 
-void test('a run deletes expired ledger and batch rows in chunks, oldest first, and stops at maxChunks', async () => {
+void test("a run deletes the default partition's expired rows and batch records in chunks, and stops at maxChunks", async () => {
+  // Days with no partition (before today, on a database migrated today): their rows are in the default.
   await processed('chunks-old', `${id}-c`, 5, 10);
   await processed('chunks-young', `${id}-c2`, 3, 1);
   const partial = await prune({ retentionMs: 8 * DAY, chunkRows: 2, maxChunks: 1 });
-  assert.deepEqual(partial, { deleted: 2, batchesDeleted: 1, complete: false });
+  assert.deepEqual(rowCounts(partial), { deleted: 2, batchesDeleted: 1, complete: false });
   const rest = await prune({ retentionMs: 8 * DAY, chunkRows: 2, maxChunks: 10 });
   assert.deepEqual(
-    rest,
+    rowCounts(rest),
     { deleted: 3, batchesDeleted: 0, complete: true },
     'the next run continues where the last stopped',
   );
@@ -158,4 +184,37 @@ void test('a scheduled run prunes only the ledger and batch records: device stat
     [device],
   );
   assert.equal(Number(rollups.rows[0]!.n), 4);
+});
+
+void test('a run drops the days past the retention, keeps the window, and a re-send inside it is still a duplicate', async () => {
+  // Partitions for the last 12 days, as a worker running since then would have made them ahead.
+  await db.pool.query(
+    "SELECT ledger_ensure_partitions((now() AT TIME ZONE 'UTC')::date - 12, (now() AT TIME ZONE 'UTC')::date - 1)",
+  );
+  const device = `${id}-d`;
+  await processed('drop-old', device, 3, 11);
+  const kept = await processed('drop-kept', `${id}-k`, 2, 3);
+  assert.ok(await exists(partitionOf(11)));
+  const result = await prune({ retentionMs: 8 * DAY, chunkRows: 100, maxChunks: 5 });
+  assert.ok(
+    (result.partitionsDropped ?? 0) >= 4,
+    `days 12 to 9 ago are past 8 days: ${JSON.stringify(result)}`,
+  );
+  assert.equal(await exists(partitionOf(11)), false, 'the day 11 days ago is dropped whole');
+  assert.equal(await exists(partitionOf(3)), true, 'the day 3 days ago is inside the window');
+  assert.equal(await exists(partitionOf(-3)), true, 'three days ahead are ready');
+  assert.equal(await ledgerRows('drop-old'), 0);
+  assert.equal(await ledgerRows('drop-kept'), 2);
+  // A device's re-send inside the window meets its original: no second effect.
+  const again = await applyBatchEffects(db.pool, batchInput('drop-resend', [kept[0]!]));
+  assert.equal(again.applied, 0);
+  assert.deepEqual(
+    again.repeats.map((r) => [r.eventId, r.conflict, r.original?.batchId]),
+    [[kept[0]!.eventId, false, 'drop-kept']],
+  );
+  const rollups = await db.pool.query<{ n: string }>(
+    'SELECT sum(count) AS n FROM metric_rollups_minute WHERE device_id = $1',
+    [device],
+  );
+  assert.equal(Number(rollups.rows[0]!.n), 3, 'effects stay when their ledger day goes');
 });
