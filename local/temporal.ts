@@ -132,20 +132,24 @@ export async function ensureTemporalBinaries(): Promise<TemporalBinaries> {
   return { server, sqlTool, cli };
 }
 
-function serverConfig(config: StackConfig, dynamicConfigFile: string): string {
-  const pgPort = config.postgres.port.port;
-  const grpc = config.temporal.port.port;
-  const member = config.temporal.membershipBasePort.port;
-  const store = (db: string, maxConns: number) => `      sql:
+/** A datastore of the server's config on the local Postgres: the cluster's postgres12 plugin, role temporal. */
+export function postgresDatastore(config: StackConfig, database: string, maxConns: number): string {
+  return `      sql:
         pluginName: "postgres12"
-        databaseName: "${db}"
-        connectAddr: "127.0.0.1:${pgPort}"
+        databaseName: "${database}"
+        connectAddr: "127.0.0.1:${config.postgres.port.port}"
         connectProtocol: "tcp"
         user: "temporal"
         password: "temporal"
         maxConns: ${maxConns}
         maxIdleConns: ${maxConns}
         maxConnLifetime: "1h"`;
+}
+
+function serverConfig(config: StackConfig, dynamicConfigFile: string): string {
+  const grpc = config.temporal.port.port;
+  const member = config.temporal.membershipBasePort.port;
+  const store = (db: string, maxConns: number) => postgresDatastore(config, db, maxConns);
   const service = (name: string, offset: number, extra = '') => `  ${name}:
     rpc:
       grpcPort: ${grpc + offset}
@@ -212,30 +216,42 @@ frontend.enableUpdateWorkflowExecution:
 /** Creates the schema on first use and upgrades it to the server version on every start (a no-op when current). */
 async function ensureSchema(bins: TemporalBinaries, config: StackConfig): Promise<void> {
   for (const db of LOCAL_DATABASES.filter((d) => d.owner === 'temporal')) {
-    const schemaName = db.name === 'temporal' ? 'temporal' : 'visibility';
-    const common = [
-      '--plugin',
-      'postgres12',
-      '--ep',
-      '127.0.0.1',
-      '-p',
-      String(config.postgres.port.port),
-      '-u',
-      db.owner,
-      '--pw',
-      db.password,
-      '--db',
-      db.name,
-    ];
-    // Asked of the database, not of a marker file: a Postgres data directory made anew (removed, or
-    // its temporary directory cleaned) next to an old marker left update-schema failing on every start.
-    const versioned = await psql(config, "SELECT to_regclass('public.schema_version') IS NOT NULL", db.name);
-    if (versioned.trim() !== 't') {
-      progress(`temporal: setting up schema in ${db.name}`);
-      await run(bins.sqlTool, [...common, 'setup-schema', '-v', '0.0']);
-    }
-    await run(bins.sqlTool, [...common, 'update-schema', '--schema-name', `postgresql/v12/${schemaName}`]);
+    await ensureTemporalSchema(bins, config, db.name, db.name === 'temporal' ? 'temporal' : 'visibility');
   }
+}
+
+/**
+ * Brings `database` (owned by role temporal on the local Postgres) to the server version's schema:
+ * `temporal` for the default store, `visibility` for visibility.
+ */
+export async function ensureTemporalSchema(
+  bins: TemporalBinaries,
+  config: StackConfig,
+  database: string,
+  schema: 'temporal' | 'visibility',
+): Promise<void> {
+  const common = [
+    '--plugin',
+    'postgres12',
+    '--ep',
+    '127.0.0.1',
+    '-p',
+    String(config.postgres.port.port),
+    '-u',
+    'temporal',
+    '--pw',
+    'temporal',
+    '--db',
+    database,
+  ];
+  // Asked of the database, not of a marker file: a Postgres data directory made anew (removed, or
+  // its temporary directory cleaned) next to an old marker left update-schema failing on every start.
+  const versioned = await psql(config, "SELECT to_regclass('public.schema_version') IS NOT NULL", database);
+  if (versioned.trim() !== 't') {
+    progress(`temporal: setting up schema in ${database}`);
+    await run(bins.sqlTool, [...common, 'setup-schema', '-v', '0.0']);
+  }
+  await run(bins.sqlTool, [...common, 'update-schema', '--schema-name', `postgresql/v12/${schema}`]);
 }
 
 export async function temporalUp(config: StackConfig): Promise<TemporalBinaries> {

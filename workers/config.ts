@@ -109,10 +109,15 @@ export interface BridgeConfig extends CommonConfig {
   readonly failpoint?: 'crash-before-commit';
 }
 
-/** Pruning of the processed_events ledger, the duplicate window of invariant 5 (decision 0007). */
+/**
+ * Pruning of the processed_events ledger, the duplicate window of invariant 5 (decision 0007), and
+ * of the batch records, the audit window (decision 0117).
+ */
 export interface LedgerRetention {
-  /** Rows processed longer ago than this are deleted. */
+  /** Ledger rows whose event time is older than this are dropped with their partition. */
   readonly retentionMs: number;
+  /** Batch records applied longer ago than this are deleted: at least `retentionMs`. */
+  readonly auditRetentionMs: number;
   /** How often the Temporal Schedule runs the pruning workflow. */
   readonly intervalMs: number;
 }
@@ -438,6 +443,9 @@ export function loadBridgeConfig(env: Env = process.env): BridgeConfig {
   };
 }
 
+/** How long a batch record (what a batch covered, did and published) is kept by default: 30 days. */
+export const DEFAULT_AUDIT_RETENTION_MS = 30 * 24 * 3600_000;
+
 /** Room between the refusal of old events and the pruning of their ledger rows (clock drift, outages). */
 export const LEDGER_RETENTION_MARGIN_MS = 3600_000;
 
@@ -463,8 +471,21 @@ function ledgerRetention(env: Env): LedgerRetention | undefined {
       `LEDGER_RETENTION_MS=${retentionMs}: expected 0 (never prune) or at least MAX_EVENT_AGE_MS (${maxEventAgeMs}) + MAX_CLOCK_SKEW_MS (${maxClockSkewMs}) + 1 h = ${floor}: a younger row may still be the only record of an event the bridge accepts, so its duplicate would apply twice`,
     );
   }
+  const auditRetentionMs = int(
+    env,
+    'AUDIT_RETENTION_MS',
+    Math.max(retentionMs, DEFAULT_AUDIT_RETENTION_MS),
+    0,
+    Number.MAX_SAFE_INTEGER,
+  );
+  if (auditRetentionMs < retentionMs) {
+    throw new ConfigError(
+      `AUDIT_RETENTION_MS=${auditRetentionMs}: expected at least LEDGER_RETENTION_MS (${retentionMs}): an event the ledger still holds is traced through its batch record (npm run trace)`,
+    );
+  }
   return {
     retentionMs,
+    auditRetentionMs,
     intervalMs: int(env, 'LEDGER_PRUNE_INTERVAL_MS', 3600_000, 60_000, 7 * 24 * 3600_000),
   };
 }

@@ -201,14 +201,28 @@ export async function assertPortFree(port: number, envVar: string): Promise<void
   }
 }
 
-/** A port nothing listens on now (the OS picks it); whoever asked binds it a moment later. */
-export function freePort(): Promise<number> {
+/**
+ * A port nothing listens on now, which whoever asked binds a moment later: the OS picks it, or,
+ * with `below`, one is drawn under that bound (Temporal's Postgres schema keeps membership ports in
+ * a smallint, below the OS's ephemeral range).
+ */
+export async function freePort(below?: number): Promise<number> {
+  if (below === undefined) return listenOn(0);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * (below - 20_000));
+    const bound = await listenOn(port).catch(() => undefined);
+    if (bound !== undefined) return bound;
+  }
+  throw new StackError(`no free port found between 20000 and ${below}`);
+}
+
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+      const { port: bound } = server.address() as AddressInfo;
+      server.close(() => resolve(bound));
     });
   });
 }

@@ -1,7 +1,8 @@
 /**
  * A Temporal server as the cluster runs its frontend: the platform's server build with mutual TLS
  * (client certificates required, signed by the given CA) and the platform's authorization policy.
- * In-memory SQLite persistence keeps it apart from the local stack's server and its databases.
+ * It persists to Postgres like the cluster's, in two databases of its own on the local stack's
+ * server (dropped when it stops), apart from the local Temporal's.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,13 +10,17 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freePort, logFile, startDaemon, stopDaemon, tailFile, waitFor } from '../lib/proc.js';
 import type { Pki } from '../lib/pki.js';
-import { ensureTemporalBinaries } from '../temporal.js';
+import { loadStackConfig } from '../config.js';
+import { psql } from '../postgres.js';
+import { ensureTemporalBinaries, ensureTemporalSchema, postgresDatastore } from '../temporal.js';
 import {
   TEMPORAL_AUTHORIZATION_POLICY_ENV,
   type TemporalAuthorizationPolicy,
 } from '../../stacks/lib/temporal-authorization.js';
 
 const DAEMON = 'temporal-authorizing';
+/** Ports Temporal's Postgres schema can record (a smallint). */
+const SMALLINT_PORTS = 32_768;
 
 export interface AuthorizingTemporal {
   /** 127.0.0.1:<port> of the frontend. */
@@ -35,7 +40,20 @@ export async function startAuthorizingTemporal(
   pki: Pki,
   policy: TemporalAuthorizationPolicy,
 ): Promise<AuthorizingTemporal> {
-  const { server } = await ensureTemporalBinaries();
+  const bins = await ensureTemporalBinaries();
+  const config = loadStackConfig();
+  const databases = {
+    default: `temporal_authz_${process.pid}`,
+    visibility: `temporal_authz_vis_${process.pid}`,
+  };
+  const dropDatabases = async () => {
+    for (const db of Object.values(databases))
+      await psql(config, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
+  };
+  await dropDatabases();
+  for (const db of Object.values(databases)) await psql(config, `CREATE DATABASE ${db} OWNER temporal`);
+  await ensureTemporalSchema(bins, config, databases.default, 'temporal');
+  await ensureTemporalSchema(bins, config, databases.visibility, 'visibility');
   const serverName = 'localhost';
   pki.sign(
     'temporal-frontend',
@@ -44,25 +62,20 @@ export async function startAuthorizingTemporal(
   );
   const dir = mkdtempSync(join(tmpdir(), 'temporal-authorizing-'));
   mkdirSync(dir, { recursive: true });
-  const [grpc, membership, metrics] = [await freePort(), await freePort(), await freePort()];
+  const [grpc, membership, metrics] = [await freePort(), await freePort(SMALLINT_PORTS), await freePort()];
   const ports = {
     frontend: grpc,
     history: await freePort(),
     matching: await freePort(),
     worker: await freePort(),
   };
+  // The schema's cluster_membership.rpc_port is a smallint.
   const members = {
     frontend: membership,
-    history: await freePort(),
-    matching: await freePort(),
-    worker: await freePort(),
+    history: await freePort(SMALLINT_PORTS),
+    matching: await freePort(SMALLINT_PORTS),
+    worker: await freePort(SMALLINT_PORTS),
   };
-  const sql = `      sql:
-        pluginName: "sqlite"
-        databaseName: "authorizing-${process.pid}"
-        connectAddr: "localhost"
-        connectProtocol: "tcp"
-        connectAttributes: { mode: "memory", cache: "shared" }`;
   const service = (name: keyof typeof ports) => `  ${name}:
     rpc:
       grpcPort: ${ports[name]}
@@ -80,9 +93,9 @@ persistence:
   numHistoryShards: 1
   datastores:
     default:
-${sql}
+${postgresDatastore(config, databases.default, 20)}
     visibility:
-${sql}
+${postgresDatastore(config, databases.visibility, 10)}
 global:
   membership:
     maxJoinDuration: 30s
@@ -128,7 +141,7 @@ dcRedirectionPolicy:
   writeFileSync(logFile(DAEMON), '');
   startDaemon({
     name: DAEMON,
-    cmd: server,
+    cmd: bins.server,
     args: ['--config-file', configFile, 'start'],
     cwd: dir,
     env: { ...process.env, [TEMPORAL_AUTHORIZATION_POLICY_ENV]: policyFile },
@@ -138,6 +151,7 @@ dcRedirectionPolicy:
   const stop = async () => {
     await stopDaemon(DAEMON, 15_000);
     rmSync(dir, { recursive: true, force: true });
+    await dropDatabases();
   };
   try {
     await waitFor(`the authorizing Temporal frontend on ${address}`, () => portOpen(grpc), {

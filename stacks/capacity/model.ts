@@ -56,8 +56,16 @@ export interface SizingInputs {
     readonly longestOutageHours: number;
     /** Temporal's retention of closed workflows. */
     readonly temporalDays: number;
-    /** Days of the processed_events ledger kept (LEDGER_RETENTION_MS): more than the event age limit. */
+    /**
+     * Days of the processed_events ledger kept (LEDGER_RETENTION_MS): the duplicate window, more
+     * than the event age limit. What exactly-once needs, kept per event in Postgres.
+     */
     readonly ledgerDays: number;
+    /**
+     * Days the batch records are kept (AUDIT_RETENTION_MS): the audit window, at least `ledgerDays`.
+     * One row per batch, not per event (decision 0117).
+     */
+    readonly auditDays: number;
   };
   readonly connections: {
     readonly temporalMaxConns: number;
@@ -96,6 +104,13 @@ export const ASSUMPTIONS = {
    * batch index that made it 350 went in migration 003).
    */
   ledgerBytesPerEvent: 280,
+  /**
+   * batches row with its three indexes, bytes: a row per batch workflow, with its source range, run,
+   * counts and the offsets it published (decision 0117). 732 B measured on 492 batches of an
+   * `npm run bench -- --rate 8000 --duration 60` run (2026-12-08); a small table's pages are the
+   * least full, so this rounds up.
+   */
+  batchRecordBytes: 750,
   /** Temporal persistence per sensor event: ~9 KB of history per 200-event batch, rounded up. */
   temporalBytesPerEvent: 50,
   /** Memory margin over the measured resident memory of a process scaled to its pod's load. */
@@ -431,7 +446,9 @@ function postgresSizing(
   const ledgerDaysKept = retention.ledgerDays + partitionDays;
   const ledgerBytes = eventsPerDay * ledgerDaysKept * A.ledgerBytesPerEvent;
   const historyBytes = eventsPerDay * retention.temporalDays * A.temporalBytesPerEvent;
-  const pgStorage = formatGi((ledgerBytes + historyBytes) / A.postgresDiskFill, 100);
+  const batchesPerDay = eventsPerDay / ctx.measured.batchEvents;
+  const auditBytes = batchesPerDay * retention.auditDays * A.batchRecordBytes;
+  const pgStorage = formatGi((ledgerBytes + historyBytes + auditBytes) / A.postgresDiskFill, 100);
   if (parseQuantity(pgStorage)! / GIB > A.postgresMaxVolumeGi) {
     warnings.push(
       `postgres.storageSize: ${pgStorage} per instance is beyond ${A.postgresMaxVolumeGi}Gi, the largest volume many clouds offer: prune the ledger sooner (MAX_EVENT_AGE_MS) or move the application database to a cluster of its own (docs/capacity.md, "Limits")`,
@@ -477,7 +494,8 @@ function postgresSizing(
         `ledger partitions = ${retention.ledgerDays} days / ${PARTITIONS_PER_WINDOW}, rounded up = ${partitionDays} days each`,
         `ledger = ${n(eventsPerDay)} x (${retention.ledgerDays} days + the ${partitionDays}-day partition waiting to be dropped) x ${A.ledgerBytesPerEvent} B = ${n(ledgerBytes / GIB)} GiB`,
         `Temporal history = ${n(eventsPerDay)} x ${retention.temporalDays} days x ${A.temporalBytesPerEvent} B = ${n(historyBytes / GIB)} GiB`,
-        `per instance = (ledger + history) / fill ${A.postgresDiskFill}, rounded up to 100Gi = ${pgStorage}`,
+        `batch records (audit) = ${n(eventsPerDay)} / ${n(ctx.measured.batchEvents)} events per batch x ${retention.auditDays} days x ${A.batchRecordBytes} B = ${n(auditBytes / GIB, 1)} GiB`,
+        `per instance = (ledger + history + batch records) / fill ${A.postgresDiskFill}, rounded up to 100Gi = ${pgStorage}`,
       ],
     },
     walStorageSize: {
@@ -631,6 +649,7 @@ export function sizedFields(s: Sizing): Readonly<Record<string, number | string>
     'pipeline.bridge.memory': s.bridge.memory.value,
     'pipeline.eventWindow.maxEventAgeHours': i.maxEventAgeHours,
     'pipeline.eventWindow.ledgerRetentionHours': i.retention.ledgerDays * 24,
+    'pipeline.eventWindow.auditRetentionHours': i.retention.auditDays * 24,
     'pipeline.longestOutageHours': i.retention.longestOutageHours,
     'pipeline.worker.minReplicas': s.worker.minReplicas.value,
     'pipeline.worker.maxReplicas': s.worker.maxReplicas.value,

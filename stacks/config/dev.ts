@@ -24,7 +24,7 @@ export const devSizing: EnvironmentSizing = {
     minReplicas: 1,
   },
   maxEventAgeHours: 24,
-  retention: { kafkaHours: 24, longestOutageHours: 24, temporalDays: 1, ledgerDays: 2 },
+  retention: { kafkaHours: 24, longestOutageHours: 24, temporalDays: 1, ledgerDays: 2, auditDays: 7 },
   connections: {
     temporalMaxConns: 10,
     workerDatabasePoolSize: 5,

@@ -167,6 +167,7 @@ export function buildEnvironment(
       eventWindow: {
         maxEventAgeHours: sizing.maxEventAgeHours,
         ledgerRetentionHours: retention.ledgerDays * 24,
+        auditRetentionHours: retention.auditDays * 24,
       },
       longestOutageHours: retention.longestOutageHours,
       image: { repository: WORKERS_IMAGE, tag: pipeline.release },

@@ -20,7 +20,7 @@ export const prodSizing: EnvironmentSizing = {
   maxEventAgeHours: 168,
   // Readings a week old are accepted, so a bridge outage must not cost them: sensor-data keeps records
   // for the outage planned for (a long weekend), which the model sizes into its retention (72 h).
-  retention: { kafkaHours: 24, longestOutageHours: 72, temporalDays: 7, ledgerDays: 8 },
+  retention: { kafkaHours: 24, longestOutageHours: 72, temporalDays: 7, ledgerDays: 8, auditDays: 90 },
   connections: {
     temporalMaxConns: 20,
     workerDatabasePoolSize: 10,

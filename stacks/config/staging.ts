@@ -18,7 +18,7 @@ export const stagingSizing: EnvironmentSizing = {
     minReplicas: 2,
   },
   maxEventAgeHours: 24,
-  retention: { kafkaHours: 24, longestOutageHours: 72, temporalDays: 3, ledgerDays: 2 },
+  retention: { kafkaHours: 24, longestOutageHours: 72, temporalDays: 3, ledgerDays: 2, auditDays: 30 },
   connections: {
     temporalMaxConns: 20,
     workerDatabasePoolSize: 10,

@@ -136,7 +136,11 @@ void test('the bridge and the worker, each with its own identity, carry readings
       // As deployed: the ledger-retention schedule is kept, alerts signal device-alert workflows.
       config: testWorkerConfig(ep, id, topics, db.url, {
         temporal: settings(IDS.worker, `${id}-queue`),
-        ledgerRetention: { retentionMs: 8 * 24 * 3600_000, intervalMs: 3600_000 },
+        ledgerRetention: {
+          retentionMs: 8 * 24 * 3600_000,
+          auditRetentionMs: 30 * 24 * 3600_000,
+          intervalMs: 3600_000,
+        },
       }),
       kafka,
       client: workerTemporal.client,

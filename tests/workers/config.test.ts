@@ -65,7 +65,11 @@ test('worker config rejects a bad escalation policy', () => {
 
 test('ledger retention: max event age + 1 day by default, 0 disables, never below what the bridge accepts', () => {
   const DAY = 24 * 3600_000;
-  assert.deepEqual(loadWorkerConfig({}).ledgerRetention, { retentionMs: 8 * DAY, intervalMs: 3600_000 });
+  assert.deepEqual(loadWorkerConfig({}).ledgerRetention, {
+    retentionMs: 8 * DAY,
+    auditRetentionMs: 30 * DAY,
+    intervalMs: 3600_000,
+  });
   assert.equal(loadWorkerConfig({ MAX_EVENT_AGE_MS: String(DAY) }).ledgerRetention?.retentionMs, 2 * DAY);
   assert.equal(loadWorkerConfig({ LEDGER_RETENTION_MS: '0' }).ledgerRetention, undefined);
   assert.throws(
@@ -79,6 +83,24 @@ test('ledger retention: max event age + 1 day by default, 0 disables, never belo
   assert.throws(
     () => loadWorkerConfig({ LEDGER_PRUNE_INTERVAL_MS: '1000' }),
     /LEDGER_PRUNE_INTERVAL_MS="1000"/,
+  );
+});
+
+test('audit retention: batch records 30 days by default, set apart from the ledger, never shorter than it', () => {
+  const DAY = 24 * 3600_000;
+  const set = (env: Record<string, string>) => loadWorkerConfig(env).ledgerRetention?.auditRetentionMs;
+  assert.equal(set({ AUDIT_RETENTION_MS: String(90 * DAY) }), 90 * DAY);
+  assert.equal(
+    set({ MAX_EVENT_AGE_MS: String(40 * DAY) }),
+    41 * DAY,
+    'a ledger longer than 30 days sets the floor',
+  );
+  assert.equal(set({ AUDIT_RETENTION_MS: String(8 * DAY) }), 8 * DAY, 'the same window for both');
+  assert.throws(
+    () => loadWorkerConfig({ AUDIT_RETENTION_MS: String(7 * DAY) }),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      /AUDIT_RETENTION_MS=604800000: expected at least LEDGER_RETENTION_MS \(691200000\)/.test(err.message),
   );
 });
 

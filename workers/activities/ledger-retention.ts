@@ -1,11 +1,12 @@
 /**
- * Retention of the processed_events ledger and its batch records (decisions 0007 and 0116). The
+ * Retention of the processed_events ledger and its batch records (decisions 0007, 0116, 0117). The
  * ledger is partitioned by event time, a span of days per partition: retention drops a partition
- * once all its days are older than the retention, and keeps partitions ready a few days ahead. Rows that reached the
- * default partition (a day that had no partition yet) and batch records are deleted by age, oldest
- * first, one bounded chunk per table and call, so that no statement holds locks or bloats WAL for
- * long. Cutoffs are taken from the database's clock. Partition DDL runs in the owner's functions
- * (migration 006): the worker's role has no DDL right of its own (decision 0113).
+ * once all its days are older than the ledger's retention (the duplicate window), and keeps
+ * partitions ready a few days ahead. Rows that reached the default partition (a day that had no
+ * partition yet) are deleted after the same retention, batch records after the audit retention,
+ * oldest first, one bounded chunk per table and call, so that no statement holds locks or bloats
+ * WAL for long. Cutoffs are taken from the database's clock. Partition DDL runs in the owner's
+ * functions (migration 006): the worker's role has no DDL right of its own (decision 0113).
  */
 import type { Pool } from 'pg';
 import type {
@@ -58,8 +59,10 @@ export async function pruneLedgerChunk(
   pool: Pool,
   input: PruneLedgerChunkInput,
 ): Promise<PruneLedgerChunkResult> {
-  const params = [input.retentionMs, input.maxRows];
-  const ledger = await pool.query(PRUNE_DEFAULT_PARTITION_SQL, params);
-  const batches = await pool.query(PRUNE_BATCHES_SQL, params);
+  const ledger = await pool.query(PRUNE_DEFAULT_PARTITION_SQL, [input.retentionMs, input.maxRows]);
+  const batches = await pool.query(PRUNE_BATCHES_SQL, [
+    input.auditRetentionMs ?? input.retentionMs,
+    input.maxRows,
+  ]);
   return { ledgerRows: ledger.rowCount ?? 0, batchRows: batches.rowCount ?? 0 };
 }

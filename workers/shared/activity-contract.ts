@@ -120,8 +120,10 @@ export interface LedgerPartitionsResult {
 }
 
 export interface PruneLedgerChunkInput {
-  /** Rows whose event time is older than this are expired (ms). */
+  /** Ledger rows (of the default partition) whose event time is older than this are expired (ms). */
   readonly retentionMs: number;
+  /** Batch records applied longer ago than this are expired (ms); absent: retentionMs. */
+  readonly auditRetentionMs?: number;
   /** Rows per table and call. */
   readonly maxRows: number;
 }

@@ -20,8 +20,10 @@ export function ledgerRetentionScheduleId(taskQueue: string): string {
 }
 
 export interface PruneLedgerInput {
-  /** Rows whose event time is older than this are deleted, a day's partition at a time (ms). */
+  /** Ledger rows whose event time is older than this go, a partition at a time (ms). */
   readonly retentionMs: number;
+  /** Batch records applied longer ago than this are deleted (ms); absent in runs scheduled before it: retentionMs. */
+  readonly auditRetentionMs?: number;
   /** Rows per delete statement (each table). */
   readonly chunkRows: number;
   /** Chunks per run; the next scheduled run continues where this one stopped. */

@@ -23,6 +23,7 @@ export async function ensureLedgerRetentionSchedule(
   const scheduleId = ledgerRetentionScheduleId(taskQueue);
   const input: PruneLedgerInput = {
     retentionMs: retention.retentionMs,
+    auditRetentionMs: retention.auditRetentionMs,
     chunkRows: PRUNE_CHUNK_ROWS,
     maxChunks: PRUNE_MAX_CHUNKS,
   };

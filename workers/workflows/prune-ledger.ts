@@ -27,7 +27,11 @@ export async function pruneLedger(input: PruneLedgerInput): Promise<PruneLedgerR
   let deleted = 0;
   let batchesDeleted = 0;
   for (let chunk = 0; chunk < input.maxChunks; chunk++) {
-    const n = await pruneLedgerChunk({ retentionMs: input.retentionMs, maxRows: input.chunkRows });
+    const n = await pruneLedgerChunk({
+      retentionMs: input.retentionMs,
+      auditRetentionMs: input.auditRetentionMs,
+      maxRows: input.chunkRows,
+    });
     deleted += n.ledgerRows;
     batchesDeleted += n.batchRows;
     if (n.ledgerRows < input.chunkRows && n.batchRows < input.chunkRows) {

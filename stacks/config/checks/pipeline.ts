@@ -37,6 +37,11 @@ export function checkPipeline(c: Checker, config: EnvironmentConfig): void {
     ew.ledgerRetentionHours * 3600_000 >= ledgerFloorMs,
     `'pipeline.eventWindow.ledgerRetentionHours' (${ew.ledgerRetentionHours}) must be >= 'pipeline.eventWindow.maxEventAgeHours' (${ew.maxEventAgeHours}) + ${(DEFAULT_MAX_CLOCK_SKEW_MS + LEDGER_RETENTION_MARGIN_MS) / 60_000} minutes (clock skew and margin): a pruned ledger row no longer catches a duplicate that the bridge still accepts (decision 0007)`,
   );
+  c.int('pipeline.eventWindow.auditRetentionHours', ew.auditRetentionHours, 2, 24 * 3660);
+  c.rule(
+    ew.auditRetentionHours >= ew.ledgerRetentionHours,
+    `'pipeline.eventWindow.auditRetentionHours' (${ew.auditRetentionHours}) must be >= 'pipeline.eventWindow.ledgerRetentionHours' (${ew.ledgerRetentionHours}): an event the ledger still holds is traced through its batch record (decision 0117)`,
+  );
   const partitions = k.topics.sensorData?.partitions ?? 0;
   c.rule(
     pl.bridge.maxReplicas <= partitions,

@@ -134,6 +134,13 @@ const CASES: readonly Case[] = [
     'a ledger window no longer than the event age limit',
   ),
   field(
+    'prod',
+    'pipeline.eventWindow.auditRetentionHours',
+    24,
+    /'pipeline\.eventWindow\.auditRetentionHours' \(24\) must be >= 'pipeline\.eventWindow\.ledgerRetentionHours' \(192\): an event the ledger still holds is traced through its batch record/,
+    'batch records kept shorter than the ledger',
+  ),
+  field(
     'dev',
     'postgres.pooler.defaultPoolSize',
     0,

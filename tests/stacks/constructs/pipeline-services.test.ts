@@ -198,7 +198,7 @@ void test('worker: validation', () => {
 });
 
 void test('the event window reaches both services as environment the worker accepts', () => {
-  const eventWindow = { maxEventAgeHours: 168, ledgerRetentionHours: 192 };
+  const eventWindow = { maxEventAgeHours: 168, ledgerRetentionHours: 192, auditRetentionHours: 720 };
   const envOf = (json: ReturnType<typeof synth>) => {
     const r = only(resources(json, 'helm_release'), 'helm_release') as { values: string[] };
     const extraEnv = parse(r.values[0]!).extraEnv as { name: string; value: string }[];
@@ -210,8 +210,10 @@ void test('the event window reaches both services as environment the worker acce
   assert.deepEqual(workerEnv, {
     MAX_EVENT_AGE_MS: String(168 * 3600_000),
     LEDGER_RETENTION_MS: String(192 * 3600_000),
+    AUDIT_RETENTION_MS: String(720 * 3600_000),
   });
   assert.equal(loadWorkerConfig(workerEnv).ledgerRetention?.retentionMs, 192 * 3600_000);
+  assert.equal(loadWorkerConfig(workerEnv).ledgerRetention?.auditRetentionMs, 720 * 3600_000);
   assert.equal(loadBridgeConfig(bridgeEnv).maxEventAgeMs, 168 * 3600_000);
   // Without a window the charts add nothing and the services keep their own defaults.
   assert.deepEqual(envOf(synth((s) => new SensorWorker(s, 'w', worker))), {});

@@ -128,34 +128,35 @@ void test("the worker's role keeps the days ahead ready through the owner's func
   await assert.rejects(worker.query('DROP TABLE processed_events_default'), /must be owner/);
 });
 
-void test('the retention sizes the span: a few partitions of several days cover the window, aligned on their span', async () => {
-  // An 8-day retention: 4-day partitions (two per window). Ahead of the days the migration made.
-  const from = new Date(Date.now() + 10 * DAY).toISOString().slice(0, 10);
-  const to = new Date(Date.now() + 20 * DAY).toISOString().slice(0, 10);
-  await db.pool.query('SELECT ledger_ensure_partitions($1::date, $2::date, $3)', [
-    from,
+void test('the retention sizes the span: a few partitions of several days cover the window, ending on their span, with no gap', async () => {
+  // An 8-day retention: 4-day partitions (two per window). The migration made today and the next
+  // three days a partition each; maintenance with the span fills on from there, up to day 20.
+  const span = ledgerPartitionDays(8 * DAY);
+  assert.equal(span, 4);
+  const today = Date.parse(new Date().toISOString().slice(0, 10));
+  const to = new Date(today + 20 * DAY).toISOString().slice(0, 10);
+  await db.pool.query("SELECT ledger_ensure_partitions((now() AT TIME ZONE 'UTC')::date, $1::date, $2)", [
     to,
-    ledgerPartitionDays(8 * DAY),
+    span,
   ]);
-  const bounds = await db.pool.query<{ bound: string }>(
-    `SELECT pg_get_expr(c.relpartbound, c.oid) AS bound
-     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-     WHERE i.inhparent = 'processed_events'::regclass AND c.relname <> 'processed_events_default'`,
+  const { rows } = await db.pool.query<{ lo: Date; hi: Date }>(
+    'SELECT lo, hi FROM ledger_partition_bounds() WHERE lo >= $1 ORDER BY lo',
+    [new Date(today)],
   );
-  const rows = bounds.rows
-    .map(({ bound }) => {
-      const [, lo, hi] = /FROM \('([^']+)'\) TO \('([^']+)'\)/.exec(bound) ?? [];
-      return { lo: new Date(Date.parse(lo!)), hi: new Date(Date.parse(hi!)) };
-    })
-    .filter((r) => r.lo.getTime() >= Date.now() + 6 * DAY);
-  assert.equal(ledgerPartitionDays(8 * DAY), 4);
-  assert.ok(rows.length >= 3 && rows.length <= 4, `${rows.length} partitions for 11 days`);
-  for (const { lo, hi } of rows) {
-    assert.equal(hi.getTime() - lo.getTime(), 4 * DAY, 'four days each');
-    assert.equal((lo.getTime() / DAY) % 4, 0, 'aligned on multiples of four days since 1970');
+  // Gap-free from today to past day 20: each partition starts where the one before ends.
+  assert.equal(rows[0]!.lo.getTime(), today);
+  for (let i = 1; i < rows.length; i++) assert.equal(rows[i]!.lo.getTime(), rows[i - 1]!.hi.getTime());
+  assert.ok(rows.at(-1)!.hi.getTime() > today + 20 * DAY);
+  const made = rows.filter((r) => r.lo.getTime() >= today + 4 * DAY);
+  assert.ok(made.length >= 4 && made.length <= 5, `${made.length} partitions for days 4 to 20`);
+  for (const { lo, hi } of made) {
+    assert.equal((hi.getTime() / DAY) % 4, 0, 'ends on a multiple of four days since 1970');
+    assert.ok(hi.getTime() - lo.getTime() <= 4 * DAY, 'four days, or fewer where it fills a gap');
   }
-  assert.ok(rows.some((r) => r.lo.getTime() <= Date.parse(from) && r.hi.getTime() > Date.parse(from)));
-  assert.ok(rows.some((r) => r.lo.getTime() <= Date.parse(to) && r.hi.getTime() > Date.parse(to)));
+  assert.ok(
+    made.filter((r) => r.hi.getTime() - r.lo.getTime() === 4 * DAY).length >= 3,
+    'the rest span four days',
+  );
 });
 
 void test("an event whose day has no partition goes to the default one, and moves into its day's partition when that is made", async () => {

@@ -164,7 +164,10 @@ test('a ledger from before partitioning keeps its rows and its identity, as one 
         before.events.map((e) => e.timestamp),
       ],
     );
-    assert.deepEqual(await migrate(owner), ['006_ledger_partitioned_by_event_time.sql']);
+    assert.deepEqual(await migrate(owner), [
+      '006_ledger_partitioned_by_event_time.sql',
+      '007_batches_by_source_offset.sql',
+    ]);
     const parts = await owner.query<{ p: string; n: string }>(
       'SELECT tableoid::regclass::text AS p, count(*) AS n FROM processed_events GROUP BY 1',
     );

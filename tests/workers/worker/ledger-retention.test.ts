@@ -26,7 +26,8 @@ const DAY = 24 * 3600_000;
 const id = uniqueId('ledger');
 const taskQueue = `${id}-queue`;
 const scheduleId = ledgerRetentionScheduleId(taskQueue);
-const retention: LedgerRetention = { retentionMs: 8 * DAY, intervalMs: 3600_000 };
+// The duplicate window and the audit window apart (decision 0117): ledger rows 8 days, batch records 30.
+const retention: LedgerRetention = { retentionMs: 8 * DAY, auditRetentionMs: 30 * DAY, intervalMs: 3600_000 };
 const log = createLogger('test');
 let db: TestDatabase;
 let temporal: Awaited<ReturnType<typeof testTemporal>>;
@@ -133,6 +134,7 @@ void test('the worker creates the schedule from its configuration and updates it
   assert.equal(described.action.workflowType, WORKFLOW_TYPES.pruneLedger);
   assert.equal(described.action.taskQueue, taskQueue);
   assert.equal((described.action.args?.[0] as PruneLedgerInput).retentionMs, 8 * DAY);
+  assert.equal((described.action.args?.[0] as PruneLedgerInput).auditRetentionMs, 30 * DAY);
   assert.equal(described.spec.intervals?.[0]?.every, 3600_000);
 
   // A rollout with another retention: the next worker to start brings the schedule in line.
@@ -165,18 +167,24 @@ void test("a run deletes the default partition's expired rows and batch records 
   assert.equal(await batchRows('chunks-young'), 1);
 });
 
-void test('a scheduled run prunes only the ledger and batch records: device state and rollups stay', async () => {
+void test('a scheduled run prunes the ledger after the duplicate window and batch records after the audit window: device state and rollups stay', async () => {
   const device = `${id}-s`;
   await processed('scheduled-old', device, 4, 9);
   await processed('scheduled-young', `${id}-s2`, 2, 7);
+  await processed('scheduled-ancient', `${id}-s3`, 1, 31);
   await temporal.client.schedule.getHandle(scheduleId).trigger();
   await eventually(
     'the scheduled run deleted the expired rows',
-    async () => (await ledgerRows('scheduled-old')) === 0,
+    async () => (await ledgerRows('scheduled-old')) === 0 && (await batchRows('scheduled-ancient')) === 0,
   );
   assert.equal(await ledgerRows('scheduled-young'), 2, '7 days < the 8-day retention');
-  assert.equal(await batchRows('scheduled-old'), 0);
+  assert.equal(
+    await batchRows('scheduled-old'),
+    1,
+    '9 days: past the duplicate window, inside the audit window',
+  );
   assert.equal(await batchRows('scheduled-young'), 1);
+  assert.equal(await ledgerRows('scheduled-ancient'), 0);
   const state = await db.pool.query('SELECT 1 FROM device_state WHERE device_id = $1', [device]);
   assert.equal(state.rowCount, 1);
   const rollups = await db.pool.query<{ n: string }>(

@@ -73,11 +73,23 @@ BEGIN
   DROP INDEX IF EXISTS processed_events_processed_at;
 END $$;
 
--- Partitions of `span_days` UTC days each, aligned on multiples of span_days since 1970-01-01, that
--- cover [from_day, to_day], created by the owner for the worker, which has no DDL right of its own
--- (decision 0113): rows that reached the default partition before their days had one move into it.
--- A range that overlaps an existing partition (the one from before partitioning, or partitions of
--- another span) is skipped: its days stay where they are, or in the default partition.
+-- The ledger's partitions with their ranges (MINVALUE as -infinity), the default one left out.
+CREATE OR REPLACE FUNCTION ledger_partition_bounds()
+RETURNS TABLE (name name, lo timestamptz, hi timestamptz)
+LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp SET "TimeZone" = 'UTC' SET "DateStyle" = 'ISO, MDY' AS $$
+  SELECT c.relname,
+         CASE WHEN pg_get_expr(c.relpartbound, c.oid) LIKE 'FOR VALUES FROM (MINVALUE)%' THEN '-infinity'::timestamptz
+              ELSE substring(pg_get_expr(c.relpartbound, c.oid) FROM 'FROM \(''([^'']+)''\)')::timestamptz END,
+         substring(pg_get_expr(c.relpartbound, c.oid) FROM 'TO \(''([^'']+)''\)')::timestamptz
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+  WHERE i.inhparent = 'public.processed_events'::regclass AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+$$;
+
+-- Partitions that cover every day of [from_day, to_day], created by the owner for the worker, which
+-- has no DDL right of its own (decision 0113). Each ends on a multiple of `span_days` days since
+-- 1970-01-01 and spans that many days, or fewer where it fills a gap up to a partition that already
+-- exists (from before partitioning, or of another span): no day is left to the default partition.
+-- Rows that reached the default partition before their days had one move into it.
 -- Both functions run as the owner with pg_catalog first on their path (no caller's object shadows a
 -- built-in), so the tables they name are qualified.
 CREATE OR REPLACE FUNCTION ledger_ensure_partitions(from_day date, to_day date, span_days integer DEFAULT 1)
@@ -85,10 +97,12 @@ RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp SET "TimeZone" = 'UTC' SET lock_timeout = '5s' AS $$
 DECLARE
-  first_day date;
-  day date;
-  lo timestamptz;
-  hi timestamptz;
+  day date := from_day;
+  hi_day date;
+  covered_until timestamptz;
+  next_start timestamptz;
+  day_start timestamptz;
+  day_end timestamptz;
   part text;
   created integer := 0;
 BEGIN
@@ -98,24 +112,28 @@ BEGIN
     RAISE EXCEPTION 'ledger_ensure_partitions(%, %, %): expected a range of at most 366 days and a span of 1 to 31 days',
       from_day, to_day, span_days;
   END IF;
-  first_day := date '1970-01-01' + ((from_day - date '1970-01-01') / span_days) * span_days;
-  FOR day IN SELECT generate_series(first_day, to_day, make_interval(days => span_days))::date LOOP
+  WHILE day <= to_day LOOP
+    day_start := day::timestamp AT TIME ZONE 'UTC';
+    SELECT max(b.hi) INTO covered_until FROM ledger_partition_bounds() b WHERE b.lo <= day_start AND b.hi > day_start;
+    IF covered_until IS NOT NULL THEN
+      day := (covered_until AT TIME ZONE 'UTC')::date; -- bounds are whole days
+      CONTINUE;
+    END IF;
+    hi_day := date '1970-01-01' + ((day - date '1970-01-01') / span_days + 1) * span_days;
+    SELECT min(b.lo) INTO next_start FROM ledger_partition_bounds() b WHERE b.lo > day_start;
+    IF next_start IS NOT NULL AND next_start < hi_day::timestamp AT TIME ZONE 'UTC' THEN
+      hi_day := (next_start AT TIME ZONE 'UTC')::date;
+    END IF;
+    day_end := hi_day::timestamp AT TIME ZONE 'UTC';
     part := 'processed_events_' || to_char(day, 'YYYYMMDD');
-    CONTINUE WHEN to_regclass('public.' || quote_ident(part)) IS NOT NULL;
-    lo := day::timestamp AT TIME ZONE 'UTC';
-    hi := lo + make_interval(days => span_days);
-    BEGIN
-      EXECUTE format('CREATE TABLE public.%I (LIKE public.processed_events INCLUDING DEFAULTS)', part);
-      EXECUTE format(
-        'WITH moved AS (DELETE FROM public.processed_events_default WHERE event_time >= $1 AND event_time < $2 RETURNING *)
-         INSERT INTO public.%I SELECT * FROM moved', part) USING lo, hi;
-      EXECUTE format('ALTER TABLE public.processed_events ATTACH PARTITION public.%I FOR VALUES FROM (%L) TO (%L)',
-        part, lo, hi);
-      created := created + 1;
-    EXCEPTION WHEN invalid_object_definition THEN
-      -- 42P17: the range overlaps an existing partition; the block's work is undone.
-      NULL;
-    END;
+    EXECUTE format('CREATE TABLE public.%I (LIKE public.processed_events INCLUDING DEFAULTS)', part);
+    EXECUTE format(
+      'WITH moved AS (DELETE FROM public.processed_events_default WHERE event_time >= $1 AND event_time < $2 RETURNING *)
+       INSERT INTO public.%I SELECT * FROM moved', part) USING day_start, day_end;
+    EXECUTE format('ALTER TABLE public.processed_events ATTACH PARTITION public.%I FOR VALUES FROM (%L) TO (%L)',
+      part, day_start, day_end);
+    created := created + 1;
+    day := hi_day;
   END LOOP;
   RETURN created;
 END $$;
@@ -125,21 +143,14 @@ END $$;
 -- stalls the pipeline's inserts behind it for long; the next run tries again.
 CREATE OR REPLACE FUNCTION ledger_drop_partitions(cutoff timestamptz) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, public, pg_temp SET "TimeZone" = 'UTC' SET "DateStyle" = 'ISO, MDY' SET lock_timeout = '5s' AS $$
+SET search_path = pg_catalog, public, pg_temp SET "TimeZone" = 'UTC' SET lock_timeout = '5s' AS $$
 DECLARE
   part record;
   dropped integer := 0;
 BEGIN
   PERFORM pg_advisory_xact_lock(4210002); -- one maintainer at a time
-  FOR part IN
-    SELECT c.relname,
-           substring(pg_get_expr(c.relpartbound, c.oid) FROM 'TO \(''([^'']+)''\)')::timestamptz AS upper_bound
-    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = 'public.processed_events'::regclass AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
-    ORDER BY 2
-  LOOP
-    EXIT WHEN part.upper_bound > cutoff;
-    EXECUTE format('DROP TABLE public.%I', part.relname);
+  FOR part IN SELECT b.name, b.hi FROM ledger_partition_bounds() b WHERE b.hi <= cutoff ORDER BY b.hi LOOP
+    EXECUTE format('DROP TABLE public.%I', part.name);
     dropped := dropped + 1;
   END LOOP;
   RETURN dropped;
