@@ -32,6 +32,11 @@ cleanup() {
     # A CI clone is deleted next: its servers' data outside the checkout goes with it.
     if [ "${CI:-}" = "true" ]; then npx tsx local/stack-cli.ts purge || true; else npx tsx local/stack-cli.ts down || true; fi
   fi
+  # The chaos test's own instance (stopped by the test) keeps its Postgres data outside the checkout
+  # too: a CI clone takes it along.
+  if [ "${CI:-}" = "true" ] && [ -d .stack/chaos ]; then
+    SENSOR_STACK_STATE_DIR=.stack/chaos npx tsx local/stack-cli.ts purge || true
+  fi
 }
 trap cleanup EXIT
 step "local stack: Postgres, Kafka, Temporal (a cold cache builds Temporal and fetches Kafka: several minutes)"
