@@ -159,6 +159,27 @@ void test('the retention sizes the span: a few partitions of several days cover 
   );
 });
 
+void test('partition maintenance refuses a range or span it cannot honour, naming what it expected, and changes nothing', async () => {
+  const count = async () =>
+    Number(
+      (await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM ledger_partition_bounds()')).rows[0]!.n,
+    );
+  const before = await count();
+  for (const args of [
+    ['2026-01-10', '2026-01-01', 1],
+    ['2026-01-01', '2027-06-01', 1],
+    ['2026-01-01', '2026-01-02', 0],
+    ['2026-01-01', '2026-01-02', 32],
+  ] as const) {
+    await assert.rejects(
+      worker.query('SELECT ledger_ensure_partitions($1::date, $2::date, $3)', [...args]),
+      /expected a range of at most 366 days and a span of 1 to 31 days/,
+      JSON.stringify(args),
+    );
+  }
+  assert.equal(await count(), before);
+});
+
 void test("an event whose day has no partition goes to the default one, and moves into its day's partition when that is made", async () => {
   const device = `${id}-late`;
   const stamped = Date.now() - 5 * DAY;
